@@ -1,0 +1,165 @@
+import { and, assign, fromPromise, setup } from 'xstate';
+
+/** Input of a stage actor: its node name and the state it starts from. */
+export interface StageMachineInput {
+  stage: string;
+  state: unknown;
+}
+
+/** Context of a stage actor: the user's stage state and its call counters. */
+export interface StageMachineContext {
+  stage: string;
+  /** The stage's state after the last successful call. */
+  state: unknown;
+  /** Every upstream has finished: once the mailbox is empty the stage stops. */
+  ended: boolean;
+  calls: number;
+  failedCalls: number;
+}
+
+/** What a successful call resolves with; the rest of the result is opaque to the machine. */
+export interface StageCallOutput {
+  state: unknown;
+}
+
+/**
+ * A call that fails after part of its batch succeeded rejects with an error carrying `committed`:
+ * the output of the successful prefix, whose state the machine keeps.
+ */
+export interface PartialCallFailure {
+  committed: StageCallOutput;
+}
+
+function committedOf(error: unknown): StageCallOutput | undefined {
+  if (typeof error !== 'object' || error === null || !('committed' in error)) return undefined;
+  return (error as PartialCallFailure).committed;
+}
+
+/** Events a stage actor accepts. */
+export type StageMachineEvent =
+  | { type: 'steadfast.stage.input' }
+  | { type: 'steadfast.stage.credit' }
+  | { type: 'steadfast.stage.end' };
+
+/**
+ * The lifecycle of one stage instance. The machine decides; the runtime supplies the effects at
+ * `provide()` time: `open` / `call` / `close` (invoked promise actors), the guards that read the
+ * mailbox and downstream credit, and the actions that deliver outputs and report failures.
+ * The defaults here are inert so that the machine can be drawn and tested without I/O.
+ *
+ * - `starting`: `open` runs (sinks open files; checkpoints will restore here).
+ * - `idle`: waits for input; takes a batch when input is queued and downstream has room.
+ * - `blocked`: input is queued but downstream is full; waits for credit.
+ * - `busy`: one user call (`call`) is in flight; its result or failure comes back as an event.
+ * - `stopping`: every upstream ended and the mailbox is empty; `close` flushes.
+ * - `stopped` / `failed`: final.
+ */
+export const stageMachine = setup({
+  types: {
+    context: {} as StageMachineContext,
+    events: {} as StageMachineEvent,
+    input: {} as StageMachineInput,
+  },
+  actors: {
+    open: fromPromise<void, { stage: string }>(async () => undefined),
+    call: fromPromise<StageCallOutput, { state: unknown }>(async ({ input }) => ({ state: input.state })),
+    close: fromPromise<void, { stage: string }>(async () => undefined),
+  },
+  guards: {
+    hasInput: () => false,
+    hasCredit: () => true,
+    upstreamEnded: ({ context }) => context.ended,
+  },
+  actions: {
+    markEnded: assign({ ended: true }),
+    commit: assign(({ context }, params: { output: StageCallOutput }) => ({
+      state: params.output.state,
+      calls: context.calls + 1,
+    })),
+    recover: assign(({ context }, params: { error: unknown }) => {
+      const committed = committedOf(params.error);
+      return {
+        state: committed === undefined ? context.state : committed.state,
+        calls: context.calls + 1,
+        failedCalls: context.failedCalls + 1,
+      };
+    }),
+    deliver: (_, _params: { output: StageCallOutput }) => {},
+    reportFailure: (_, _params: { error: unknown }) => {},
+    reportLifecycleFailure: (_, _params: { phase: 'open' | 'close'; error: unknown }) => {},
+  },
+}).createMachine({
+  id: 'stage',
+  context: ({ input }) => ({ stage: input.stage, state: input.state, ended: false, calls: 0, failedCalls: 0 }),
+  initial: 'starting',
+  on: {
+    'steadfast.stage.end': { actions: 'markEnded' },
+  },
+  states: {
+    starting: {
+      invoke: {
+        src: 'open',
+        input: ({ context }) => ({ stage: context.stage }),
+        onDone: { target: 'idle' },
+        onError: {
+          target: 'failed',
+          actions: { type: 'reportLifecycleFailure', params: ({ event }) => ({ phase: 'open' as const, error: event.error }) },
+        },
+      },
+    },
+    idle: {
+      always: [
+        { guard: and(['hasInput', 'hasCredit']), target: 'busy' },
+        { guard: 'hasInput', target: 'blocked' },
+        { guard: 'upstreamEnded', target: 'stopping' },
+      ],
+      on: {
+        'steadfast.stage.input': {},
+        'steadfast.stage.credit': {},
+      },
+    },
+    blocked: {
+      always: { guard: and(['hasInput', 'hasCredit']), target: 'busy' },
+      on: {
+        'steadfast.stage.credit': { target: 'idle' },
+        'steadfast.stage.input': {},
+      },
+    },
+    busy: {
+      invoke: {
+        src: 'call',
+        input: ({ context }) => ({ state: context.state }),
+        onDone: {
+          target: 'idle',
+          actions: [
+            { type: 'commit', params: ({ event }) => ({ output: event.output }) },
+            { type: 'deliver', params: ({ event }) => ({ output: event.output }) },
+          ],
+        },
+        onError: {
+          target: 'idle',
+          actions: [
+            { type: 'recover', params: ({ event }) => ({ error: event.error }) },
+            { type: 'reportFailure', params: ({ event }) => ({ error: event.error }) },
+          ],
+        },
+      },
+    },
+    stopping: {
+      invoke: {
+        src: 'close',
+        input: ({ context }) => ({ stage: context.stage }),
+        onDone: { target: 'stopped' },
+        onError: {
+          target: 'failed',
+          actions: { type: 'reportLifecycleFailure', params: ({ event }) => ({ phase: 'close' as const, error: event.error }) },
+        },
+      },
+    },
+    stopped: { type: 'final' },
+    failed: { type: 'final' },
+  },
+});
+
+/** A state of the stage machine. */
+export type StageStateValue = 'starting' | 'idle' | 'blocked' | 'busy' | 'stopping' | 'stopped' | 'failed';

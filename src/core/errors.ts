@@ -1,0 +1,116 @@
+/** Stable error codes; a code never changes meaning once released. */
+export type SteadfastErrorCode =
+  | 'CONFIG_INVALID'
+  | 'STAGE_CALL_FAILED'
+  | 'STAGE_RESULT_INVALID'
+  | 'STAGE_OPEN_FAILED'
+  | 'STAGE_CLOSE_FAILED'
+  | 'STAGE_CRASHED'
+  | 'SOURCE_FAILED'
+  | 'SOURCE_PARSE_FAILED'
+  | 'SINK_WRITE_FAILED'
+  | 'ROUTE_FAILED'
+  | 'PIPELINE_STATE_INVALID'
+  | 'PIPELINE_STOPPED'
+  | 'PUSH_UNSUPPORTED'
+  | 'PUSH_OVERFLOW'
+  | 'SOURCE_ENDED'
+  | 'STOP_TIMEOUT';
+
+const BRAND = Symbol.for('steadfast.error');
+
+/** Base class of every error steadfast raises: a stable `code`, a message naming the value, a `cause`. */
+export class SteadfastError extends Error {
+  readonly code: SteadfastErrorCode;
+  readonly [BRAND] = true;
+
+  constructor(code: SteadfastErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** True when `value` is a steadfast error, optionally with the given code (works across package copies). */
+export function isSteadfastError(value: unknown, code?: SteadfastErrorCode): value is SteadfastError {
+  if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
+  return code === undefined || (value as SteadfastError).code === code;
+}
+
+/** An option failed validation; `field` is its path and `value` what was given. */
+export class ConfigError extends SteadfastError {
+  readonly field: string;
+  readonly value: unknown;
+
+  constructor(field: string, value: unknown, expected: string) {
+    super('CONFIG_INVALID', `${field} ${expected}, got ${describeValue(value)}`);
+    this.field = field;
+    this.value = value;
+  }
+}
+
+/** A stage call threw, rejected or returned a malformed result; `events` are the inputs it did not process. */
+export class StageCallError extends SteadfastError {
+  readonly stage: string;
+  readonly offsets: readonly number[];
+  readonly events: readonly unknown[];
+
+  constructor(
+    code: 'STAGE_CALL_FAILED' | 'STAGE_RESULT_INVALID' | 'SINK_WRITE_FAILED' | 'ROUTE_FAILED',
+    stage: string,
+    message: string,
+    failed: { offsets: readonly number[]; events: readonly unknown[] },
+    cause?: unknown,
+  ) {
+    super(code, message, { cause });
+    this.stage = stage;
+    this.offsets = failed.offsets;
+    this.events = failed.events;
+  }
+}
+
+/** A sink could not write some values; `events` and `offsets` are those values, the rest were written. */
+export class SinkWriteError extends SteadfastError {
+  readonly events: readonly unknown[];
+  readonly offsets: readonly number[];
+
+  constructor(message: string, failed: { events: readonly unknown[]; offsets: readonly number[] }, cause?: unknown) {
+    super('SINK_WRITE_FAILED', message, { cause });
+    this.events = failed.events;
+    this.offsets = failed.offsets;
+  }
+}
+
+/** A line of an NDJSON source is not valid JSON; `line` is its 1-based number. */
+export class SourceParseError extends SteadfastError {
+  readonly path: string;
+  readonly line: number;
+
+  constructor(path: string, line: number, cause: unknown) {
+    super('SOURCE_PARSE_FAILED', `${path}:${line} is not valid JSON: ${messageOf(cause)}`, { cause });
+    this.path = path;
+    this.line = line;
+  }
+}
+
+/** Renders a value for an error message: short, single-line, never throws. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `array(${value.length})`;
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** The message of anything thrown, including non-Error values. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return describeValue(error);
+}

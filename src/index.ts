@@ -1,0 +1,42 @@
+// The public API of steadfast: every name here is part of the contract in DESIGN.md.
+
+export { defineStage, isStage } from './stage.js';
+export type { Stage, StageOptions, StageContext, StageResult } from './stage.js';
+
+export { createPipeline } from './pipeline/pipeline.js';
+export type { Pipeline, PipelineOptions, AnyStage } from './pipeline/pipeline.js';
+export type { GraphSpec, StageNodeSpec, SinkNodeSpec, InputSpec, PartitionSpec } from './pipeline/graph.js';
+export { MODES } from './pipeline/modes.js';
+export type { PipelineMode, ModePreset } from './pipeline/modes.js';
+export type { PipelineStats, StageStats, PipelineStatus } from './pipeline/stats.js';
+
+export { fromIterable } from './sources/from-iterable.js';
+export { fromAsyncIterable } from './sources/from-async-iterable.js';
+export { pushSource } from './sources/push-source.js';
+export type { PushSource, PushSourceOptions } from './sources/push-source.js';
+export { fromNdjson } from './sources/from-ndjson.js';
+export type { NdjsonSourceOptions } from './sources/from-ndjson.js';
+export type { Source, SourceReader, SourceOpenOptions } from './sources/source.js';
+
+export { toArray } from './sinks/to-array.js';
+export type { ArraySink } from './sinks/to-array.js';
+export { toFunction } from './sinks/to-function.js';
+export type { SinkFunction } from './sinks/to-function.js';
+export { toNdjson } from './sinks/to-ndjson.js';
+export type { Sink } from './sinks/sink.js';
+
+export {
+  SteadfastError,
+  ConfigError,
+  StageCallError,
+  SinkWriteError,
+  SourceParseError,
+  isSteadfastError,
+} from './core/errors.js';
+export type { SteadfastErrorCode } from './core/errors.js';
+export type { Batch } from './core/batch-queue.js';
+export type { Clock } from './core/clock.js';
+export { fnv1a32 } from './core/fnv1a.js';
+
+export { stageMachine } from '../machines/stage.machine.js';
+export type { StageMachineContext, StageMachineEvent, StageStateValue } from '../machines/stage.machine.js';

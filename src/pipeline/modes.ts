@@ -1,0 +1,25 @@
+import type { LevelWithSilent } from 'pino';
+
+/** A pipeline's preset: default batch size, mailbox size, batch duration target and log level. */
+export type PipelineMode = 'throughput' | 'standard' | 'debug';
+
+/** What a mode sets; a stage's own `maxBatch` / `mailbox` / `targetBatchMs` take precedence. */
+export interface ModePreset {
+  maxBatch: number;
+  mailbox: number;
+  targetBatchMs: number;
+  logLevel: LevelWithSilent;
+}
+
+/**
+ * The presets. `standard` is the default. `throughput` takes large batches (per-call overhead is
+ * paid once per 1024 events) and logs warnings only; `debug` handles one event per call with small
+ * mailboxes, so each event's path is visible in the debug log.
+ */
+export const MODES: Readonly<Record<PipelineMode, Readonly<ModePreset>>> = Object.freeze({
+  throughput: Object.freeze({ maxBatch: 1024, mailbox: 8192, targetBatchMs: 50, logLevel: 'warn' as const }),
+  standard: Object.freeze({ maxBatch: 256, mailbox: 1024, targetBatchMs: 20, logLevel: 'info' as const }),
+  debug: Object.freeze({ maxBatch: 1, mailbox: 16, targetBatchMs: 5, logLevel: 'debug' as const }),
+});
+
+export const MODE_NAMES = Object.keys(MODES) as PipelineMode[];

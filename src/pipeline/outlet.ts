@@ -1,0 +1,120 @@
+import { fnv1a32 } from '../core/fnv1a.js';
+import { StageCallError, messageOf } from '../core/errors.js';
+import type { PartitionDef } from './graph.js';
+
+/** What an outlet delivers to: a node's mailbox. */
+export interface Inlet {
+  readonly name: string;
+  /** Mailbox room left after queued, in-flight and reserved events (negative when over). */
+  free(): number;
+  /** Mailbox capacity. */
+  readonly capacity: number;
+  reserved: number;
+  enqueue(values: unknown[], offsets: number[]): void;
+}
+
+/** One downstream group reached by an outlet: its replicas, an optional filter and a partitioner. */
+export interface Route {
+  inlets: Inlet[];
+  when: ((event: unknown) => boolean) | undefined;
+  partition: PartitionDef;
+}
+
+/**
+ * The output side of a producer: sends each output to every route whose `when` accepts it, to the
+ * replica its partition picks. Also does credit: the least room left among the inlets, and
+ * reservations a producer makes for a call in flight so that no other producer takes that room.
+ */
+export class Outlet {
+  /** Every inlet reached, without repeats. */
+  readonly inlets: Inlet[];
+  /** A call may start once this much room is free downstream (or all it wants): avoids tiny batches. */
+  readonly lowWater: number;
+  /** Outputs that no route accepted. */
+  unrouted = 0;
+  private rr = 0;
+  private readonly direct: Inlet | undefined;
+
+  constructor(
+    private readonly producer: string,
+    private readonly routes: Route[],
+    private readonly onRouteError: (error: StageCallError) => void,
+  ) {
+    this.inlets = [...new Set(routes.flatMap((r) => r.inlets))];
+    this.lowWater = this.inlets.reduce((low, inlet) => Math.min(low, Math.max(1, inlet.capacity >> 2)), Infinity);
+    const only = routes.length === 1 ? routes[0] : undefined;
+    this.direct = only !== undefined && only.when === undefined && only.inlets.length === 1 ? only.inlets[0] : undefined;
+  }
+
+  /** Room left downstream: the least over all inlets (Infinity with none). */
+  minFree(): number {
+    let min = Infinity;
+    for (let i = 0; i < this.inlets.length; i++) {
+      const free = (this.inlets[i] as Inlet).free();
+      if (free < min) min = free;
+    }
+    return min;
+  }
+
+  /** Reserves room for `n` outputs in every inlet. */
+  reserve(n: number): void {
+    for (let i = 0; i < this.inlets.length; i++) (this.inlets[i] as Inlet).reserved += n;
+  }
+
+  /** Gives back a reservation made by {@link reserve}. */
+  release(n: number): void {
+    for (let i = 0; i < this.inlets.length; i++) (this.inlets[i] as Inlet).reserved -= n;
+  }
+
+  /** Delivers outputs; the arrays are handed over and must not be changed afterwards. */
+  route(values: unknown[], offsets: number[]): void {
+    if (values.length === 0) return;
+    if (this.direct !== undefined) {
+      this.direct.enqueue(values, offsets);
+      return;
+    }
+    if (this.routes.length === 0) {
+      this.unrouted += values.length;
+      return;
+    }
+    const outs = new Map<Inlet, { values: unknown[]; offsets: number[] }>();
+    const failures: { events: unknown[]; offsets: number[]; first: unknown } = { events: [], offsets: [], first: undefined };
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      let delivered = false;
+      for (const route of this.routes) {
+        let inlet: Inlet;
+        try {
+          if (route.when !== undefined && !route.when(value)) continue;
+          inlet = this.pick(route, value);
+        } catch (error) {
+          if (failures.events.length === 0) failures.first = error;
+          failures.events.push(value);
+          failures.offsets.push(offsets[i] as number);
+          delivered = true;
+          continue;
+        }
+        let out = outs.get(inlet);
+        if (out === undefined) outs.set(inlet, (out = { values: [], offsets: [] }));
+        out.values.push(value);
+        out.offsets.push(offsets[i] as number);
+        delivered = true;
+      }
+      if (!delivered) this.unrouted++;
+    }
+    for (const [inlet, out] of outs) inlet.enqueue(out.values, out.offsets);
+    if (failures.events.length > 0) {
+      const message = `routing an output of "${this.producer}" at offset ${failures.offsets[0]} failed: ${messageOf(failures.first)}`;
+      this.onRouteError(new StageCallError('ROUTE_FAILED', this.producer, message, failures, failures.first));
+    }
+  }
+
+  private pick(route: Route, value: unknown): Inlet {
+    const { inlets } = route;
+    if (inlets.length === 1) return inlets[0] as Inlet;
+    if (route.partition.kind === 'roundRobin') return inlets[this.rr++ % inlets.length] as Inlet;
+    const key = route.partition.by(value);
+    const hash = typeof key === 'number' && Number.isInteger(key) && key >= 0 ? key : fnv1a32(String(key));
+    return inlets[hash % inlets.length] as Inlet;
+  }
+}

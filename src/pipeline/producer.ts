@@ -1,0 +1,15 @@
+/** Something that sends into mailboxes: a stage node or the source pump. Woken when room frees up. */
+export interface Producer {
+  /** Waiting for downstream room. */
+  isBlocked(): boolean;
+  /** Enough room is free downstream for a worthwhile batch. */
+  canTake(): boolean;
+  /** Room freed up: try again. */
+  wake(): void;
+}
+
+/** Events buffered across a whole pipeline (queued in mailboxes or in a call), and the peak. */
+export interface FlowCounter {
+  buffered: number;
+  peak: number;
+}

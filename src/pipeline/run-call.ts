@@ -1,0 +1,205 @@
+import type { Logger } from 'pino';
+import type { PartialCallFailure } from '../../machines/stage.machine.js';
+import type { Batch } from '../core/batch-queue.js';
+import { SinkWriteError, StageCallError, describeValue, messageOf, isSteadfastError } from '../core/errors.js';
+import type { Sink } from '../sinks/sink.js';
+import type { Stage, StageContext, StageResult } from '../stage.js';
+
+/** What a successful call produced: the new state and the outputs with their source offsets. */
+export interface CallOutcome {
+  state: unknown;
+  values: unknown[];
+  offsets: number[];
+}
+
+/**
+ * A call failed. `committed` is what the events before the failure produced (kept), `error` names
+ * the events that failed, and `rest` are the events after them, not yet processed.
+ */
+export class BatchFailure extends Error implements PartialCallFailure {
+  constructor(
+    readonly error: StageCallError,
+    readonly committed: CallOutcome,
+    readonly rest: Batch,
+  ) {
+    super(error.message, { cause: error });
+    this.name = 'BatchFailure';
+  }
+}
+
+/** The context object of one node, reused across its calls. */
+export interface MutableStageContext {
+  stage: string;
+  offset: number;
+  offsets: readonly number[];
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** Runs one call over a batch; returns synchronously when the user code does. */
+export type CallRunner = (batch: Batch, state: unknown, ctx: MutableStageContext) => CallOutcome | Promise<CallOutcome>;
+
+const EMPTY: Batch = { values: [], offsets: [] };
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** The runner of a stage node: per event (`process`) or per batch (`processBatch`). */
+export function stageRunner(stage: Stage, node: string): CallRunner {
+  const { process, processBatch } = stage;
+  if (processBatch !== undefined) return batchRunner(stage, node, processBatch);
+  if (process === undefined) throw new Error(`stage ${stage.name} has neither process nor processBatch`);
+  const check = resultChecker(stage, node);
+
+  const failAt = (batch: Batch, i: number, out: CallOutcome, error: StageCallError): BatchFailure =>
+    new BatchFailure(error, out, { values: batch.values.slice(i + 1), offsets: batch.offsets.slice(i + 1) });
+
+  const thrown = (batch: Batch, i: number, cause: unknown): StageCallError =>
+    new StageCallError(
+      'STAGE_CALL_FAILED',
+      node,
+      `stage "${node}" failed at offset ${batch.offsets[i]}: ${messageOf(cause)}`,
+      { offsets: [batch.offsets[i] as number], events: [batch.values[i]] },
+      cause,
+    );
+
+  const finishAsync = async (batch: Batch, from: number, pending: PromiseLike<unknown>, out: CallOutcome, ctx: MutableStageContext) => {
+    let result: unknown;
+    for (let i = from; i < batch.values.length; i++) {
+      ctx.offset = batch.offsets[i] as number;
+      try {
+        result = i === from ? await pending : await process(batch.values[i] as never, out.state as never, ctx as StageContext);
+      } catch (cause) {
+        throw failAt(batch, i, out, thrown(batch, i, cause));
+      }
+      const invalid = check(result, batch, i, out);
+      if (invalid !== undefined) throw failAt(batch, i, out, invalid);
+    }
+    return out;
+  };
+
+  return (batch, state, ctx) => {
+    const out: CallOutcome = { state, values: [], offsets: [] };
+    ctx.offsets = batch.offsets;
+    const { values, offsets } = batch;
+    for (let i = 0; i < values.length; i++) {
+      ctx.offset = offsets[i] as number;
+      let result: unknown;
+      try {
+        result = process(values[i] as never, out.state as never, ctx as StageContext);
+      } catch (cause) {
+        throw failAt(batch, i, out, thrown(batch, i, cause));
+      }
+      if (isThenable(result)) return finishAsync(batch, i, result, out, ctx);
+      const invalid = check(result, batch, i, out);
+      if (invalid !== undefined) throw failAt(batch, i, out, invalid);
+    }
+    return out;
+  };
+}
+
+/**
+ * Checks a stage result and, when valid, folds it into `out` (new state, outputs tagged with the
+ * offset of event `i`). Returns the error for a malformed result instead of throwing.
+ */
+function resultChecker(stage: Stage, node: string) {
+  const invalid = (batch: Batch, i: number, result: unknown, problem: string) =>
+    new StageCallError(
+      'STAGE_RESULT_INVALID',
+      node,
+      `stage "${node}" returned ${describeValue(result)} at offset ${batch.offsets[i]}: ${problem}`,
+      { offsets: [batch.offsets[i] as number], events: [batch.values[i]] },
+    );
+  return (result: unknown, batch: Batch, i: number, out: CallOutcome): StageCallError | undefined => {
+    if (typeof result !== 'object' || result === null) return invalid(batch, i, result, 'expected an object { state, emit }');
+    const r = result as StageResult<unknown, unknown>;
+    const emit = r.emit;
+    if (emit !== undefined && !Array.isArray(emit)) return invalid(batch, i, result, '`emit` must be an array');
+    if (stage.hasState) {
+      if (!('state' in r)) return invalid(batch, i, result, 'expected { state } since the stage has an initialState');
+      out.state = r.state;
+    } else if ('state' in r) out.state = r.state;
+    if (emit !== undefined) {
+      const offset = batch.offsets[i] as number;
+      for (let k = 0; k < emit.length; k++) {
+        out.values.push(emit[k]);
+        out.offsets.push(offset);
+      }
+    }
+    return undefined;
+  };
+}
+
+function batchRunner(stage: Stage, node: string, processBatch: NonNullable<Stage['processBatch']>): CallRunner {
+  const check = resultChecker(stage, node);
+  const fail = (state: unknown, error: StageCallError) => new BatchFailure(error, { state, values: [], offsets: [] }, EMPTY);
+  const thrown = (batch: Batch, cause: unknown) =>
+    new StageCallError(
+      'STAGE_CALL_FAILED',
+      node,
+      `stage "${node}" failed on the batch at offsets ${span(batch)}: ${messageOf(cause)}`,
+      { offsets: batch.offsets, events: batch.values },
+      cause,
+    );
+  const finish = (batch: Batch, state: unknown, result: unknown): CallOutcome => {
+    // Outputs of a batch call carry the offset of the batch's last event: they cover all of it.
+    const out: CallOutcome = { state, values: [], offsets: [] };
+    const invalid = check(result, batch, batch.values.length - 1, out);
+    if (invalid !== undefined) {
+      throw fail(state, new StageCallError('STAGE_RESULT_INVALID', node, invalid.message, { offsets: batch.offsets, events: batch.values }));
+    }
+    return out;
+  };
+  return (batch, state, ctx) => {
+    ctx.offset = batch.offsets[0] as number;
+    ctx.offsets = batch.offsets;
+    let result: unknown;
+    try {
+      result = processBatch(batch.values as never[], state as never, ctx as StageContext);
+    } catch (cause) {
+      throw fail(state, thrown(batch, cause));
+    }
+    if (!isThenable(result)) return finish(batch, state, result);
+    return Promise.resolve(result).then(
+      (value) => finish(batch, state, value),
+      (cause: unknown) => {
+        throw fail(state, thrown(batch, cause));
+      },
+    );
+  };
+}
+
+/** The runner of a sink node: one `write` per batch. */
+export function sinkRunner(sink: Sink, node: string): CallRunner {
+  const fail = (batch: Batch, cause: unknown): BatchFailure => {
+    const failed = cause instanceof SinkWriteError ? cause : { offsets: batch.offsets, events: batch.values };
+    const message = isSteadfastError(cause, 'SINK_WRITE_FAILED')
+      ? cause.message
+      : `sink "${node}" failed to write the batch at offsets ${span(batch)}: ${messageOf(cause)}`;
+    const error = new StageCallError('SINK_WRITE_FAILED', node, message, failed, cause);
+    return new BatchFailure(error, { state: undefined, values: [], offsets: [] }, EMPTY);
+  };
+  const done: CallOutcome = { state: undefined, values: [], offsets: [] };
+  return (batch) => {
+    let written: unknown;
+    try {
+      written = sink.write(batch.values, batch.offsets);
+    } catch (cause) {
+      throw fail(batch, cause);
+    }
+    if (!isThenable(written)) return done;
+    return Promise.resolve(written).then(
+      () => done,
+      (cause: unknown) => {
+        throw fail(batch, cause);
+      },
+    );
+  };
+}
+
+function span(batch: Batch): string {
+  const first = batch.offsets[0];
+  const last = batch.offsets[batch.offsets.length - 1];
+  return first === last ? String(first) : `${first}..${last}`;
+}

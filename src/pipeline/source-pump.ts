@@ -1,0 +1,142 @@
+import type { Batch } from '../core/batch-queue.js';
+import type { Clock } from '../core/clock.js';
+import { SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
+import type { Source, SourceReader } from '../sources/source.js';
+import type { Outlet } from './outlet.js';
+import type { Producer } from './producer.js';
+
+/** Where the pump is: reading, waiting for room downstream, or finished (and how). */
+export type PumpStatus = 'idle' | 'reading' | 'waiting' | 'ended' | 'stopped' | 'failed';
+
+/** A long synchronous stretch of reading yields to the event loop after this many milliseconds. */
+const YIELD_EVERY_MS = 10;
+
+/**
+ * Pulls events from the source into the first nodes' mailboxes, only as fast as they have room.
+ * Runs until the source ends, fails, or `stop()` is called; then tells the first nodes.
+ */
+export class SourcePump implements Producer {
+  status: PumpStatus = 'idle';
+  events = 0;
+  lastOffset: number | undefined;
+  errors = 0;
+  failure: SteadfastError | undefined;
+  outlet!: Outlet;
+  private reader: SourceReader<unknown> | undefined;
+  private stopRequested = false;
+  private resume: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly source: Source<unknown>,
+    private readonly batchSize: number,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Opens the source (a failure here fails `start()`). */
+  async open(fromOffset: number, onError: (error: SteadfastError) => void): Promise<void> {
+    try {
+      this.reader = await this.source.open({
+        fromOffset,
+        onError: (error) => {
+          this.errors++;
+          onError(error);
+        },
+      });
+    } catch (error) {
+      throw isSteadfastError(error)
+        ? error
+        : new SteadfastError('SOURCE_FAILED', `source ${this.source.name} failed to open: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  /** Reads until the end; resolves when the pump is finished (never rejects: a failure is in `failure`). */
+  async run(onFinish: () => void): Promise<void> {
+    const reader = this.reader;
+    if (reader === undefined) throw new SteadfastError('PIPELINE_STATE_INVALID', 'the source pump ran before open()');
+    let lastYield = this.clock.monotonic();
+    try {
+      while (!this.stopRequested) {
+        if (!this.canTake()) {
+          await this.waitForRoom();
+          continue;
+        }
+        const n = Math.min(this.batchSize, this.outlet.minFree());
+        this.status = 'reading';
+        this.outlet.reserve(n);
+        let batch: Batch<unknown> | null;
+        try {
+          const got = reader.read(n);
+          batch = got instanceof Promise ? await got : (got as Batch<unknown> | null);
+        } finally {
+          this.outlet.release(n);
+        }
+        if (batch === null || this.stopRequested) {
+          if (batch !== null) this.deliver(batch.values, batch.offsets);
+          break;
+        }
+        this.deliver(batch.values, batch.offsets);
+        const now = this.clock.monotonic();
+        if (now - lastYield >= YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = this.clock.monotonic();
+        }
+      }
+      this.status = this.stopRequested ? 'stopped' : 'ended';
+    } catch (error) {
+      this.status = 'failed';
+      this.failure = isSteadfastError(error)
+        ? error
+        : new SteadfastError('SOURCE_FAILED', `source ${this.source.name} failed: ${messageOf(error)}`, { cause: error });
+    }
+    try {
+      await this.closeReader();
+    } catch (error) {
+      this.failure ??= new SteadfastError('SOURCE_FAILED', `source ${this.source.name} failed to close: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    onFinish();
+  }
+
+  /** Stops reading; a read in progress is abandoned (the reader is closed, so it resolves). */
+  stop(): void {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    this.closeReader().catch(() => {}); // the run loop awaits the same promise and reports its failure
+    this.wake();
+  }
+
+  private closeReader(): Promise<void> {
+    this.closing ??= Promise.resolve().then(() => this.reader?.close());
+    return this.closing;
+  }
+
+  isBlocked(): boolean {
+    return this.status === 'waiting';
+  }
+
+  canTake(): boolean {
+    return this.outlet.minFree() >= Math.min(this.batchSize, this.outlet.lowWater);
+  }
+
+  wake(): void {
+    const resume = this.resume;
+    this.resume = undefined;
+    resume?.();
+  }
+
+  private deliver(values: unknown[], offsets: number[]): void {
+    if (values.length === 0) return;
+    this.events += values.length;
+    this.lastOffset = offsets[offsets.length - 1];
+    this.outlet.route(values, offsets);
+  }
+
+  private waitForRoom(): Promise<void> {
+    this.status = 'waiting';
+    return new Promise((resolve) => {
+      this.resume = resolve;
+    });
+  }
+}

@@ -1,0 +1,53 @@
+import type { StageStateValue } from '../../machines/stage.machine.js';
+import type { PumpStatus } from './source-pump.js';
+
+/** Lifecycle of a pipeline run. */
+export type PipelineStatus = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** Counters of one node instance (a stage, a replica of one, or a sink). */
+export interface StageStats {
+  /** Node name; replicas are `<group>#<i>`. */
+  name: string;
+  /** Graph node the instance belongs to. */
+  group: string;
+  replica: number | undefined;
+  kind: 'stage' | 'sink';
+  /** The stage machine's state. */
+  status: StageStateValue;
+  /** Events taken in and handled (successfully or not). */
+  eventsIn: number;
+  /** Outputs emitted. */
+  eventsOut: number;
+  /** Events whose call failed (reported to `onError`). */
+  failedEvents: number;
+  /** Calls the stage machine made (one per batch taken), and those that failed. */
+  calls: number;
+  failedCalls: number;
+  /** Mean events per call. */
+  meanBatch: number;
+  /** Outputs that no downstream route accepted (graph `when` filters). */
+  unrouted: number;
+  mailbox: { depth: number; capacity: number; peak: number };
+  /** Exponential average of time per event, and total time in calls. */
+  latency: { perEventMs: number | null; busyMs: number };
+}
+
+/** A snapshot of a pipeline's counters; see `pipeline.stats()`. */
+export interface PipelineStats {
+  pipeline: string;
+  runId: string;
+  status: PipelineStatus;
+  mode: string;
+  /** Epoch milliseconds, or null before start. */
+  startedAt: number | null;
+  uptimeMs: number;
+  source: { name: string; status: PumpStatus; events: number; lastOffset: number | null; errors: number };
+  /** Per node instance, in topological order. */
+  stages: Record<string, StageStats>;
+  /** Events buffered in mailboxes and calls right now, and the most at any time. */
+  buffered: { now: number; peak: number; capacity: number };
+  /** Errors reported to `onError`. */
+  errors: number;
+  /** Source events per second since start. */
+  eventsPerSecond: number;
+}
