@@ -13,10 +13,13 @@ export function updatePerEventMs(previous: number, batchMs: number, batchSize: n
 }
 
 /**
- * How many events the next call may take so that it lasts about `targetBatchMs`:
- * between 1 and `maxBatch`; `maxBatch` while nothing has been measured yet.
+ * How many events the next call may take so that it lasts about `targetBatchMs`: between 1 and
+ * `maxBatch`. Before anything is measured (`perEventMs` NaN) the answer is 1: a probe, so that a
+ * slow stage never starts with a `maxBatch`-sized call. A measured 0 (too fast for the clock)
+ * allows `maxBatch`.
  */
 export function nextBatchSize(perEventMs: number, targetBatchMs: number, maxBatch: number): number {
+  if (Number.isNaN(perEventMs)) return 1;
   if (!(perEventMs > 0)) return maxBatch;
   const fit = Math.floor(targetBatchMs / perEventMs);
   if (fit < 1) return 1;

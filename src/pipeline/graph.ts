@@ -176,7 +176,8 @@ function topologicalOrder(nodes: Map<string, NodeDef>): CompiledGraph {
     const state = mark.get(node.name);
     if (state === 'done') return;
     if (state === 'visiting') {
-      const cycle = [...path.slice(path.indexOf(node.name)), node.name];
+      // The walk follows inputs upstream; report the cycle in the direction events flow.
+      const cycle = [...path.slice(path.indexOf(node.name)), node.name].reverse();
       throw new ConfigError(`graph.${node.name}.from`, cycle.join(' -> '), 'closes a cycle; the graph must be acyclic');
     }
     mark.set(node.name, 'visiting');

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
-import { stageMachine, type StageCallOutput, type StageStateValue } from '../../machines/stage.machine.js';
+import { stageMachine, type StageCallOutput, type StageMachineEvent, type StageStateValue } from '../../machines/stage.machine.js';
 import { nextBatchSize, updatePerEventMs } from '../core/adaptive-batch.js';
 import { BatchQueue, type Batch } from '../core/batch-queue.js';
 import type { Clock } from '../core/clock.js';
@@ -147,13 +147,13 @@ export class NodeCell implements Inlet, Producer {
 
   /** Ends the input at once, whatever upstream does: the stage drains its mailbox and stops. */
   endNow(): void {
-    this.actor.send({ type: 'steadfast.stage.end' });
+    this.send({ type: 'steadfast.stage.end' });
   }
 
   /** One more upstream finished; after the last, the stage drains and stops. */
   inputEnded(): void {
     this.inputsEnded++;
-    if (this.inputsEnded >= this.inputs) this.actor.send({ type: 'steadfast.stage.end' });
+    if (this.inputsEnded >= this.inputs) this.send({ type: 'steadfast.stage.end' });
   }
 
   // Inlet: what producers see.
@@ -182,7 +182,12 @@ export class NodeCell implements Inlet, Producer {
   }
 
   wake(): void {
-    this.actor.send({ type: 'steadfast.stage.credit' });
+    this.send({ type: 'steadfast.stage.credit' });
+  }
+
+  /** Sends to the actor unless it has finished (a final state ignores events, and XState warns). */
+  private send(event: StageMachineEvent): void {
+    if (this.actor.getSnapshot().status === 'active') this.actor.send(event);
   }
 
   // Effects supplied to the machine.

@@ -47,7 +47,15 @@ class AsyncIterableReader<T> implements SourceReader<T> {
       const step = this.pending ?? this.iterator.next();
       this.pending = step;
       // Once something is in hand, do not wait for more: take only what is ready now.
-      const result = await Promise.race(values.length === 0 ? [step, this.closed] : [step, this.closed, Promise.resolve(PENDING)]);
+      let result: IteratorResult<T> | typeof PENDING | typeof CLOSED;
+      try {
+        result = await Promise.race(values.length === 0 ? [step, this.closed] : [step, this.closed, Promise.resolve(PENDING)]);
+      } catch (error) {
+        // Hand over what was read first; the failed step stays pending and fails the next read.
+        if (values.length > 0) break;
+        this.pending = undefined;
+        throw error;
+      }
       if (result === PENDING) break;
       if (result === CLOSED) return null;
       this.pending = undefined;

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, fromPromise, waitFor } from 'xstate';
+import { stageMachine, type StageCallOutput } from '../../machines/stage.machine.js';
+
+interface Fakes {
+  input: number;
+  credit: boolean;
+  openError?: Error;
+  closeError?: Error;
+  callResult: (state: unknown) => Promise<StageCallOutput>;
+  delivered: unknown[];
+  failures: unknown[];
+  lifecycle: Array<{ phase: string; error: unknown }>;
+  closed: number;
+}
+
+function fakes(overrides: Partial<Fakes> = {}): Fakes {
+  return {
+    input: 0,
+    credit: true,
+    callResult: async (state) => ({ state: (state as number) + 1 }),
+    delivered: [],
+    failures: [],
+    lifecycle: [],
+    closed: 0,
+    ...overrides,
+  };
+}
+
+function start(f: Fakes, state: unknown = 0) {
+  const machine = stageMachine.provide({
+    actors: {
+      open: fromPromise(async () => {
+        if (f.openError) throw f.openError;
+      }),
+      call: fromPromise<StageCallOutput, { state: unknown }>(({ input }) => {
+        f.input--;
+        return f.callResult(input.state);
+      }),
+      close: fromPromise(async () => {
+        f.closed++;
+        if (f.closeError) throw f.closeError;
+      }),
+    },
+    guards: { hasInput: () => f.input > 0, hasCredit: () => f.credit },
+    actions: {
+      deliver: (_, params) => f.delivered.push(params.output),
+      reportFailure: (_, params) => f.failures.push(params.error),
+      reportLifecycleFailure: (_, params) => f.lifecycle.push(params),
+    },
+  });
+  return createActor(machine, { input: { stage: 'test', state } }).start();
+}
+
+describe('stage machine', () => {
+  it('opens, then waits idle for input', async () => {
+    const actor = start(fakes());
+    expect(actor.getSnapshot().value).toBe('starting');
+    await waitFor(actor, (s) => s.value === 'idle');
+    expect(actor.getSnapshot().context).toMatchObject({ stage: 'test', state: 0, calls: 0, ended: false });
+  });
+
+  it('fails when open fails, reporting the phase', async () => {
+    const f = fakes({ openError: new Error('no disk') });
+    const actor = start(f);
+    await waitFor(actor, (s) => s.status === 'done');
+    expect(actor.getSnapshot().value).toBe('failed');
+    expect(f.lifecycle).toEqual([{ phase: 'open', error: f.openError }]);
+  });
+
+  it('calls once per input while there is credit, committing each state and delivering each output', async () => {
+    const f = fakes();
+    const actor = start(f);
+    await waitFor(actor, (s) => s.value === 'idle');
+    f.input = 3;
+    actor.send({ type: 'steadfast.stage.input' });
+    expect(actor.getSnapshot().value).toBe('busy');
+    await waitFor(actor, (s) => s.value === 'idle');
+    expect(actor.getSnapshot().context).toMatchObject({ state: 3, calls: 3, failedCalls: 0 });
+    expect(f.delivered).toEqual([{ state: 1 }, { state: 2 }, { state: 3 }]);
+  });
+
+  it('blocks when input waits and downstream has no credit, and resumes on credit', async () => {
+    const f = fakes({ credit: false });
+    const actor = start(f);
+    await waitFor(actor, (s) => s.value === 'idle');
+    f.input = 1;
+    actor.send({ type: 'steadfast.stage.input' });
+    expect(actor.getSnapshot().value).toBe('blocked');
+    f.credit = true;
+    actor.send({ type: 'steadfast.stage.credit' });
+    expect(actor.getSnapshot().value).toBe('busy');
+    await waitFor(actor, (s) => s.value === 'idle');
+    expect(f.delivered).toHaveLength(1);
+  });
+
+  it('keeps the committed prefix state of a partly failed call and reports the failure', async () => {
+    const failure = Object.assign(new Error('event 3 failed'), { committed: { state: 42 } });
+    const f = fakes({ callResult: () => Promise.reject(failure) });
+    const actor = start(f, 7);
+    await waitFor(actor, (s) => s.value === 'idle');
+    f.input = 1;
+    actor.send({ type: 'steadfast.stage.input' });
+    await waitFor(actor, (s) => s.context.failedCalls === 1);
+    expect(actor.getSnapshot().context).toMatchObject({ state: 42, calls: 1, failedCalls: 1 });
+    expect(f.failures).toEqual([failure]);
+    expect(f.delivered).toEqual([]);
+  });
+
+  it('keeps the previous state when a call fails without a committed prefix', async () => {
+    const f = fakes({ callResult: () => Promise.reject(new Error('boom')) });
+    const actor = start(f, 'before');
+    await waitFor(actor, (s) => s.value === 'idle');
+    f.input = 1;
+    actor.send({ type: 'steadfast.stage.input' });
+    await waitFor(actor, (s) => s.context.failedCalls === 1);
+    expect(actor.getSnapshot().context.state).toBe('before');
+  });
+
+  it('drains its input after the end, then closes and stops', async () => {
+    const f = fakes();
+    const actor = start(f);
+    await waitFor(actor, (s) => s.value === 'idle');
+    f.input = 2;
+    actor.send({ type: 'steadfast.stage.end' });
+    actor.send({ type: 'steadfast.stage.input' });
+    await waitFor(actor, (s) => s.status === 'done');
+    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(actor.getSnapshot().context.calls).toBe(2);
+    expect(f.closed).toBe(1);
+  });
+
+  it('remembers an end that arrives while starting', async () => {
+    const f = fakes();
+    const actor = start(f);
+    actor.send({ type: 'steadfast.stage.end' });
+    await waitFor(actor, (s) => s.status === 'done');
+    expect(actor.getSnapshot().value).toBe('stopped');
+  });
+
+  it('fails when close fails', async () => {
+    const f = fakes({ closeError: new Error('fsync failed') });
+    const actor = start(f);
+    actor.send({ type: 'steadfast.stage.end' });
+    await waitFor(actor, (s) => s.status === 'done');
+    expect(actor.getSnapshot().value).toBe('failed');
+    expect(f.lifecycle).toEqual([{ phase: 'close', error: f.closeError }]);
+  });
+
+  it('is inert with its default implementations (drawable without I/O)', async () => {
+    const actor = createActor(stageMachine, { input: { stage: 'plain', state: undefined } }).start();
+    await waitFor(actor, (s) => s.value === 'idle');
+    actor.send({ type: 'steadfast.stage.end' });
+    await waitFor(actor, (s) => s.status === 'done');
+    expect(actor.getSnapshot().value).toBe('stopped');
+  });
+});
