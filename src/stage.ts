@@ -119,6 +119,10 @@ function makeInitialState<TState>(field: string, initial: TState | (() => TState
   return () => structuredClone(initial);
 }
 
+/** Any stage, whatever its event, output and state types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStage = Stage<any, any, any>;
+
 /** True when `value` was made by {@link defineStage}. */
 export function isStage(value: unknown): value is Stage {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'stage';

@@ -2,7 +2,7 @@ import { ConfigError } from '../core/errors.js';
 import { fn, integerIn, knownKeys, name, record } from '../core/validate.js';
 import { isSink, type Sink } from '../sinks/sink.js';
 import { toFunction, type SinkFunction } from '../sinks/to-function.js';
-import { isStage, type Stage } from '../stage.js';
+import { isStage, type AnyStage, type Stage } from '../stage.js';
 
 /** The name `from` uses for the pipeline's source. */
 export const SOURCE = 'source';
@@ -19,7 +19,7 @@ export type PartitionSpec = 'roundRobin' | { by: (event: any) => unknown };
 
 /** A graph node running a stage. */
 export interface StageNodeSpec {
-  stage: Stage<never, unknown, never> | Stage;
+  stage: AnyStage;
   /** Inputs: one or several (fan-in). Several nodes reading the same input each get every event (fan-out). */
   from: InputSpec | readonly InputSpec[];
   /** Instances of the stage, each with its own state (default 1). */
@@ -30,7 +30,8 @@ export interface StageNodeSpec {
 
 /** A graph node writing to a sink; nothing reads from it. */
 export interface SinkNodeSpec {
-  sink: Sink<never> | Sink | SinkFunction<never>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  sink: Sink<any> | SinkFunction<any>;
   from: InputSpec | readonly InputSpec[];
 }
 

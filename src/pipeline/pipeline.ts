@@ -7,7 +7,9 @@ import { createLogger, isLogLevel } from '../logging/logger.js';
 import type { Sink } from '../sinks/sink.js';
 import type { SinkFunction } from '../sinks/to-function.js';
 import { isSource, type Source } from '../sources/source.js';
-import type { Stage } from '../stage.js';
+import type { AnyStage } from '../stage.js';
+
+export type { AnyStage };
 import { SOURCE, chainToGraph, compileGraph, toSink, type CompiledGraph, type GraphSpec, type NodeDef } from './graph.js';
 import { MODES, MODE_NAMES, type PipelineMode } from './modes.js';
 import { NodeCell, type CellHooks } from './node-cell.js';
@@ -16,10 +18,6 @@ import type { FlowCounter } from './producer.js';
 import { sinkRunner, stageRunner } from './run-call.js';
 import { SourcePump } from './source-pump.js';
 import type { PipelineStats, PipelineStatus, StageStats } from './stats.js';
-
-/** Any stage, whatever its event and state types. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyStage = Stage<any, any, any>;
 
 /** Options of {@link createPipeline}. Give `stages` (a chain) or `graph`. */
 export interface PipelineOptions<TIn = unknown> {

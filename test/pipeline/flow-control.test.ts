@@ -10,7 +10,7 @@ const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 describe('flow control', () => {
   it('bounds buffered events by the mailboxes when the last stage is slow and the source fast (1M events)', async () => {
     const N = 1_000_000;
-    let pipeline: Pipeline | undefined;
+    const ref: { pipeline?: Pipeline } = {};
     let worstLead = 0;
     const fast = (name: string) => defineStage({ name, process: (n: number) => ({ state: undefined, emit: [n] }) });
     const slow = defineStage({
@@ -19,12 +19,13 @@ describe('flow control', () => {
       processBatch: async (ns: readonly number[], seen: number) => {
         await immediate();
         // How far the source has run ahead of what the slow stage has finished.
-        const lead = (pipeline?.stats().source.events ?? 0) - seen;
+        const lead = (ref.pipeline?.stats().source.events ?? 0) - seen;
         if (lead > worstLead) worstLead = lead;
         return { state: seen + ns.length };
       },
     });
-    pipeline = createPipeline({ name: 'bounded', source: fromIterable(numbers(N)), stages: [fast('a'), fast('b'), slow], logLevel: 'silent' });
+    const pipeline = createPipeline({ name: 'bounded', source: fromIterable(numbers(N)), stages: [fast('a'), fast('b'), slow], logLevel: 'silent' });
+    ref.pipeline = pipeline;
     const stats = await pipeline.run();
     expect(pipeline.stageState('slow')).toBe(N);
     const mailboxes = Object.values(stats.stages).reduce((sum, s) => sum + s.mailbox.capacity, 0);
