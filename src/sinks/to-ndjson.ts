@@ -1,6 +1,7 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, SinkWriteError, SteadfastError, messageOf } from '../core/errors.js';
+import { ensureDir } from './ensure-dir.js';
 import type { Sink } from './sink.js';
 
 /**
@@ -20,7 +21,7 @@ export function toNdjson<T = unknown>(path: string): Sink<T> {
     name: `ndjson:${path}`,
     async open() {
       try {
-        await mkdir(dirname(file), { recursive: true });
+        await ensureDir(dirname(file));
         handle = await open(file, 'a');
       } catch (error) {
         throw new SteadfastError('STAGE_OPEN_FAILED', `cannot open NDJSON sink ${file}: ${messageOf(error)}`, { cause: error });

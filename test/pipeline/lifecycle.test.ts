@@ -85,6 +85,17 @@ describe('pipeline lifecycle', () => {
     expect(await readFile(out, 'utf8')).toBe('"old"\n"a"\n"b"\n');
   });
 
+  it('creates missing parent directories of an NDJSON sink', async () => {
+    const out = join(dir, 'a', 'b', 'out.ndjson');
+    await createPipeline({ name: 'mkdirs', source: fromIterable([1]), stages: [pass], sink: toNdjson(out), logLevel: 'silent' }).run();
+    expect(await readFile(out, 'utf8')).toBe('1\n');
+  });
+
+  it('fails start() at once for a sink path that cannot be created (Node 20 mkdir -p loops for ever under /proc)', async () => {
+    const pipeline = createPipeline({ name: 'procfs', source: fromIterable([1]), stages: [pass], sink: toNdjson('/proc/steadfast-test/x/out.ndjson'), logLevel: 'silent' });
+    expect((await rejection(pipeline.start())).code).toBe('STAGE_OPEN_FAILED');
+  });
+
   it('rejects pushes still waiting when the pipeline stops, and push() after the source ended', async () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => {
