@@ -212,11 +212,11 @@ export class NodeCell implements Inlet, Producer {
     return this.config.runner(batch, state, this.ctx);
   }
 
+  /** Ends the call in flight: timing, and the events it held leave the buffered count. */
   private finishCall(): Batch {
     const batch = this.inFlight ?? { values: [], offsets: [] };
     const n = batch.values.length;
     this.inFlight = undefined;
-    this.outlet.release(n);
     this.hooks.flow.buffered -= n;
     const ms = this.hooks.clock.monotonic() - this.takenAt;
     this.perEventMs = updatePerEventMs(this.perEventMs, ms, n);
@@ -228,8 +228,10 @@ export class NodeCell implements Inlet, Producer {
     const batch = this.finishCall();
     this.counters.eventsIn += batch.values.length;
     this.counters.eventsOut += output.values.length;
+    // Outputs go into the room reserved for them before the reservation is given back.
     this.outlet.route(output.values, output.offsets);
-    this.creditProducers();
+    this.outlet.release(batch.values.length);
+    this.roomFreed();
   }
 
   private reportFailure(error: unknown): void {
@@ -251,7 +253,8 @@ export class NodeCell implements Inlet, Producer {
       const message = `stage "${this.name}" failed on ${batch.values.length} events: ${messageOf(error)}`;
       this.hooks.report(new StageCallError('STAGE_CALL_FAILED', this.name, message, { offsets: batch.offsets, events: batch.values }, error));
     }
-    this.creditProducers();
+    this.outlet.release(batch.values.length);
+    this.roomFreed();
   }
 
   private lifecycleFailed(phase: 'open' | 'close', error: unknown): void {
@@ -262,7 +265,8 @@ export class NodeCell implements Inlet, Producer {
     this.log.error({ err: this.failure }, `${this.kind} ${phase} failed`);
   }
 
-  private creditProducers(): void {
+  /** Room in this mailbox was freed (a call ended, or a producer gave back a reservation): wake producers waiting for it. */
+  roomFreed(): void {
     for (let i = 0; i < this.producers.length; i++) {
       const producer = this.producers[i] as Producer;
       if (producer.isBlocked() && producer.canTake()) producer.wake();

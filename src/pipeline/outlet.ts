@@ -11,6 +11,8 @@ export interface Inlet {
   readonly capacity: number;
   reserved: number;
   enqueue(values: unknown[], offsets: number[]): void;
+  /** Room was freed: producers waiting for it may go on. */
+  roomFreed(): void;
 }
 
 /** One downstream group reached by an outlet: its replicas, an optional filter and a partitioner. */
@@ -61,9 +63,14 @@ export class Outlet {
     for (let i = 0; i < this.inlets.length; i++) (this.inlets[i] as Inlet).reserved += n;
   }
 
-  /** Gives back a reservation made by {@link reserve}. */
+  /** Gives back a reservation made by {@link reserve}; other producers waiting for that room are woken. */
   release(n: number): void {
-    for (let i = 0; i < this.inlets.length; i++) (this.inlets[i] as Inlet).reserved -= n;
+    if (n === 0) return;
+    for (let i = 0; i < this.inlets.length; i++) {
+      const inlet = this.inlets[i] as Inlet;
+      inlet.reserved -= n;
+      inlet.roomFreed();
+    }
   }
 
   /** Delivers outputs; the arrays are handed over and must not be changed afterwards. */

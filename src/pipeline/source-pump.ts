@@ -68,14 +68,14 @@ export class SourcePump implements Producer {
         try {
           const got = reader.read(n);
           batch = got instanceof Promise ? await got : (got as Batch<unknown> | null);
-        } finally {
+        } catch (error) {
           this.outlet.release(n);
+          throw error;
         }
-        if (batch === null || this.stopRequested) {
-          if (batch !== null) this.deliver(batch.values, batch.offsets);
-          break;
-        }
-        this.deliver(batch.values, batch.offsets);
+        // Events go into the room reserved for them before the reservation is given back.
+        if (batch !== null) this.deliver(batch.values, batch.offsets);
+        this.outlet.release(n);
+        if (batch === null || this.stopRequested) break;
         const now = this.clock.monotonic();
         if (now - lastYield >= YIELD_EVERY_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));

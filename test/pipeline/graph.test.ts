@@ -86,6 +86,25 @@ describe('graph pipelines', () => {
     expect(odds).toEqual([...odds].sort((x, y) => x - y));
   });
 
+  it('wakes a producer waiting for room that another producer reserved and then did not use', async () => {
+    const dropAll = defineStage({ name: 'dropAll', process: () => ({ state: undefined }) });
+    const sink = toArray<Ev>();
+    const small = defineStage({ name: 'small', mailbox: 4, maxBatch: 4, process: (e: Ev) => ({ state: undefined, emit: [e] }) });
+    const pipeline = createPipeline({
+      name: 'reserved',
+      source: fromIterable(events(5000)),
+      graph: {
+        drop: { stage: dropAll, from: 'source' },
+        keep: { stage: pass('keep'), from: 'source' },
+        merge: { stage: small, from: ['drop', 'keep'] },
+      },
+      sink,
+      logLevel: 'silent',
+    });
+    await pipeline.run();
+    expect(sink.items.map((e) => e.id)).toEqual(events(5000).map((e) => e.id));
+  });
+
   it('keeps each key on one replica and its order, when partitioned by key', async () => {
     const sink = toArray<Ev>();
     const input = events(20_000, 97);
