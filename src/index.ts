@@ -23,6 +23,7 @@ export type { ArraySink } from './sinks/to-array.js';
 export { toFunction } from './sinks/to-function.js';
 export type { SinkFunction } from './sinks/to-function.js';
 export { toNdjson } from './sinks/to-ndjson.js';
+export type { NdjsonSinkOptions } from './sinks/to-ndjson.js';
 export type { Sink } from './sinks/sink.js';
 
 export {

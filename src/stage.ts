@@ -16,11 +16,13 @@ export interface StageContext {
   readonly log: Logger;
 }
 
-/** What a stage call returns: the new state and the outputs to send downstream. */
-export interface StageResult<TState, TOut> {
-  state: TState;
-  emit?: readonly TOut[];
-}
+/**
+ * What a stage call returns: the new state and the outputs to send downstream. A stage without
+ * state (its state type includes `undefined`) may leave `state` out.
+ */
+export type StageResult<TState, TOut> = undefined extends TState
+  ? { state?: TState; emit?: readonly TOut[] }
+  : { state: TState; emit?: readonly TOut[] };
 
 type Awaitable<T> = T | Promise<T>;
 

@@ -67,8 +67,11 @@ export interface Pipeline {
   push(event: unknown): Promise<void>;
   /** Counters per stage and for the whole pipeline. */
   stats(): PipelineStats;
-  /** The state of a stage instance after its last successful call (`name` as in `stats().stages`). */
-  stageState(name: string): unknown;
+  /**
+   * The state of a stage instance after its last successful call (`name` as in `stats().stages`).
+   * The type parameter is the caller's claim about that state; it is not checked.
+   */
+  stageState<TState = unknown>(name: string): TState;
 }
 
 const KNOWN = ['name', 'source', 'stages', 'graph', 'sink', 'mode', 'logger', 'logLevel', 'onError', 'stopTimeoutMs', 'clock'] as const;
@@ -373,10 +376,10 @@ class PipelineRun implements Pipeline {
 
   // Inspection.
 
-  stageState(name: string): unknown {
+  stageState<TState = unknown>(name: string): TState {
     const cell = this.byName.get(name);
     if (cell === undefined) throw new ConfigError('stageState(name)', name, `must name a stage instance (${[...this.byName.keys()].join(', ')})`);
-    return cell.stageState();
+    return cell.stageState() as TState;
   }
 
   stats(): PipelineStats {

@@ -1,8 +1,15 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, SinkWriteError, SteadfastError, messageOf } from '../core/errors.js';
+import { knownKeys, record } from '../core/validate.js';
 import { ensureDir } from './ensure-dir.js';
 import type { Sink } from './sink.js';
+
+/** Options of {@link toNdjson}. */
+export interface NdjsonSinkOptions {
+  /** Append to an existing file (default), or `false` to start it empty on open. */
+  append?: boolean;
+}
 
 /**
  * A sink appending each output as one line of JSON. Each batch is one write, in order; on a graceful
@@ -12,8 +19,12 @@ import type { Sink } from './sink.js';
  * @example
  * createPipeline({ name: 'orders', source, stages: [enrich], sink: toNdjson('out/orders.ndjson') });
  */
-export function toNdjson<T = unknown>(path: string): Sink<T> {
+export function toNdjson<T = unknown>(path: string, options: NdjsonSinkOptions = {}): Sink<T> {
   if (typeof path !== 'string' || path.length === 0) throw new ConfigError('toNdjson(path)', path, 'must be a non-empty string');
+  const opts = record('toNdjson options', options);
+  knownKeys('toNdjson', opts, ['append']);
+  if (opts.append !== undefined && typeof opts.append !== 'boolean') throw new ConfigError('toNdjson.append', opts.append, 'must be a boolean');
+  const flags = opts.append === false ? 'w' : 'a';
   const file = resolve(path);
   let handle: FileHandle | undefined;
   return {
@@ -22,7 +33,7 @@ export function toNdjson<T = unknown>(path: string): Sink<T> {
     async open() {
       try {
         await ensureDir(dirname(file));
-        handle = await open(file, 'a');
+        handle = await open(file, flags);
       } catch (error) {
         throw new SteadfastError('STAGE_OPEN_FAILED', `cannot open NDJSON sink ${file}: ${messageOf(error)}`, { cause: error });
       }

@@ -12,9 +12,9 @@ interface NodePlan {
   replicas: number;
 }
 
-const nodePlan = (index: number) =>
+const nodePlan = (index: number): fc.Arbitrary<NodePlan> =>
   fc.record({
-    inputs: index === 0 ? fc.constant([-1]) : fc.uniqueArray(fc.integer({ min: -1, max: index - 1 }), { minLength: 1, maxLength: 3 }),
+    inputs: index === 0 ? fc.constant<number[]>([-1]) : fc.uniqueArray(fc.integer({ min: -1, max: index - 1 }), { minLength: 1, maxLength: 3 }),
     fanout: fc.integer({ min: 0, max: 2 }),
     mailbox: fc.integer({ min: 1, max: 64 }),
     maxBatch: fc.integer({ min: 1, max: 64 }),
@@ -22,7 +22,7 @@ const nodePlan = (index: number) =>
     replicas: fc.integer({ min: 1, max: 3 }),
   });
 
-const plans = fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => nodePlan(i))));
+const plans: fc.Arbitrary<NodePlan[]> = fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => nodePlan(i))));
 
 /** What node `i` emits for a value: the same rule the stages below follow. */
 function outputs(plan: NodePlan, i: number, value: string): string[] {
