@@ -113,12 +113,14 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
 function makeInitialState<TState>(field: string, initial: TState | (() => TState) | undefined): () => TState {
   if (typeof initial === 'function') return initial as () => TState;
   if (initial === undefined || initial === null || typeof initial !== 'object') return () => initial as TState;
+  let snapshot: TState;
   try {
-    structuredClone(initial);
+    // Taken now, so that changing the caller's object later does not change new instances.
+    snapshot = structuredClone(initial);
   } catch (error) {
     throw new ConfigError(field, initial, `must be a function or a cloneable value (${(error as Error).message})`);
   }
-  return () => structuredClone(initial);
+  return () => structuredClone(snapshot);
 }
 
 /** Any stage, whatever its event, output and state types. */

@@ -6,7 +6,7 @@ export const LATENCY_EMA_ALPHA = 0.2;
  * The first sample (`previous` NaN) is taken as is.
  */
 export function updatePerEventMs(previous: number, batchMs: number, batchSize: number): number {
-  if (batchSize <= 0 || !Number.isFinite(batchMs) || batchMs < 0) return previous;
+  if (!(batchSize > 0) || !Number.isFinite(batchSize) || !Number.isFinite(batchMs) || batchMs < 0) return previous;
   const sample = batchMs / batchSize;
   if (Number.isNaN(previous)) return sample;
   return LATENCY_EMA_ALPHA * sample + (1 - LATENCY_EMA_ALPHA) * previous;

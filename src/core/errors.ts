@@ -93,8 +93,16 @@ export class SourceParseError extends SteadfastError {
   }
 }
 
-/** Renders a value for an error message: short, single-line, never throws. */
+/** Renders a value for an error message: short, single-line, never throws (not even for hostile proxies). */
 export function describeValue(value: unknown): string {
+  try {
+    return describe(value);
+  } catch {
+    return 'a value that cannot be described';
+  }
+}
+
+function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (typeof value === 'bigint') return `${value}n`;
@@ -103,6 +111,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `array(${value.length})`;
   try {
     const text = JSON.stringify(value);
+    if (text === undefined) return Object.prototype.toString.call(value);
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
   } catch {
     return Object.prototype.toString.call(value);
@@ -111,6 +120,10 @@ export function describeValue(value: unknown): string {
 
 /** The message of anything thrown, including non-Error values. */
 export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
+  try {
+    if (error instanceof Error) return String(error.message);
+  } catch {
+    // a hostile object: fall through to describeValue, which never throws
+  }
   return describeValue(error);
 }

@@ -3,6 +3,9 @@ import { ConfigError } from './errors.js';
 /** Throws CONFIG_INVALID unless `value` is an integer within [min, max]. */
 export function integerIn(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    if (typeof value === 'number' && Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) {
+      throw new ConfigError(field, value, `must be a safe integer (<= ${Number.MAX_SAFE_INTEGER})`);
+    }
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
     throw new ConfigError(field, value, `must be an integer ${range}`);
   }

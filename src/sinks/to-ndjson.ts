@@ -42,15 +42,21 @@ export function toNdjson<T = unknown>(path: string, options: NdjsonSinkOptions =
       if (handle === undefined) throw new SteadfastError('PIPELINE_STATE_INVALID', `NDJSON sink ${file} written before open()`);
       let text = '';
       const bad: { events: unknown[]; offsets: number[] } = { events: [], offsets: [] };
-      let cause: unknown;
+      let firstReason = '';
+      let firstCause: unknown;
       for (let i = 0; i < values.length; i++) {
         let line: string | undefined;
+        let cause: unknown;
         try {
           line = JSON.stringify(values[i]);
         } catch (error) {
-          cause ??= error;
+          cause = error;
         }
         if (line === undefined) {
+          if (bad.events.length === 0) {
+            firstCause = cause;
+            firstReason = cause === undefined ? 'JSON cannot represent it' : messageOf(cause);
+          }
           bad.events.push(values[i]);
           bad.offsets.push(offsets[i] as number);
           continue;
@@ -59,8 +65,8 @@ export function toNdjson<T = unknown>(path: string, options: NdjsonSinkOptions =
       }
       if (text.length > 0) await handle.writeFile(text);
       if (bad.events.length > 0) {
-        const reason = cause === undefined ? 'JSON cannot represent it' : messageOf(cause);
-        throw new SinkWriteError(`NDJSON sink ${file} cannot write the value at offset ${bad.offsets[0]}: ${reason}`, bad, cause);
+        const more = bad.events.length > 1 ? ` (and ${bad.events.length - 1} more)` : '';
+        throw new SinkWriteError(`NDJSON sink ${file} cannot write the value at offset ${bad.offsets[0]}${more}: ${firstReason}`, bad, firstCause);
       }
     },
     async close() {

@@ -43,13 +43,17 @@ class AsyncIterableReader<T> implements SourceReader<T> {
   async read(max: number): Promise<Batch<T> | null> {
     const values: T[] = [];
     const offsets: number[] = [];
+    let turnEnds: Promise<typeof PENDING> | undefined;
     while (!this.done && values.length < max) {
       const step = this.pending ?? this.iterator.next();
       this.pending = step;
-      // Once something is in hand, do not wait for more: take only what is ready now.
+      // Once something is in hand, take only what the producer yields before the event loop turns:
+      // an async generator settles each next() a few microtasks later, so a resolved promise
+      // would win every race and hand over one event at a time.
+      if (values.length > 0) turnEnds ??= new Promise((resolve) => setImmediate(resolve, PENDING));
       let result: IteratorResult<T> | typeof PENDING | typeof CLOSED;
       try {
-        result = await Promise.race(values.length === 0 ? [step, this.closed] : [step, this.closed, Promise.resolve(PENDING)]);
+        result = await Promise.race(turnEnds === undefined ? [step, this.closed] : [step, this.closed, turnEnds]);
       } catch (error) {
         // Hand over what was read first; the failed step stays pending and fails the next read.
         if (values.length > 0) break;

@@ -52,6 +52,7 @@ class NdjsonReader<T> implements SourceReader<T> {
   private firstLine = 1;
   private eof = false;
   private closed = false;
+  private started = false;
 
   constructor(
     private readonly handle: FileHandle,
@@ -67,6 +68,7 @@ class NdjsonReader<T> implements SourceReader<T> {
     const offsets: number[] = [];
     while (values.length < max && !this.closed) {
       if (this.lineIndex >= this.lines.length && !(await this.fill())) break;
+      if (this.closed) return null;
       const text = this.lines[this.lineIndex] as string;
       const line = this.firstLine + this.lineIndex;
       this.lineIndex++;
@@ -105,6 +107,10 @@ class NdjsonReader<T> implements SourceReader<T> {
         if (text.length > 0) this.lines = [stripCr(text)];
       } else {
         text = this.carry + this.decoder.write(this.buffer.subarray(0, bytesRead));
+        if (!this.started && text.length > 0) {
+          this.started = true;
+          if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte order mark is not data
+        }
         const parts = text.split('\n');
         this.carry = parts.pop() as string;
         for (let i = 0; i < parts.length; i++) parts[i] = stripCr(parts[i] as string);
