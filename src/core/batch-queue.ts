@@ -4,6 +4,8 @@ export interface Batch<T = unknown> {
   offsets: number[];
 }
 
+const EMPTY: never[] = [];
+
 interface Segment<T> {
   values: T[];
   offsets: number[];
@@ -43,10 +45,16 @@ export class BatchQueue<T = unknown> {
     const first = this.segments[this.head];
     if (n === 0 || first === undefined) return { values: [], offsets: [] };
     const firstLeft = first.values.length - first.start;
-    if (first.start === 0 && firstLeft === n) {
-      this.dropHead();
+    if (firstLeft >= n) {
+      // Within one arrived batch: hand it over whole, or a slice of it (a block copy).
+      const start = first.start;
+      let taken: Batch<T>;
+      if (start === 0 && firstLeft === n) taken = { values: first.values, offsets: first.offsets };
+      else taken = { values: first.values.slice(start, start + n), offsets: first.offsets.slice(start, start + n) };
+      first.start += n;
+      if (first.start === first.values.length) this.dropHead();
       this.length -= n;
-      return { values: first.values, offsets: first.offsets };
+      return taken;
     }
     const values = new Array<T>(n);
     const offsets = new Array<number>(n);
@@ -72,6 +80,11 @@ export class BatchQueue<T = unknown> {
   }
 
   private dropHead(): void {
+    // A dropped segment object may sit in the old generation until the next full GC; cut its links
+    // to the arrays so that it does not keep them (and the events in them) alive until then.
+    const seg = this.segments[this.head] as Segment<T>;
+    seg.values = EMPTY as T[];
+    seg.offsets = EMPTY as number[];
     this.segments[this.head] = undefined as unknown as Segment<T>;
     this.head++;
     if (this.head === this.segments.length) {

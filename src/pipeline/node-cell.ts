@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
+import { fromCall } from './call-logic.js';
 import { stageMachine, type StageCallOutput, type StageMachineEvent, type StageStateValue } from '../../machines/stage.machine.js';
 import { nextBatchSize, updatePerEventMs } from '../core/adaptive-batch.js';
 import { BatchQueue, type Batch } from '../core/batch-queue.js';
@@ -60,6 +61,8 @@ export class NodeCell implements Inlet, Producer {
   perEventMs = Number.NaN;
 
   private readonly queue = new BatchQueue();
+  /** Aborted when the stage is abandoned; every call sees it as `ctx.signal`. */
+  private readonly abort = new AbortController();
   private inFlight: Batch | undefined;
   private takenAt = 0;
   private readonly ctx: MutableStageContext;
@@ -78,11 +81,11 @@ export class NodeCell implements Inlet, Producer {
     this.maxBatch = config.maxBatch;
     this.targetBatchMs = config.targetBatchMs;
     this.log = hooks.log.child({ stage: config.name, actorId: this.actorId });
-    this.ctx = { stage: config.name, offset: 0, offsets: [], signal: new AbortController().signal, log: this.log };
+    this.ctx = { stage: config.name, offset: 0, offsets: [], signal: this.abort.signal, log: this.log };
     const machine = stageMachine.provide({
       actors: {
         open: fromPromise(async () => config.open()),
-        call: fromPromise<StageCallOutput, { state: unknown }>(async ({ input, signal }) => this.runCall(input.state, signal)),
+        call: fromCall<StageCallOutput, { state: unknown }>((input) => this.runCall(input.state)),
         close: fromPromise(async () => config.close()),
       },
       guards: {
@@ -118,6 +121,7 @@ export class NodeCell implements Inlet, Producer {
   /** Stops the actor at once, abandoning queued and in-flight events; returns how many. */
   kill(): number {
     const abandoned = this.depth();
+    this.abort.abort(new SteadfastError('STOP_TIMEOUT', `stage "${this.name}" was abandoned`));
     this.actor.stop();
     return abandoned;
   }
@@ -201,13 +205,12 @@ export class NodeCell implements Inlet, Producer {
     return this.outlet.minFree() >= Math.min(want, this.outlet.lowWater);
   }
 
-  private runCall(state: unknown, signal: AbortSignal): CallOutcome | Promise<CallOutcome> {
+  private runCall(state: unknown): CallOutcome | Promise<CallOutcome> {
     const n = Math.max(0, Math.min(this.wantSize(), this.outlet.minFree()));
     const batch = this.queue.take(n);
     this.inFlight = batch;
     this.outlet.reserve(batch.values.length);
     this.takenAt = this.hooks.clock.monotonic();
-    this.ctx.signal = signal;
     if (batch.values.length === 0) return { state, values: [], offsets: [] };
     return this.config.runner(batch, state, this.ctx);
   }
@@ -231,6 +234,7 @@ export class NodeCell implements Inlet, Producer {
     // Outputs go into the room reserved for them before the reservation is given back.
     this.outlet.route(output.values, output.offsets);
     this.outlet.release(batch.values.length);
+    forget(output, batch);
     this.roomFreed();
   }
 
@@ -254,6 +258,7 @@ export class NodeCell implements Inlet, Producer {
       this.hooks.report(new StageCallError('STAGE_CALL_FAILED', this.name, message, { offsets: batch.offsets, events: batch.values }, error));
     }
     this.outlet.release(batch.values.length);
+    forget(error instanceof BatchFailure ? error.committed : undefined, batch);
     this.roomFreed();
   }
 
@@ -272,4 +277,20 @@ export class NodeCell implements Inlet, Producer {
       if (producer.isBlocked() && producer.canTake()) producer.wake();
     }
   }
+}
+
+const NOTHING: never[] = [];
+
+/**
+ * Cuts the links from a finished call's result and input to their arrays. XState's snapshots and
+ * events of the call still point at these objects and may linger in the old generation until a full
+ * GC; without this they would keep every event of the batch alive (and promoted) that long.
+ */
+function forget(output: CallOutcome | undefined, input: Batch): void {
+  if (output !== undefined) {
+    output.values = NOTHING;
+    output.offsets = NOTHING;
+  }
+  input.values = NOTHING;
+  input.offsets = NOTHING;
 }

@@ -17,7 +17,8 @@ export function fromIterable<T>(iterable: Iterable<T>): Source<T> {
   return {
     kind: 'source',
     name: 'iterable',
-    open: (options: SourceOpenOptions) => new IterableReader(iterable[Symbol.iterator](), options.fromOffset),
+    open: (options: SourceOpenOptions) =>
+      Array.isArray(iterable) ? new ArrayReader(iterable as T[], options.fromOffset) : new IterableReader(iterable[Symbol.iterator](), options.fromOffset),
   };
 }
 
@@ -53,5 +54,31 @@ class IterableReader<T> implements SourceReader<T> {
       this.done = true;
       this.iterator.return?.();
     }
+  }
+}
+
+/** Reads an array by slices: one copy per batch instead of one iterator step per event. */
+class ArrayReader<T> implements SourceReader<T> {
+  private next: number;
+
+  constructor(
+    private readonly array: T[],
+    fromOffset: number,
+  ) {
+    this.next = Math.max(0, fromOffset);
+  }
+
+  read(max: number): Batch<T> | null {
+    const start = this.next;
+    const end = Math.min(this.array.length, start + max);
+    if (start >= end) return null;
+    this.next = end;
+    const offsets = new Array<number>(end - start);
+    for (let i = 0; i < offsets.length; i++) offsets[i] = start + i;
+    return { values: this.array.slice(start, end), offsets };
+  }
+
+  close(): void {
+    this.next = this.array.length;
   }
 }
