@@ -69,7 +69,10 @@ function nodeArgs(name: string): string[] {
 
 function runBench(name: string): Promise<BenchResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs(name), { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    // bench/tsconfig.json has no `paths`, so `import 'steadfast'` resolves through package.json
+    // exports to dist/ (the root tsconfig maps it to src/ for type checking).
+    const env = { ...process.env, TSX_TSCONFIG_PATH: path.join(ROOT, 'bench', 'tsconfig.json') };
+    const child = spawn(process.execPath, nodeArgs(name), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('error', reject);
@@ -205,6 +208,9 @@ function updateDoc(sections: ReadonlyMap<string, string>): void {
 
 async function main(): Promise<number> {
   const names = selected(process.argv.slice(2));
+  // Benches import the package as it ships (dist/): build it from the current sources first.
+  process.stderr.write('building dist/ (npm run build)\n');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const env = environment();
   const sections = new Map<string, string>();
   let failed = 0;
