@@ -170,8 +170,8 @@ async function main(): Promise<number> {
   }
   const wallMs = performance.now() - started;
 
-  const rejections = pipeline.stageState<ValidateState>(validate.name);
-  const totals = pipeline.stageState<AggregateState>(aggregate.name);
+  const rejections = pipeline.stageState(validate);
+  const totals = pipeline.stageState(aggregate);
   printStages(stats);
   printErrors(malformedLines, otherErrors);
   printRejections(rejections);

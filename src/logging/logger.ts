@@ -10,13 +10,21 @@ export function isLogLevel(value: unknown): value is LevelWithSilent {
 }
 
 /**
+ * The level a pipeline logs at: the level its code asked for; else `STEADFAST_LOG_LEVEL` when it
+ * names a level; else the mode's default.
+ */
+export function chooseLevel(explicit: LevelWithSilent | undefined, modeDefault: LevelWithSilent): LevelWithSilent {
+  if (explicit !== undefined) return explicit;
+  const fromEnv = process.env.STEADFAST_LOG_LEVEL;
+  return isLogLevel(fromEnv) ? fromEnv : modeDefault;
+}
+
+/**
  * The logger of one pipeline: pino writing JSON lines to stderr synchronously (no worker thread,
- * nothing left open after stop), at `STEADFAST_LOG_LEVEL` when set, else at `level`.
+ * nothing left open after stop).
  */
 export function createLogger(level: LevelWithSilent, bindings: Record<string, string>): Logger {
-  const fromEnv = process.env.STEADFAST_LOG_LEVEL;
-  const chosen = isLogLevel(fromEnv) ? fromEnv : level;
-  return pino({ level: chosen, base: bindings }, pino.destination({ dest: 2, sync: true }));
+  return pino({ level, base: bindings }, pino.destination({ dest: 2, sync: true }));
 }
 
 /** Level names in order of severity, for callers that compare them. */

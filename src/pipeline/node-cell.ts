@@ -31,7 +31,8 @@ export interface CellHooks {
   clock: Clock;
   flow: FlowCounter;
   log: Logger;
-  report(error: SteadfastError): void;
+  /** Reports a failure that does not stop the pipeline; `log` is the reporting actor's logger. */
+  report(error: SteadfastError, log: Logger): void;
   onComplete(cell: NodeCell): void;
 }
 
@@ -250,12 +251,12 @@ export class NodeCell implements Inlet, Producer {
       }
       this.counters.eventsIn += batch.values.length - rest.values.length;
       this.counters.failedEvents += error.error.events.length;
-      this.hooks.report(error.error);
+      this.hooks.report(error.error, this.log);
     } else {
       this.counters.eventsIn += batch.values.length;
       this.counters.failedEvents += batch.values.length;
       const message = `stage "${this.name}" failed on ${batch.values.length} events: ${messageOf(error)}`;
-      this.hooks.report(new StageCallError('STAGE_CALL_FAILED', this.name, message, { offsets: batch.offsets, events: batch.values }, error));
+      this.hooks.report(new StageCallError('STAGE_CALL_FAILED', this.name, message, { offsets: batch.offsets, events: batch.values }, error), this.log);
     }
     this.outlet.release(batch.values.length);
     forget(error instanceof BatchFailure ? error.committed : undefined, batch);

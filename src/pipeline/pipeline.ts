@@ -3,11 +3,11 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { ConfigError, SteadfastError, messageOf } from '../core/errors.js';
 import { fn, integerIn, knownKeys, name as validName, oneOf, record } from '../core/validate.js';
 import { newId } from '../ids.js';
-import { createLogger, isLogLevel } from '../logging/logger.js';
+import { chooseLevel, createLogger, isLogLevel } from '../logging/logger.js';
 import type { Sink } from '../sinks/sink.js';
 import type { SinkFunction } from '../sinks/to-function.js';
 import { isSource, type Source } from '../sources/source.js';
-import type { AnyStage } from '../stage.js';
+import type { AnyStage, Stage } from '../stage.js';
 
 export type { AnyStage };
 import { SOURCE, chainToGraph, compileGraph, toSink, type CompiledGraph, type GraphSpec, type NodeDef } from './graph.js';
@@ -35,7 +35,7 @@ export interface PipelineOptions<TIn = unknown> {
   mode?: PipelineMode;
   /** Logger to use instead of the pipeline's own pino logger. */
   logger?: Logger;
-  /** Level of the pipeline's own logger (default from the mode; `STEADFAST_LOG_LEVEL` wins). */
+  /** Level of the pipeline's own logger; without it `STEADFAST_LOG_LEVEL`, else the mode's level. */
   logLevel?: LevelWithSilent;
   /** Called with every failure that does not stop the pipeline (a stage call, a malformed line). */
   onError?: (error: SteadfastError) => void;
@@ -72,6 +72,8 @@ export interface Pipeline {
    * The type parameter is the caller's claim about that state; it is not checked.
    */
   stageState<TState = unknown>(name: string): TState;
+  /** The state of the node running `stage` (a chain node is named after its stage), typed by the stage. */
+  stageState<TState>(stage: Stage<never, unknown, TState>): TState;
 }
 
 const KNOWN = ['name', 'source', 'stages', 'graph', 'sink', 'mode', 'logger', 'logLevel', 'onError', 'stopTimeoutMs', 'clock'] as const;
@@ -132,7 +134,7 @@ class PipelineRun implements Pipeline {
     this.stopTimeoutMs = opts.stopTimeoutMs === undefined ? 30_000 : integerIn('pipeline.stopTimeoutMs', opts.stopTimeoutMs, 1);
     this.clock = (opts.clock as Clock | undefined) ?? systemClock;
     const base = { pipeline: this.name, runId: this.runId };
-    this.log = opts.logger !== undefined ? (opts.logger as Logger).child(base) : createLogger(opts.logLevel ?? preset.logLevel, base);
+    this.log = opts.logger !== undefined ? (opts.logger as Logger).child(base) : createLogger(chooseLevel(opts.logLevel, preset.logLevel), base);
 
     if ((opts.stages === undefined) === (opts.graph === undefined)) {
       throw new ConfigError('pipeline.stages', opts.stages ?? opts.graph, 'exactly one of `stages` and `graph` must be given');
@@ -163,7 +165,7 @@ class PipelineRun implements Pipeline {
       clock: this.clock,
       flow: this.flow,
       log: this.log,
-      report: (error) => this.report(error),
+      report: (error, log) => this.report(error, log),
       onComplete: (cell) => this.cellCompleted(cell),
     };
     const groups = new Map<string, NodeCell[]>();
@@ -361,22 +363,24 @@ class PipelineRun implements Pipeline {
     return (push as (value: unknown) => Promise<void>).call(this.source, event);
   }
 
-  private report(error: SteadfastError): void {
+  /** A failure that does not stop the pipeline: counted, then to `onError`, or logged without one. */
+  private report(error: SteadfastError, log: Logger = this.log): void {
     this.errorCount++;
     if (this.onError === undefined) {
-      this.log.error({ err: error }, error.message);
+      log.error({ err: error }, error.message);
       return;
     }
     try {
       this.onError(error);
     } catch (hookError) {
-      this.log.error({ err: hookError, reported: error.message }, `onError threw: ${messageOf(hookError)}`);
+      log.error({ err: hookError, reported: error.message }, `onError threw: ${messageOf(hookError)}`);
     }
   }
 
   // Inspection.
 
-  stageState<TState = unknown>(name: string): TState {
+  stageState<TState = unknown>(nameOrStage: string | Stage<never, unknown, TState>): TState {
+    const name = typeof nameOrStage === 'string' ? nameOrStage : nameOrStage.name;
     const cell = this.byName.get(name);
     if (cell === undefined) throw new ConfigError('stageState(name)', name, `must name a stage instance (${[...this.byName.keys()].join(', ')})`);
     return cell.stageState() as TState;

@@ -18,6 +18,10 @@ describe('a chain of stages', () => {
     expect(sink.items).toEqual(input.map((n) => n * 2 + 1));
     expect(sink.offsets).toEqual(input.map((_, i) => i));
     expect(pipeline.stageState('count')).toEqual({ seen: 10_000, sum: input.reduce((a, n) => a + n * 2, 0) });
+    // The stage itself names its node in a chain, and types the answer.
+    const typed: { seen: number; sum: number } = pipeline.stageState(count);
+    expect(typed.seen).toBe(10_000);
+    expect(() => pipeline.stageState('nope')).toThrow(/must name a stage instance \(double, count, sink\)/);
     expect(stats.status).toBe('stopped');
     expect(stats.source.events).toBe(10_000);
     expect(stats.source.lastOffset).toBe(9_999);
