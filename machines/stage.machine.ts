@@ -1,8 +1,13 @@
 import { and, assign, fromPromise, setup } from 'xstate';
 
-/** Input of a stage actor: its node name and the state it starts from. */
+/** Input of a stage actor: its node name, and the state it has until `open` provides one. */
 export interface StageMachineInput {
   stage: string;
+  state: unknown;
+}
+
+/** What `open` resolves with: the state the stage starts from (initial, or restored). */
+export interface StageOpenOutput {
   state: unknown;
 }
 
@@ -47,7 +52,8 @@ export type StageMachineEvent =
  * mailbox and downstream credit, and the actions that deliver outputs and report failures.
  * The defaults here are inert so that the machine can be drawn and tested without I/O.
  *
- * - `starting`: `open` runs (sinks open files; checkpoints will restore here).
+ * - `starting`: `open` runs and provides the state to start from (sinks open files here;
+ *   checkpoints will restore here).
  * - `idle`: waits for input; takes a batch when input is queued and downstream has room.
  * - `blocked`: input is queued but downstream is full; waits for credit.
  * - `busy`: one user call (`call`) is in flight; its result or failure comes back as an event.
@@ -61,7 +67,7 @@ export const stageMachine = setup({
     input: {} as StageMachineInput,
   },
   actors: {
-    open: fromPromise<void, { stage: string }>(async () => undefined),
+    open: fromPromise<StageOpenOutput, { stage: string; state: unknown }>(async ({ input }) => ({ state: input.state })),
     call: fromPromise<StageCallOutput, { state: unknown }>(async ({ input }) => ({ state: input.state })),
     close: fromPromise<void, { stage: string }>(async () => undefined),
   },
@@ -72,6 +78,7 @@ export const stageMachine = setup({
   },
   actions: {
     markEnded: assign({ ended: true }),
+    startFrom: assign((_, params: { output: StageOpenOutput }) => ({ state: params.output.state })),
     commit: assign(({ context }, params: { output: StageCallOutput }) => ({
       state: params.output.state,
       calls: context.calls + 1,
@@ -99,8 +106,8 @@ export const stageMachine = setup({
     starting: {
       invoke: {
         src: 'open',
-        input: ({ context }) => ({ stage: context.stage }),
-        onDone: { target: 'idle' },
+        input: ({ context }) => ({ stage: context.stage, state: context.state }),
+        onDone: { target: 'idle', actions: { type: 'startFrom', params: ({ event }) => ({ output: event.output }) } },
         onError: {
           target: 'failed',
           actions: { type: 'reportLifecycleFailure', params: ({ event }) => ({ phase: 'open' as const, error: event.error }) },

@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
 import { fromCall } from './call-logic.js';
-import { stageMachine, type StageCallOutput, type StageMachineEvent, type StageStateValue } from '../../machines/stage.machine.js';
+import {
+  stageMachine,
+  type StageCallOutput,
+  type StageMachineEvent,
+  type StageOpenOutput,
+  type StageStateValue,
+} from '../../machines/stage.machine.js';
 import { nextBatchSize, updatePerEventMs } from '../core/adaptive-batch.js';
 import { BatchQueue, type Batch } from '../core/batch-queue.js';
 import type { Clock } from '../core/clock.js';
@@ -20,7 +26,8 @@ export interface CellConfig {
   capacity: number;
   maxBatch: number;
   targetBatchMs: number;
-  initialState: unknown;
+  /** The state a new instance starts from (called when the stage opens; may throw). */
+  initialState: () => unknown;
   runner: CallRunner;
   open: () => void | Promise<void>;
   close: () => void | Promise<void>;
@@ -85,7 +92,10 @@ export class NodeCell implements Inlet, Producer {
     this.ctx = { stage: config.name, offset: 0, offsets: [], signal: this.abort.signal, log: this.log };
     const machine = stageMachine.provide({
       actors: {
-        open: fromPromise(async () => config.open()),
+        open: fromPromise<StageOpenOutput, { stage: string; state: unknown }>(async () => {
+          await config.open();
+          return { state: config.initialState() };
+        }),
         call: fromCall<StageCallOutput, { state: unknown }>((input) => this.runCall(input.state)),
         close: fromPromise(async () => config.close()),
       },
@@ -99,7 +109,7 @@ export class NodeCell implements Inlet, Producer {
         reportLifecycleFailure: (_, params) => this.lifecycleFailed(params.phase, params.error),
       },
     });
-    this.actor = createActor(machine, { input: { stage: config.name, state: config.initialState }, id: config.name });
+    this.actor = createActor(machine, { input: { stage: config.name, state: undefined }, id: config.name });
     this.actor.subscribe({
       complete: () => hooks.onComplete(this),
       error: (error) => {

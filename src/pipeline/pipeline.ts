@@ -261,6 +261,7 @@ class PipelineRun implements Pipeline {
       this.state = 'stopping';
       this.pumpFinished = true;
       for (const cell of this.cells) cell.endNow();
+      this.maybeFinish(); // every cell may have finished already (failed while opening)
       await this.done.catch(() => {});
       throw failed;
     }
@@ -370,10 +371,13 @@ class PipelineRun implements Pipeline {
       log.error({ err: error }, error.message);
       return;
     }
+    const hookFailed = (hookError: unknown) => log.error({ err: hookError, reported: error.message }, `onError threw: ${messageOf(hookError)}`);
     try {
-      this.onError(error);
+      const returned: unknown = this.onError(error);
+      // An async hook that rejects must not become an unhandled rejection of the host process.
+      if (returned instanceof Promise) returned.catch(hookFailed);
     } catch (hookError) {
-      log.error({ err: hookError, reported: error.message }, `onError threw: ${messageOf(hookError)}`);
+      hookFailed(hookError);
     }
   }
 
@@ -448,14 +452,14 @@ function lifecycle(node: NodeDef, cellName: string) {
   if (node.kind === 'sink') {
     const sink = node.sink;
     return {
-      initialState: undefined,
+      initialState: () => undefined,
       runner: sinkRunner(sink, cellName),
       open: () => sink.open?.(),
       close: () => sink.close?.(),
     };
   }
   return {
-    initialState: node.stage.initialState(),
+    initialState: () => node.stage.initialState(),
     runner: stageRunner(node.stage, cellName),
     open: () => undefined,
     close: () => undefined,

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import { stageMachine, type StageCallOutput } from '../../machines/stage.machine.js';
+import { stageMachine, type StageCallOutput, type StageOpenOutput } from '../../machines/stage.machine.js';
 
 interface Fakes {
+  /** What `open` restores, instead of keeping the input state. */
+  restored?: unknown;
   input: number;
   credit: boolean;
   openError?: Error;
@@ -30,8 +32,9 @@ function fakes(overrides: Partial<Fakes> = {}): Fakes {
 function start(f: Fakes, state: unknown = 0) {
   const machine = stageMachine.provide({
     actors: {
-      open: fromPromise(async () => {
+      open: fromPromise<StageOpenOutput, { stage: string; state: unknown }>(async ({ input }) => {
         if (f.openError) throw f.openError;
+        return { state: f.restored ?? input.state };
       }),
       call: fromPromise<StageCallOutput, { state: unknown }>(({ input }) => {
         f.input--;
@@ -58,6 +61,12 @@ describe('stage machine', () => {
     expect(actor.getSnapshot().value).toBe('starting');
     await waitFor(actor, (s) => s.value === 'idle');
     expect(actor.getSnapshot().context).toMatchObject({ stage: 'test', state: 0, calls: 0, ended: false });
+  });
+
+  it('starts from the state open provides (a restored one)', async () => {
+    const actor = start(fakes({ restored: { n: 41 } }), { n: 0 });
+    await waitFor(actor, (s) => s.value === 'idle');
+    expect(actor.getSnapshot().context.state).toEqual({ n: 41 });
   });
 
   it('fails when open fails, reporting the phase', async () => {

@@ -183,6 +183,59 @@ describe('pipeline lifecycle', () => {
     expect(leakedSince(before)).toEqual({});
   });
 
+  it('fails start() with STAGE_OPEN_FAILED when a stage initialState() throws, before reading the source', async () => {
+    let read = false;
+    const broken = defineStage({
+      name: 'broken',
+      initialState: (): number => {
+        throw new Error('no config');
+      },
+      process: (n: number, s: number) => ({ state: s + n }),
+    });
+    const pipeline = createPipeline({
+      name: 'initfail',
+      source: fromIterable({
+        *[Symbol.iterator]() {
+          read = true;
+          yield 1;
+        },
+      }),
+      stages: [broken],
+      logLevel: 'silent',
+    });
+    const error = await rejection(pipeline.start());
+    expect(error.code).toBe('STAGE_OPEN_FAILED');
+    expect(error.message).toMatch(/no config/);
+    expect(read).toBe(false);
+  });
+
+  it('does not let an async onError that rejects become an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failing = defineStage({
+        name: 'failing',
+        process: (): { emit: number[] } => {
+          throw new Error('boom');
+        },
+      });
+      await createPipeline({
+        name: 'asynchook',
+        source: fromIterable([1]),
+        stages: [failing],
+        onError: async () => {
+          throw new Error('hook rejected');
+        },
+        logLevel: 'silent',
+      }).run();
+      await settle();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('fails start() with SOURCE_FAILED when the NDJSON source file is missing', async () => {
     const pipeline = createPipeline({ name: 'nofile', source: fromNdjson(join(dir, 'missing.ndjson')), stages: [pass], logLevel: 'silent' });
     const error = await rejection(pipeline.start());
