@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/core/errors.js';
+import { expectConfigError } from './helpers/config-error.js';
+import type { ConfigError } from '../src/core/errors.js';
 import { defineStage, isStage, type StageOptions } from '../src/stage.js';
 
 const pass = (event: unknown, state: unknown): { state: unknown; emit: unknown[] } => ({ state, emit: [event] });
@@ -9,25 +10,9 @@ function define(options: unknown): ReturnType<typeof defineStage<unknown, unknow
   return defineStage(options as StageOptions<unknown, unknown, unknown>);
 }
 
-function configErrorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
-
-/** Asserts code, field and value, and that the message starts with the field and shows the value. */
+/** Defines a stage from `options` and checks the ConfigError it must throw. */
 function expectRejected(options: unknown, field: string, value: unknown, shown: string): ConfigError {
-  const error = configErrorOf(() => define(options));
-  expect(error.code).toBe('CONFIG_INVALID');
-  expect(error.field).toBe(field);
-  expect(Object.is(error.value, value)).toBe(true);
-  expect(error.message.startsWith(`${field} `)).toBe(true);
-  expect(error.message).toContain(`got ${shown}`);
-  return error;
+  return expectConfigError(() => define(options), field, value, shown);
 }
 
 describe('defineStage', () => {

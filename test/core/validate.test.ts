@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/core/errors.js';
+import { expectConfigError } from '../helpers/config-error.js';
 import { fn, integerIn, knownKeys, name, oneOf, positiveNumber, record } from '../../src/core/validate.js';
 
-/** Runs `run` and returns the ConfigError it throws; fails the test if it throws something else or nothing. */
-function configErrorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
-
 /** Asserts the common shape: code, field, value and the value named in the message. */
-function expectRejected(run: () => unknown, field: string, value: unknown, shown: string): ConfigError {
-  const error = configErrorOf(run);
-  expect(error.code).toBe('CONFIG_INVALID');
-  expect(error.field).toBe(field);
-  expect(Object.is(error.value, value)).toBe(true);
-  expect(error.message.startsWith(`${field} `)).toBe(true);
-  expect(error.message).toContain(`got ${shown}`);
-  return error;
-}
+const expectRejected = expectConfigError;
 
 describe('integerIn', () => {
   it('returns integers within the range, bounds included', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPipeline, defineStage, fromIterable, pushSource, toArray, type Pipeline } from '../../src/index.js';
+import { gatedStage } from '../helpers/gated-stage.js';
 
 function* numbers(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
@@ -39,19 +40,7 @@ describe('flow control', () => {
   });
 
   it('lets push() resolve only once the pipeline has taken the event in', async () => {
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const held = defineStage({
-      name: 'held',
-      mailbox: 4,
-      maxBatch: 1,
-      process: async (n: number) => {
-        await gate;
-        return { state: undefined, emit: [n] };
-      },
-    });
+    const { stage: held, open } = gatedStage('held', 4);
     const source = pushSource<number>();
     const sink = toArray<number>();
     const pipeline = createPipeline({ name: 'push', source, stages: [held], sink, logLevel: 'silent' });

@@ -14,6 +14,7 @@ import {
   toNdjson,
   type SteadfastError,
 } from '../../src/index.js';
+import { gatedStage } from '../helpers/gated-stage.js';
 import { activeResources, leakedSince, settle } from '../helpers/leaks.js';
 
 const pass = defineStage({ name: 'pass', process: (n: unknown) => ({ state: undefined, emit: [n] }) });
@@ -97,19 +98,7 @@ describe('pipeline lifecycle', () => {
   });
 
   it('rejects pushes still waiting when the pipeline stops, and push() after the source ended', async () => {
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const held = defineStage({
-      name: 'held',
-      mailbox: 2,
-      maxBatch: 1,
-      process: async (n: number) => {
-        await gate;
-        return { state: undefined, emit: [n] };
-      },
-    });
+    const { stage: held, open } = gatedStage('held', 2);
     const source = pushSource<number>();
     const sink = toArray<number>();
     const pipeline = createPipeline({ name: 'pushstop', source, stages: [held], sink, logLevel: 'silent' });
