@@ -310,8 +310,17 @@ function check(variant: string, sums: Float64Array): void {
   }
 }
 
-async function timed(variant: Variant, collectFirst: boolean): Promise<number> {
-  if (collectFirst) gc?.();
+/**
+ * One timed run. 'steady': the previous variant's garbage is collected and one untimed run of this
+ * variant lets the heap settle to its size for it (as in a long-running process), so no variant
+ * pays for another's garbage. 'after-gc': a full GC right before the timed run. 'plain': neither
+ * (warm-up).
+ */
+async function timed(variant: Variant, mode: 'steady' | 'after-gc' | 'plain'): Promise<number> {
+  if (mode !== 'plain' && gc !== undefined) {
+    gc();
+    if (mode === 'steady') check(variant.name, await variant.run(events));
+  }
   const start = performance.now();
   const sums = await variant.run(events);
   const ms = performance.now() - start;
@@ -336,7 +345,7 @@ for (let pass = 1; pass <= WARMUP; pass++) {
     let runs = 0;
     let ns: number;
     do {
-      ns = await timed(variant, false);
+      ns = await timed(variant, 'plain');
       runs++;
     } while (performance.now() - start < WARMUP_MS);
     parts.push(`${variant.name} ${fmtNs(ns)} (${runs}×)`);
@@ -356,7 +365,7 @@ async function measure(collectFirst: boolean, variants: readonly Variant[]): Pro
     const parts: string[] = [];
     for (let j = 0; j < variants.length; j++) {
       const variant = variants[(j + round) % variants.length] as Variant;
-      const ns = await timed(variant, collectFirst);
+      const ns = await timed(variant, collectFirst ? 'after-gc' : 'steady');
       samples.get(variant.name)?.push(ns);
       parts.push(`${variant.name} ${fmtNs(ns)}`);
     }
@@ -420,7 +429,7 @@ printResult({
         'Method: the input array is built once; two warm-up passes run every variant repeatedly for at least 1 s each',
         '(V8 replaces the on-stack-replacement code of a loop run once per call only after a few calls, and a later variant\'s first run deoptimises earlier ones\' code),',
         'then measured rounds run every variant once, in an order rotated each round;',
-        'a run is timed with `performance.now()` from creating the pipeline/actors/streams to the final sums; runs follow each other without a forced GC (the heap is in the steady state of a long-running process; the next section shows the same with a full GC before each run).',
+        'a run is timed with `performance.now()` from creating the pipeline/actors/streams to the final sums; before it, a full GC clears the previous variant\'s garbage and one untimed run of the same variant lets the heap settle to its size for it, as in a long-running process (the next section shows runs right after a full GC).',
         'Figures are medians over the rounds; ratio = variant ns/event ÷ plain-loop ns/event (lower is faster).',
         'The plain loop is a floor, not an allocating equivalent: V8 inlines the three functions there and escape analysis removes both intermediate objects',
         '(running it with `--no-turbo-escape` roughly triples its ns/event).',
