@@ -1,49 +1,19 @@
-import type { LevelWithSilent, Logger } from 'pino';
-import { systemClock, type Clock } from '../core/clock.js';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
 import { ConfigError, SteadfastError, messageOf } from '../core/errors.js';
-import { fn, integerIn, knownKeys, name as validName, oneOf, record } from '../core/validate.js';
+import { integerIn } from '../core/validate.js';
 import { newId } from '../ids.js';
-import { chooseLevel, createLogger, isLogLevel } from '../logging/logger.js';
-import type { Sink } from '../sinks/sink.js';
-import type { SinkFunction } from '../sinks/to-function.js';
-import { isSource, type Source } from '../sources/source.js';
+import type { Source } from '../sources/source.js';
 import type { AnyStage, Stage } from '../stage.js';
-
-export type { AnyStage };
-import { SOURCE, chainToGraph, compileGraph, toSink, type CompiledGraph, type GraphSpec, type NodeDef } from './graph.js';
-import { MODES, MODE_NAMES, type PipelineMode } from './modes.js';
-import { NodeCell, type CellHooks } from './node-cell.js';
-import { Outlet, type Route } from './outlet.js';
+import { MODES, type PipelineMode } from './modes.js';
+import type { CellHooks, NodeCell } from './node-cell.js';
+import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import type { FlowCounter } from './producer.js';
-import { sinkRunner, stageRunner } from './run-call.js';
 import { SourcePump } from './source-pump.js';
-import type { PipelineStats, PipelineStatus, StageStats } from './stats.js';
+import { stageStats, type PipelineStats, type PipelineStatus, type StageStats } from './stats.js';
+import { sourceBatch, wireGraph } from './wiring.js';
 
-/** Options of {@link createPipeline}. Give `stages` (a chain) or `graph`. */
-export interface PipelineOptions<TIn = unknown> {
-  /** Used in logs, metrics and checkpoint keys. */
-  name: string;
-  source: Source<TIn>;
-  /** A chain: source → stages[0] → stages[1] → … → sink. */
-  stages?: readonly AnyStage[];
-  /** A DAG with fan-out, routing by predicate, replicas and fan-in; see {@link GraphSpec}. */
-  graph?: GraphSpec;
-  /** Receives the outputs of every node no other node reads; a sink or a function. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  sink?: Sink<any> | SinkFunction<any>;
-  /** Preset for batch size, mailbox size and log level (default `standard`). */
-  mode?: PipelineMode;
-  /** Logger to use instead of the pipeline's own pino logger. */
-  logger?: Logger;
-  /** Level of the pipeline's own logger; without it `STEADFAST_LOG_LEVEL`, else the mode's level. */
-  logLevel?: LevelWithSilent;
-  /** Called with every failure that does not stop the pipeline (a stage call, a malformed line). */
-  onError?: (error: SteadfastError) => void;
-  /** How long `stop()` waits for in-flight events to drain before abandoning them (default 30 s). */
-  stopTimeoutMs?: number;
-  /** Time source, for tests. */
-  clock?: Clock;
-}
+export type { AnyStage, PipelineOptions };
 
 /** A running (or runnable) pipeline; create with {@link createPipeline}. */
 export interface Pipeline {
@@ -76,8 +46,6 @@ export interface Pipeline {
   stageState<TState>(stage: Stage<never, unknown, TState>): TState;
 }
 
-const KNOWN = ['name', 'source', 'stages', 'graph', 'sink', 'mode', 'logger', 'logLevel', 'onError', 'stopTimeoutMs', 'clock'] as const;
-
 /**
  * Creates a pipeline: a source, stages running as XState actors with bounded mailboxes and credit
  * between them, and a sink. Options are checked here; nothing runs until `start()`.
@@ -103,7 +71,7 @@ class PipelineRun implements Pipeline {
   private readonly source: Source<unknown>;
   private readonly onError: ((error: SteadfastError) => void) | undefined;
   private readonly stopTimeoutMs: number;
-  private readonly cells: NodeCell[] = [];
+  private readonly cells: NodeCell[];
   private readonly byName = new Map<string, NodeCell>();
   private readonly pump: SourcePump;
   private readonly flow: FlowCounter = { buffered: 0, peak: 0 };
@@ -118,30 +86,14 @@ class PipelineRun implements Pipeline {
   private settle!: { resolve: (stats: PipelineStats) => void; reject: (error: unknown) => void };
 
   constructor(options: PipelineOptions<unknown>) {
-    const opts = record('pipeline options', options);
-    knownKeys('pipeline', opts, KNOWN);
-    this.name = validName('pipeline.name', opts.name);
-    if (!isSource(opts.source)) {
-      throw new ConfigError('pipeline.source', opts.source, 'must be a source (fromIterable(), fromAsyncIterable(), pushSource(), fromNdjson())');
-    }
-    this.source = opts.source;
-    this.mode = opts.mode === undefined ? 'standard' : oneOf('pipeline.mode', opts.mode, MODE_NAMES);
-    const preset = MODES[this.mode];
-    if (opts.logLevel !== undefined && !isLogLevel(opts.logLevel)) {
-      throw new ConfigError('pipeline.logLevel', opts.logLevel, 'must be a pino level or "silent"');
-    }
-    this.onError = opts.onError === undefined ? undefined : fn<(error: SteadfastError) => void>('pipeline.onError', opts.onError);
-    this.stopTimeoutMs = opts.stopTimeoutMs === undefined ? 30_000 : integerIn('pipeline.stopTimeoutMs', opts.stopTimeoutMs, 1);
-    this.clock = (opts.clock as Clock | undefined) ?? systemClock;
-    const base = { pipeline: this.name, runId: this.runId };
-    this.log = opts.logger !== undefined ? (opts.logger as Logger).child(base) : createLogger(chooseLevel(opts.logLevel, preset.logLevel), base);
-
-    if ((opts.stages === undefined) === (opts.graph === undefined)) {
-      throw new ConfigError('pipeline.stages', opts.stages ?? opts.graph, 'exactly one of `stages` and `graph` must be given');
-    }
-    const spec = opts.stages !== undefined ? chainToGraph(opts.stages) : opts.graph;
-    const sink = opts.sink === undefined ? undefined : toSink('pipeline.sink', opts.sink);
-    const graph = compileGraph(spec, sink);
+    const resolved = resolvePipelineOptions(options, this.runId);
+    this.name = resolved.name;
+    this.source = resolved.source;
+    this.mode = resolved.mode;
+    this.onError = resolved.onError;
+    this.stopTimeoutMs = resolved.stopTimeoutMs;
+    this.clock = resolved.clock;
+    this.log = resolved.log;
 
     this.done = new Promise<PipelineStats>((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -149,18 +101,8 @@ class PipelineRun implements Pipeline {
     // `done` may be ignored by a program that only awaits stop(): never an unhandled rejection.
     this.done.catch(() => {});
 
-    this.pump = new SourcePump(this.source, sourceBatch(graph, preset.maxBatch), this.clock);
-    this.build(graph);
-  }
-
-  get status(): PipelineStatus {
-    return this.state;
-  }
-
-  // Construction: one cell per node instance, outlets wiring them.
-
-  private build(graph: CompiledGraph): void {
     const preset = MODES[this.mode];
+    this.pump = new SourcePump(this.source, sourceBatch(resolved.graph, preset.maxBatch), this.clock);
     const hooks: CellHooks = {
       clock: this.clock,
       flow: this.flow,
@@ -168,62 +110,12 @@ class PipelineRun implements Pipeline {
       report: (error, log) => this.report(error, log),
       onComplete: (cell) => this.cellCompleted(cell),
     };
-    const groups = new Map<string, NodeCell[]>();
-    for (const node of graph) {
-      const cells: NodeCell[] = [];
-      for (let r = 0; r < node.replicas; r++) {
-        const cellName = node.replicas > 1 ? `${node.name}#${r}` : node.name;
-        const capacity = (node.kind === 'stage' ? node.stage.mailbox : undefined) ?? preset.mailbox;
-        const maxBatch = Math.min((node.kind === 'stage' ? node.stage.maxBatch : undefined) ?? preset.maxBatch, capacity);
-        const targetBatchMs = (node.kind === 'stage' ? node.stage.targetBatchMs : undefined) ?? preset.targetBatchMs;
-        const cell = new NodeCell(
-          {
-            name: cellName,
-            group: node.name,
-            replica: node.replicas > 1 ? r : undefined,
-            kind: node.kind,
-            capacity,
-            maxBatch,
-            targetBatchMs,
-            ...lifecycle(node, cellName),
-          },
-          hooks,
-        );
-        cells.push(cell);
-        this.cells.push(cell);
-        this.byName.set(cellName, cell);
-      }
-      groups.set(node.name, cells);
-    }
-    const routesFrom = (producer: string): Route[] => {
-      const routes: Route[] = [];
-      for (const node of graph) {
-        for (const input of node.inputs) {
-          if (input.from !== producer) continue;
-          routes.push({ inlets: groups.get(node.name) as NodeCell[], when: input.when, partition: node.partition });
-        }
-      }
-      return routes;
-    };
-    const report = (error: SteadfastError) => this.report(error);
-    for (const node of graph) {
-      const outlet = new Outlet(node.name, routesFrom(node.name), report);
-      for (const cell of groups.get(node.name) as NodeCell[]) {
-        cell.outlet = outlet;
-        for (const input of node.inputs) {
-          if (input.from === SOURCE) {
-            cell.producers.push(this.pump);
-            cell.inputs++;
-          } else {
-            for (const producer of groups.get(input.from) as NodeCell[]) {
-              cell.producers.push(producer);
-              cell.inputs++;
-            }
-          }
-        }
-      }
-    }
-    this.pump.outlet = new Outlet(SOURCE, routesFrom(SOURCE), report);
+    this.cells = wireGraph(resolved.graph, preset, hooks, this.pump, (error) => this.report(error));
+    for (const cell of this.cells) this.byName.set(cell.name, cell);
+  }
+
+  get status(): PipelineStatus {
+    return this.state;
   }
 
   // Lifecycle.
@@ -271,7 +163,12 @@ class PipelineRun implements Pipeline {
   }
 
   stop(options: { timeoutMs?: number } = {}): Promise<void> {
-    const timeoutMs = options.timeoutMs === undefined ? this.stopTimeoutMs : integerIn('stop.timeoutMs', options.timeoutMs, 1);
+    let timeoutMs: number;
+    try {
+      timeoutMs = options.timeoutMs === undefined ? this.stopTimeoutMs : integerIn('stop.timeoutMs', options.timeoutMs, 1);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.stopping ??= this.shutdown(timeoutMs);
     return this.stopping;
   }
@@ -396,25 +293,8 @@ class PipelineRun implements Pipeline {
     const stages: Record<string, StageStats> = {};
     let capacity = 0;
     for (const cell of this.cells) {
-      const { calls, failedCalls } = cell.calls();
-      const c = cell.counters;
       capacity += cell.capacity;
-      stages[cell.name] = {
-        name: cell.name,
-        group: cell.group,
-        replica: cell.replica,
-        kind: cell.kind,
-        status: cell.status(),
-        eventsIn: c.eventsIn,
-        eventsOut: c.eventsOut,
-        failedEvents: c.failedEvents,
-        calls,
-        failedCalls,
-        meanBatch: calls === 0 ? 0 : c.eventsIn / calls,
-        unrouted: cell.outlet.unrouted,
-        mailbox: { depth: cell.depth(), capacity: cell.capacity, peak: c.peakDepth },
-        latency: { perEventMs: Number.isNaN(cell.perEventMs) ? null : cell.perEventMs, busyMs: c.busyMs },
-      };
+      stages[cell.name] = stageStats(cell);
     }
     return {
       pipeline: this.name,
@@ -438,30 +318,3 @@ class PipelineRun implements Pipeline {
   }
 }
 
-/** The source reads batches as large as the largest batch its first nodes take. */
-function sourceBatch(graph: CompiledGraph, fallback: number): number {
-  let size = 0;
-  for (const node of graph) {
-    if (!node.inputs.some((input) => input.from === SOURCE)) continue;
-    size = Math.max(size, (node.kind === 'stage' ? node.stage.maxBatch : undefined) ?? fallback);
-  }
-  return size || fallback;
-}
-
-function lifecycle(node: NodeDef, cellName: string) {
-  if (node.kind === 'sink') {
-    const sink = node.sink;
-    return {
-      initialState: () => undefined,
-      runner: sinkRunner(sink, cellName),
-      open: () => sink.open?.(),
-      close: () => sink.close?.(),
-    };
-  }
-  return {
-    initialState: () => node.stage.initialState(),
-    runner: stageRunner(node.stage, cellName),
-    open: () => undefined,
-    close: () => undefined,
-  };
-}

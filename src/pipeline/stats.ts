@@ -1,4 +1,5 @@
 import type { StageStateValue } from '../../machines/stage.machine.js';
+import type { NodeCell } from './node-cell.js';
 import type { PumpStatus } from './source-pump.js';
 
 /** Lifecycle of a pipeline run. */
@@ -50,4 +51,26 @@ export interface PipelineStats {
   errors: number;
   /** Source events per second since start. */
   eventsPerSecond: number;
+}
+
+/** The counters of one node instance, read now. */
+export function stageStats(cell: NodeCell): StageStats {
+  const { calls, failedCalls } = cell.calls();
+  const c = cell.counters;
+  return {
+    name: cell.name,
+    group: cell.group,
+    replica: cell.replica,
+    kind: cell.kind,
+    status: cell.status(),
+    eventsIn: c.eventsIn,
+    eventsOut: c.eventsOut,
+    failedEvents: c.failedEvents,
+    calls,
+    failedCalls,
+    meanBatch: calls === 0 ? 0 : c.eventsIn / calls,
+    unrouted: cell.outlet.unrouted,
+    mailbox: { depth: cell.depth(), capacity: cell.capacity, peak: c.peakDepth },
+    latency: { perEventMs: Number.isNaN(cell.perEventMs) ? null : cell.perEventMs, busyMs: c.busyMs },
+  };
 }

@@ -52,6 +52,13 @@ describe('pipeline lifecycle', () => {
     expect(error.code).toBe('PIPELINE_STATE_INVALID');
   });
 
+  it('rejects stop() with a bad timeout as CONFIG_INVALID, without stopping', async () => {
+    const pipeline = createPipeline({ name: 'badstop', source: fromIterable([1]), stages: [pass], logLevel: 'silent' });
+    const error = await rejection(pipeline.stop({ timeoutMs: -5 }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(pipeline.status).toBe('created');
+  });
+
   it('stops before start without running anything', async () => {
     const pipeline = createPipeline({ name: 'never', source: fromIterable([1]), stages: [pass], logLevel: 'silent' });
     await pipeline.stop();

@@ -1,0 +1,77 @@
+import type { LevelWithSilent, Logger } from 'pino';
+import { systemClock, type Clock } from '../core/clock.js';
+import { ConfigError, type SteadfastError } from '../core/errors.js';
+import { fn, integerIn, knownKeys, name as validName, oneOf, record } from '../core/validate.js';
+import { chooseLevel, createLogger, isLogLevel } from '../logging/logger.js';
+import type { Sink } from '../sinks/sink.js';
+import type { SinkFunction } from '../sinks/to-function.js';
+import { isSource, type Source } from '../sources/source.js';
+import type { AnyStage } from '../stage.js';
+import { chainToGraph, compileGraph, toSink, type CompiledGraph, type GraphSpec } from './graph.js';
+import { MODES, MODE_NAMES, type PipelineMode } from './modes.js';
+
+/** Options of {@link createPipeline}. Give `stages` (a chain) or `graph`. */
+export interface PipelineOptions<TIn = unknown> {
+  /** Used in logs, metrics and checkpoint keys. */
+  name: string;
+  source: Source<TIn>;
+  /** A chain: source → stages[0] → stages[1] → … → sink. */
+  stages?: readonly AnyStage[];
+  /** A DAG with fan-out, routing by predicate, replicas and fan-in; see {@link GraphSpec}. */
+  graph?: GraphSpec;
+  /** Receives the outputs of every node no other node reads; a sink or a function. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  sink?: Sink<any> | SinkFunction<any>;
+  /** Preset for batch size, mailbox size and log level (default `standard`). */
+  mode?: PipelineMode;
+  /** Logger to use instead of the pipeline's own pino logger. */
+  logger?: Logger;
+  /** Level of the pipeline's own logger; without it `STEADFAST_LOG_LEVEL`, else the mode's level. */
+  logLevel?: LevelWithSilent;
+  /** Called with every failure that does not stop the pipeline (a stage call, a malformed line). */
+  onError?: (error: SteadfastError) => void;
+  /** How long `stop()` waits for in-flight events to drain before abandoning them (default 30 s). */
+  stopTimeoutMs?: number;
+  /** Time source, for tests. */
+  clock?: Clock;
+}
+
+const KNOWN = ['name', 'source', 'stages', 'graph', 'sink', 'mode', 'logger', 'logLevel', 'onError', 'stopTimeoutMs', 'clock'] as const;
+
+/** Options after validation, with defaults filled in and the graph compiled. */
+export interface ResolvedPipelineOptions {
+  name: string;
+  source: Source<unknown>;
+  mode: PipelineMode;
+  graph: CompiledGraph;
+  onError: ((error: SteadfastError) => void) | undefined;
+  stopTimeoutMs: number;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Checks every option (a mistake is a CONFIG_INVALID naming the field) and compiles the graph. */
+export function resolvePipelineOptions(options: unknown, runId: string): ResolvedPipelineOptions {
+  const opts = record('pipeline options', options);
+  knownKeys('pipeline', opts, KNOWN);
+  const name = validName('pipeline.name', opts.name);
+  if (!isSource(opts.source)) {
+    throw new ConfigError('pipeline.source', opts.source, 'must be a source (fromIterable(), fromAsyncIterable(), pushSource(), fromNdjson())');
+  }
+  const mode = opts.mode === undefined ? 'standard' : oneOf('pipeline.mode', opts.mode, MODE_NAMES);
+  if (opts.logLevel !== undefined && !isLogLevel(opts.logLevel)) {
+    throw new ConfigError('pipeline.logLevel', opts.logLevel, 'must be a pino level or "silent"');
+  }
+  const onError = opts.onError === undefined ? undefined : fn<(error: SteadfastError) => void>('pipeline.onError', opts.onError);
+  const stopTimeoutMs = opts.stopTimeoutMs === undefined ? 30_000 : integerIn('pipeline.stopTimeoutMs', opts.stopTimeoutMs, 1);
+  const clock = (opts.clock as Clock | undefined) ?? systemClock;
+  if ((opts.stages === undefined) === (opts.graph === undefined)) {
+    throw new ConfigError('pipeline.stages', opts.stages ?? opts.graph, 'exactly one of `stages` and `graph` must be given');
+  }
+  const spec = opts.stages !== undefined ? chainToGraph(opts.stages) : opts.graph;
+  const sink = opts.sink === undefined ? undefined : toSink('pipeline.sink', opts.sink);
+  const graph = compileGraph(spec, sink);
+  const base = { pipeline: name, runId };
+  const log = opts.logger !== undefined ? (opts.logger as Logger).child(base) : createLogger(chooseLevel(opts.logLevel as LevelWithSilent | undefined, MODES[mode].logLevel), base);
+  return { name, source: opts.source, mode, graph, onError, stopTimeoutMs, clock, log };
+}
