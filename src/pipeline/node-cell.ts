@@ -126,7 +126,11 @@ export class NodeCell implements Inlet, Producer {
 
   /** Resolves once the actor has left `starting` (opened, or failed to). */
   async opened(): Promise<void> {
-    await waitFor(this.actor, (snapshot) => snapshot.status !== 'active' || snapshot.value !== 'starting');
+    try {
+      await waitFor(this.actor, (snapshot) => snapshot.status !== 'active' || snapshot.value !== 'starting');
+    } catch {
+      // The actor crashed while opening: `failure` says why, and status() is 'failed'.
+    }
   }
 
   /** Stops the actor at once, abandoning queued and in-flight events; returns how many. */
