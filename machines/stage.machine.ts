@@ -46,21 +46,8 @@ export type StageMachineEvent =
   | { type: 'steadfast.stage.credit' }
   | { type: 'steadfast.stage.end' };
 
-/**
- * The lifecycle of one stage instance. The machine decides; the runtime supplies the effects at
- * `provide()` time: `open` / `call` / `close` (invoked promise actors), the guards that read the
- * mailbox and downstream credit, and the actions that deliver outputs and report failures.
- * The defaults here are inert so that the machine can be drawn and tested without I/O.
- *
- * - `starting`: `open` runs and provides the state to start from (sinks open files here;
- *   checkpoints will restore here).
- * - `idle`: waits for input; takes a batch when input is queued and downstream has room.
- * - `blocked`: input is queued but downstream is full; waits for credit.
- * - `busy`: one user call (`call`) is in flight; its result or failure comes back as an event.
- * - `stopping`: every upstream ended and the mailbox is empty; `close` flushes.
- * - `stopped` / `failed`: final.
- */
-export const stageMachine = setup({
+/** Types, inert effects, guards and actions of the stage machine (implementations via `provide()`). */
+const stageSetup = setup({
   types: {
     context: {} as StageMachineContext,
     events: {} as StageMachineEvent,
@@ -95,7 +82,30 @@ export const stageMachine = setup({
     reportFailure: (_, _params: { error: unknown }) => {},
     reportLifecycleFailure: (_, _params: { phase: 'open' | 'close'; error: unknown }) => {},
   },
-}).createMachine({
+});
+
+/** The result of a call: keep its state, route its outputs. */
+const commitAndDeliver = [
+  { type: 'commit', params: ({ event }: { event: { output: StageCallOutput } }) => ({ output: event.output }) },
+  { type: 'deliver', params: ({ event }: { event: { output: StageCallOutput } }) => ({ output: event.output }) },
+] as const;
+
+/**
+ * The lifecycle of one stage instance. The machine decides; the runtime supplies the effects at
+ * `provide()` time: `open` / `call` / `close` (invoked promise actors), the guards that read the
+ * mailbox and downstream credit, and the actions that deliver outputs and report failures.
+ * The defaults here are inert so that the machine can be drawn and tested without I/O.
+ *
+ * - `starting`: `open` runs and provides the state to start from (sinks open files here;
+ *   checkpoints will restore here).
+ * - `idle`: waits for input; takes a batch when input is queued and downstream has room.
+ * - `blocked`: input is queued but downstream is full; waits for credit.
+ * - `busy`: one user call (`call`) is in flight; its result or failure comes back as an event.
+ *   With more input and room downstream, a finished call goes straight into the next one.
+ * - `stopping`: every upstream ended and the mailbox is empty; `close` flushes.
+ * - `stopped` / `failed`: final.
+ */
+export const stageMachine = stageSetup.createMachine({
   id: 'stage',
   context: ({ input }) => ({ stage: input.stage, state: input.state, ended: false, calls: 0, failedCalls: 0 }),
   initial: 'starting',
@@ -136,13 +146,11 @@ export const stageMachine = setup({
       invoke: {
         src: 'call',
         input: ({ context }) => ({ state: context.state }),
-        onDone: {
-          target: 'idle',
-          actions: [
-            { type: 'commit', params: ({ event }) => ({ output: event.output }) },
-            { type: 'deliver', params: ({ event }) => ({ output: event.output }) },
-          ],
-        },
+        onDone: [
+          // More work and room for it: straight into the next call, without a pass through idle.
+          { guard: and(['hasInput', 'hasCredit']), target: 'busy', reenter: true, actions: commitAndDeliver },
+          { target: 'idle', actions: commitAndDeliver },
+        ],
         onError: {
           target: 'idle',
           actions: [

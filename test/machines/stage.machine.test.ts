@@ -89,6 +89,19 @@ describe('stage machine', () => {
     expect(f.delivered).toEqual([{ state: 1 }, { state: 2 }, { state: 3 }]);
   });
 
+  it('goes from one call straight into the next while input and credit remain, without a pass through idle', async () => {
+    const f = fakes();
+    const actor = start(f);
+    await waitFor(actor, (s) => s.value === 'idle');
+    const seen: string[] = [];
+    actor.subscribe((s) => seen.push(String(s.value)));
+    f.input = 3;
+    actor.send({ type: 'steadfast.stage.input' });
+    await waitFor(actor, (s) => s.value === 'idle');
+    expect(seen).toEqual(['busy', 'busy', 'busy', 'idle']);
+    expect(actor.getSnapshot().context.calls).toBe(3);
+  });
+
   it('blocks when input waits and downstream has no credit, and resumes on credit', async () => {
     const f = fakes({ credit: false });
     const actor = start(f);
