@@ -39,6 +39,27 @@ describe('flow control', () => {
     expect(stats.stages.slow?.meanBatch).toBeGreaterThan(50);
   });
 
+  it('yields to the event loop during a long run of synchronous stages, so timers and I/O still run', async () => {
+    const timerFiredAt: number[] = [];
+    let processed = 0;
+    const count = defineStage({
+      name: 'count',
+      process: (n: number) => {
+        processed++;
+        return { emit: [n] };
+      },
+    });
+    const pipeline = createPipeline({ name: 'fair', source: fromIterable(numbers(2_000_000)), stages: [count], mode: 'throughput', logLevel: 'silent' });
+    const timer = setInterval(() => timerFiredAt.push(processed), 5);
+    try {
+      await pipeline.run();
+    } finally {
+      clearInterval(timer);
+    }
+    // The interval fired while events were still flowing, not only after the run.
+    expect(timerFiredAt.some((at) => at > 0 && at < 2_000_000)).toBe(true);
+  });
+
   it('lets push() resolve only once the pipeline has taken the event in', async () => {
     const { stage: held, open } = gatedStage('held', 4);
     const source = pushSource<number>();
