@@ -1,6 +1,8 @@
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { ConfigError } from './core/errors.js';
-import { fn, integerIn, knownKeys, name, positiveNumber, record } from './core/validate.js';
+import { fn, integerIn, knownKeys, name, oneOf, positiveNumber, record } from './core/validate.js';
 
 /** What a stage call sees besides the event and the state. */
 export interface StageContext {
@@ -42,6 +44,29 @@ export interface StageOptions<TIn, TOut, TState> {
   maxBatch?: number;
   /** Batch size adapts so a call lasts about this long (default from the pipeline mode). */
   targetBatchMs?: number;
+  /**
+   * Where calls run: `'inline'` (default) on the pipeline's thread, or `'thread'` in a worker thread
+   * that can be terminated when a call overruns `timeoutMs` (the only way to stop a stage stuck in
+   * synchronous code) and whose heap `resourceLimits` bounds. A thread stage needs `module`.
+   */
+  isolation?: StageIsolation;
+  /** With `isolation: 'thread'`: the module that exports this stage (the worker imports it), e.g. `import.meta.url`. */
+  module?: string | URL;
+  /** Longest a call may take; an overrun is a failure of the stage (for an inline stage, only async calls can be timed out). */
+  timeoutMs?: number;
+  /** With `isolation: 'thread'`: heap and stack limits of the worker (see node:worker_threads). */
+  resourceLimits?: StageResourceLimits;
+}
+
+/** Where a stage's calls run. */
+export type StageIsolation = 'inline' | 'thread';
+
+/** Limits of a thread stage's worker, as node:worker_threads `resourceLimits`. */
+export interface StageResourceLimits {
+  maxOldGenerationSizeMb?: number;
+  maxYoungGenerationSizeMb?: number;
+  codeRangeSizeMb?: number;
+  stackSizeMb?: number;
 }
 
 /** A validated stage definition; create with {@link defineStage}. */
@@ -54,11 +79,29 @@ export interface Stage<TIn = unknown, TOut = unknown, TState = unknown> {
   readonly mailbox: number | undefined;
   readonly maxBatch: number | undefined;
   readonly targetBatchMs: number | undefined;
+  readonly isolation: StageIsolation;
+  /** The module exporting this stage, as a file URL string (thread stages). */
+  readonly module: string | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly resourceLimits: Readonly<StageResourceLimits> | undefined;
   /** A fresh initial state for a new instance. */
   initialState(): TState;
 }
 
-const KNOWN = ['name', 'initialState', 'process', 'processBatch', 'mailbox', 'maxBatch', 'targetBatchMs'] as const;
+const KNOWN = [
+  'name',
+  'initialState',
+  'process',
+  'processBatch',
+  'mailbox',
+  'maxBatch',
+  'targetBatchMs',
+  'isolation',
+  'module',
+  'timeoutMs',
+  'resourceLimits',
+] as const;
+const LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
 /**
  * Defines a pipeline stage: user logic from an initial state and a `process` (or `processBatch`)
@@ -93,6 +136,21 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
     throw new ConfigError(at('maxBatch'), maxBatch, `must be <= mailbox (${mailbox})`);
   }
   const targetBatchMs = opts.targetBatchMs === undefined ? undefined : positiveNumber(at('targetBatchMs'), opts.targetBatchMs);
+  const isolation = opts.isolation === undefined ? 'inline' : oneOf(at('isolation'), opts.isolation, ['inline', 'thread'] as const);
+  const module = isolation === 'thread' ? moduleUrl(at('module'), opts.module) : undefined;
+  if (isolation === 'inline' && opts.module !== undefined) throw new ConfigError(at('module'), opts.module, "is for isolation: 'thread' only");
+  const timeoutMs = opts.timeoutMs === undefined ? undefined : positiveNumber(at('timeoutMs'), opts.timeoutMs);
+  let resourceLimits: StageResourceLimits | undefined;
+  if (opts.resourceLimits !== undefined) {
+    if (isolation !== 'thread') throw new ConfigError(at('resourceLimits'), opts.resourceLimits, "is for isolation: 'thread' only");
+    const limits = record(at('resourceLimits'), opts.resourceLimits);
+    knownKeys(at('resourceLimits'), limits, LIMITS);
+    resourceLimits = {};
+    for (const key of LIMITS) {
+      if (limits[key] !== undefined) resourceLimits[key] = positiveNumber(at(`resourceLimits.${key}`), limits[key]);
+    }
+    Object.freeze(resourceLimits);
+  }
   const initial = options.initialState;
   const hasState = 'initialState' in opts && initial !== undefined;
   const initialState = makeInitialState(at('initialState'), initial);
@@ -106,8 +164,23 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
     mailbox,
     maxBatch,
     targetBatchMs,
+    isolation,
+    module,
+    timeoutMs,
+    resourceLimits,
     initialState,
   });
+}
+
+/** A module location as a file URL string: a URL, a file: URL string, or an absolute path. */
+function moduleUrl(field: string, value: unknown): string {
+  if (value instanceof URL) {
+    if (value.protocol !== 'file:') throw new ConfigError(field, value.href, 'must be a file: URL');
+    return value.href;
+  }
+  if (typeof value === 'string' && value.startsWith('file:')) return value;
+  if (typeof value === 'string' && isAbsolute(value)) return pathToFileURL(value).href;
+  throw new ConfigError(field, value, "must be given with isolation: 'thread': the module exporting the stage, as a file URL (import.meta.url) or an absolute path");
 }
 
 function makeInitialState<TState>(field: string, initial: TState | (() => TState) | undefined): () => TState {

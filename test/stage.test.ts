@@ -164,4 +164,37 @@ describe('defineStage', () => {
     const withSymbol = { tag: Symbol('x') };
     expectRejected({ name: 's', initialState: withSymbol, process: pass }, 'stage "s".initialState', withSymbol, '{}');
   });
+
+  it('takes a thread stage with its module, a timeout and resource limits', () => {
+    const stage = defineStage({
+      name: 'iso',
+      process: pass,
+      isolation: 'thread',
+      module: import.meta.url,
+      timeoutMs: 50,
+      resourceLimits: { maxOldGenerationSizeMb: 32 },
+    });
+    expect(stage.isolation).toBe('thread');
+    expect(stage.module).toBe(import.meta.url);
+    expect(stage.timeoutMs).toBe(50);
+    expect(stage.resourceLimits).toEqual({ maxOldGenerationSizeMb: 32 });
+    expect(defineStage({ name: 'abs', process: pass, isolation: 'thread', module: '/srv/app/stage.js' }).module).toBe('file:///srv/app/stage.js');
+    expect(defineStage({ name: 'plain', process: pass }).isolation).toBe('inline');
+  });
+
+  it('rejects isolation options that do not fit together', () => {
+    expectRejected({ name: 'x', process: pass, isolation: 'thread' }, 'stage "x".module', undefined, 'undefined');
+    expectRejected({ name: 'x', process: pass, isolation: 'thread', module: 'relative/path.js' }, 'stage "x".module', 'relative/path.js', '"relative/path.js"');
+    expectRejected({ name: 'x', process: pass, module: import.meta.url }, 'stage "x".module', import.meta.url, JSON.stringify(import.meta.url));
+    expectRejected({ name: 'x', process: pass, isolation: 'process' }, 'stage "x".isolation', 'process', '"process"');
+    expectRejected({ name: 'x', process: pass, timeoutMs: 0 }, 'stage "x".timeoutMs', 0, '0');
+    const limits = { maxOldGenerationSizeMb: 32 };
+    expectRejected({ name: 'x', process: pass, resourceLimits: limits }, 'stage "x".resourceLimits', limits, '{"maxOldGenerationSizeMb":32}');
+    expectRejected(
+      { name: 'x', process: pass, isolation: 'thread', module: import.meta.url, resourceLimits: { maxOldGenerationSizeMb: -1 } },
+      'stage "x".resourceLimits.maxOldGenerationSizeMb',
+      -1,
+      '-1',
+    );
+  });
 });
