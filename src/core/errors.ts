@@ -6,6 +6,8 @@ export type SteadfastErrorCode =
   | 'STAGE_OPEN_FAILED'
   | 'STAGE_CLOSE_FAILED'
   | 'STAGE_CRASHED'
+  | 'STAGE_TIMEOUT'
+  | 'STAGE_STOPPED'
   | 'SOURCE_FAILED'
   | 'SOURCE_PARSE_FAILED'
   | 'SINK_WRITE_FAILED'
@@ -15,7 +17,12 @@ export type SteadfastErrorCode =
   | 'PUSH_UNSUPPORTED'
   | 'PUSH_OVERFLOW'
   | 'SOURCE_ENDED'
-  | 'STOP_TIMEOUT';
+  | 'STOP_TIMEOUT'
+  | 'RESTART_INTENSITY_EXCEEDED'
+  | 'FLAPPING_DETECTED'
+  | 'CHILD_START_FAILED'
+  | 'SUPERVISOR_STATE_INVALID'
+  | 'CHILD_UNKNOWN';
 
 const BRAND = Symbol.for('steadfast.error');
 
