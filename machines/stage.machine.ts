@@ -4,7 +4,15 @@ import { and, assign, fromPromise, setup } from 'xstate';
 export interface StageMachineInput {
   stage: string;
   state: unknown;
+  /**
+   * What a failed call does to the stage: `'restart'` (default) crashes it, so its supervisor
+   * restarts it; `'resume'` keeps it running with the state from before the failing event.
+   */
+  onFailure?: StageFailurePolicy;
 }
+
+/** What a failed call does to a stage: crash it (its supervisor restarts it) or resume. */
+export type StageFailurePolicy = 'restart' | 'resume';
 
 /** What `open` resolves with: the state the stage starts from (initial, or restored). */
 export interface StageOpenOutput {
@@ -18,6 +26,7 @@ export interface StageMachineContext {
   state: unknown;
   /** Every upstream has finished: once the mailbox is empty the stage stops. */
   ended: boolean;
+  onFailure: StageFailurePolicy;
   calls: number;
   failedCalls: number;
 }
@@ -62,6 +71,7 @@ const stageSetup = setup({
     hasInput: () => false,
     hasCredit: () => true,
     upstreamEnded: ({ context }) => context.ended,
+    resumesAfterFailure: ({ context }) => context.onFailure === 'resume',
   },
   actions: {
     markEnded: assign({ ended: true }),
@@ -84,6 +94,12 @@ const stageSetup = setup({
   },
 });
 
+/** A failed call: keep the state of the events before the failing one, report the failure. */
+const recoverAndReport = [
+  { type: 'recover', params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
+  { type: 'reportFailure', params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
+] as const;
+
 /** The result of a call: keep its state, route its outputs. */
 const commitAndDeliver = [
   { type: 'commit', params: ({ event }: { event: { output: StageCallOutput } }) => ({ output: event.output }) },
@@ -103,11 +119,20 @@ const commitAndDeliver = [
  * - `busy`: one user call (`call`) is in flight; its result or failure comes back as an event.
  *   With more input and room downstream, a finished call goes straight into the next one.
  * - `stopping`: every upstream ended and the mailbox is empty; `close` flushes.
- * - `stopped` / `failed`: final.
+ * - `crashed`: a call failed and the stage restarts (`onFailure: 'restart'`): final for this
+ *   incarnation; its supervisor starts a new one from the stage's starting state.
+ * - `stopped` / `failed` (open or close failed): final.
  */
 export const stageMachine = stageSetup.createMachine({
   id: 'stage',
-  context: ({ input }) => ({ stage: input.stage, state: input.state, ended: false, calls: 0, failedCalls: 0 }),
+  context: ({ input }) => ({
+    stage: input.stage,
+    state: input.state,
+    ended: false,
+    onFailure: input.onFailure ?? 'restart',
+    calls: 0,
+    failedCalls: 0,
+  }),
   initial: 'starting',
   on: {
     'steadfast.stage.end': { actions: 'markEnded' },
@@ -151,13 +176,11 @@ export const stageMachine = stageSetup.createMachine({
           { guard: and(['hasInput', 'hasCredit']), target: 'busy', reenter: true, actions: commitAndDeliver },
           { target: 'idle', actions: commitAndDeliver },
         ],
-        onError: {
-          target: 'idle',
-          actions: [
-            { type: 'recover', params: ({ event }) => ({ error: event.error }) },
-            { type: 'reportFailure', params: ({ event }) => ({ error: event.error }) },
-          ],
-        },
+        onError: [
+          { guard: 'resumesAfterFailure', target: 'idle', actions: recoverAndReport },
+          // Let it crash: the supervisor restarts the stage (the events after the failing one wait in its mailbox).
+          { target: 'crashed', actions: recoverAndReport },
+        ],
       },
     },
     stopping: {
@@ -173,8 +196,9 @@ export const stageMachine = stageSetup.createMachine({
     },
     stopped: { type: 'final' },
     failed: { type: 'final' },
+    crashed: { type: 'final' },
   },
 });
 
 /** A state of the stage machine. */
-export type StageStateValue = 'starting' | 'idle' | 'blocked' | 'busy' | 'stopping' | 'stopped' | 'failed';
+export type StageStateValue = 'starting' | 'idle' | 'blocked' | 'busy' | 'stopping' | 'stopped' | 'failed' | 'crashed';

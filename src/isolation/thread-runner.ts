@@ -1,0 +1,444 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Batch } from '../core/batch-queue.js';
+import { ConfigError, StageCallError, SteadfastError, messageOf, type SteadfastErrorCode } from '../core/errors.js';
+import { BatchFailure, type CallOutcome, type CallRunner } from '../pipeline/run-call.js';
+import type { AnyStage } from '../stage.js';
+import type { HostMessage, WireCallError, WireCause, WorkerInit, WorkerMessage } from './protocol.js';
+
+/** Options of {@link ThreadRunner}. */
+export interface ThreadRunnerOptions {
+  /** The stage to run; its `isolation` is `'thread'` and its `module` exports it. */
+  stage: AnyStage;
+  /** Name of the node running the calls (the stage name, or the graph key; replicas add `#i`). */
+  node: string;
+  /** Where the runner logs, and where the stage's `ctx.log` records go (with `stage` bound). */
+  log: Logger;
+  /** Longest `start()` may take (spawning the worker and importing the module) before it fails; default 30 000 ms. */
+  openTimeoutMs?: number;
+  /** Called once when the worker dies (timeout or crash) — also when no call was running. */
+  onCrash?: (error: StageCallError) => void;
+}
+
+/** Codes a ThreadRunner's call errors carry. */
+export type ThreadCallErrorCode = 'STAGE_CALL_FAILED' | 'STAGE_RESULT_INVALID' | 'STAGE_TIMEOUT' | 'STAGE_CRASHED' | 'STAGE_STOPPED';
+
+/** Why the runner cannot take calls. */
+interface Down {
+  code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED' | 'STAGE_STOPPED';
+  message: string;
+  /** The error of the crash or timeout, given as `cause` to the calls refused after it. */
+  cause: unknown;
+}
+
+interface Pending {
+  batch: Batch;
+  resolve: (outcome: CallOutcome) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Opening {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const DEFAULT_OPEN_TIMEOUT_MS = 30_000;
+const TYPESCRIPT = /\.[cm]?tsx?$/i;
+const noop = (): void => {};
+
+/**
+ * Runs the calls of one stage node in a worker thread (`isolation: 'thread'`), so that a call stuck
+ * in synchronous code can be stopped by the stage's `timeoutMs` (the worker is terminated) and a
+ * stage that exhausts its `resourceLimits` dies alone. The worker imports `stage.module`, finds
+ * the exported stage by name and runs it with `stageRunner`: per-event semantics (state, outputs,
+ * BatchFailure with the committed prefix and the rest) are those of an inline stage.
+ *
+ * After a timeout or a crash the runner is down: `run()` rejects at once, with the same code and
+ * message, until `start()` is called again.
+ *
+ * @example
+ * const runner = new ThreadRunner({ stage, node: stage.name, log });
+ * await runner.start();
+ * const { state, values, offsets } = await runner.run({ values: [1, 2], offsets: [0, 1] }, stage.initialState());
+ * await runner.stop();
+ */
+export class ThreadRunner {
+  readonly stage: AnyStage;
+  readonly node: string;
+  /** `run` as a {@link CallRunner} (the context argument is ignored: the worker makes its own). */
+  readonly call: CallRunner;
+
+  private readonly log: Logger;
+  private readonly openTimeoutMs: number;
+  private readonly onCrash: ((error: StageCallError) => void) | undefined;
+  private worker: Worker | undefined;
+  private ready = false;
+  private opening: Opening | undefined;
+  private starting: Promise<void> | undefined;
+  /** Settles when the last worker has exited (after terminate). */
+  private exited: Promise<void> = Promise.resolve();
+  private down: Down;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Counts stop() calls, so that a start() waiting for the previous worker to exit sees a stop in between. */
+  private stops = 0;
+
+  constructor(options: ThreadRunnerOptions) {
+    const { stage, node } = options;
+    if (stage.isolation !== 'thread') {
+      throw new ConfigError(`stage "${stage.name}".isolation`, stage.isolation, "must be 'thread' to run in a worker thread");
+    }
+    if (stage.module === undefined) {
+      throw new ConfigError(`stage "${stage.name}".module`, stage.module, 'must name the module exporting the stage');
+    }
+    this.stage = stage;
+    this.node = node;
+    const bindings = options.log.bindings();
+    this.log = bindings.stage === undefined ? options.log.child({ stage: node }) : options.log;
+    this.openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+    this.onCrash = options.onCrash;
+    this.down = { code: 'STAGE_STOPPED', message: `stage "${node}" has not been started in its worker thread`, cause: undefined };
+    this.call = (batch, state) => this.run(batch, state);
+  }
+
+  /** True when the worker is up and takes calls. */
+  get running(): boolean {
+    return this.ready;
+  }
+
+  /**
+   * Spawns the worker, which imports the stage's module and finds the stage. Rejects with
+   * STAGE_OPEN_FAILED when the module cannot be imported, exports no such stage, or the worker does
+   * not come up within `openTimeoutMs`. Does nothing while the worker is up; after a crash, starts
+   * a new one.
+   */
+  start(): Promise<void> {
+    if (this.starting !== undefined) return this.starting;
+    if (this.ready) return Promise.resolve();
+    const starting = this.spawn().finally(() => {
+      if (this.starting === starting) this.starting = undefined;
+    });
+    this.starting = starting;
+    return starting;
+  }
+
+  /**
+   * Runs one call in the worker: the batch and the state go there by structured clone, the outcome
+   * comes back the same way. Rejects with a BatchFailure as an inline stage would, or with a
+   * StageCallError for the whole batch: STAGE_TIMEOUT, STAGE_CRASHED, STAGE_STOPPED (not running,
+   * or stopped during the call), STAGE_CALL_FAILED (something cannot be cloned).
+   */
+  run(batch: Batch, state: unknown): Promise<CallOutcome> {
+    const worker = this.worker;
+    if (worker === undefined || !this.ready) return Promise.reject(this.refusal(batch));
+    const id = this.nextId++;
+    const message: HostMessage = { type: 'call', id, batch: { values: batch.values, offsets: batch.offsets }, state };
+    try {
+      worker.postMessage(message);
+    } catch (error) {
+      return Promise.reject(this.cloneFailure(batch, state, error));
+    }
+    return new Promise<CallOutcome>((resolve, reject) => {
+      const timeoutMs = this.stage.timeoutMs;
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.timedOut(batch, timeoutMs), timeoutMs);
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(id, { batch, resolve, reject, timer });
+    });
+  }
+
+  /** Terminates the worker; calls in flight reject with STAGE_STOPPED. Idempotent; leaves no handle or timer. */
+  async stop(): Promise<void> {
+    const opening = this.opening;
+    if (opening !== undefined) {
+      this.opening = undefined;
+      clearTimeout(opening.timer);
+      opening.reject(this.openFailed('stop() was called while it was starting', undefined));
+    }
+    this.stops++;
+    const hadWorker = this.worker !== undefined;
+    this.takeDown({ code: 'STAGE_STOPPED', message: `stage "${this.node}" was stopped`, cause: undefined });
+    if (hadWorker) this.log.debug('thread stage stopped');
+    await this.exited;
+  }
+
+  // ---- starting
+
+  private async spawn(): Promise<void> {
+    const stops = this.stops;
+    await this.exited;
+    if (this.stops !== stops) throw this.openFailed('stop() was called while it was starting', undefined);
+    const stage = this.stage;
+    const module = stage.module as string;
+    let url: URL;
+    try {
+      url = workerUrl(module);
+    } catch (error) {
+      throw this.openFailed(messageOf(error), error);
+    }
+    const init: WorkerInit = { module, stage: stage.name, node: this.node, levelValue: this.log.levelVal };
+    const options: WorkerOptions = { workerData: init };
+    if (stage.resourceLimits !== undefined) options.resourceLimits = { ...stage.resourceLimits };
+    let worker: Worker;
+    try {
+      worker = new Worker(url, options);
+    } catch (error) {
+      throw this.openFailed(`its worker thread cannot be created: ${messageOf(error)}`, error);
+    }
+    this.worker = worker;
+    this.ready = false;
+    this.down = { code: 'STAGE_STOPPED', message: `stage "${this.node}" is starting in its worker thread`, cause: undefined };
+    worker.on('message', (message: WorkerMessage) => this.onMessage(worker, message));
+    worker.on('error', (error: Error) => this.onError(worker, error));
+    worker.on('exit', (code: number) => this.onExit(worker, code));
+    worker.on('messageerror', (error: Error) => {
+      if (worker === this.worker) this.crash(`a message from its worker thread cannot be read: ${messageOf(error)}`, error);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => this.failOpen(`its worker thread did not start within ${this.openTimeoutMs} ms`, undefined), this.openTimeoutMs);
+      this.opening = { resolve, reject, timer };
+    });
+  }
+
+  private openFailed(reason: string, cause: unknown): SteadfastError {
+    return new SteadfastError(
+      'STAGE_OPEN_FAILED',
+      `stage "${this.node}" (module ${this.stage.module}) cannot start in a worker thread: ${reason}`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  private failOpen(reason: string, cause: unknown): void {
+    const opening = this.opening;
+    if (opening === undefined) return;
+    this.opening = undefined;
+    clearTimeout(opening.timer);
+    const error = this.openFailed(reason, cause);
+    this.takeDown({ code: 'STAGE_STOPPED', message: error.message, cause: error });
+    this.log.error({ err: error }, 'thread stage failed to start');
+    opening.reject(error);
+  }
+
+  // ---- messages and events from the worker
+
+  private onMessage(worker: Worker, message: WorkerMessage): void {
+    if (worker !== this.worker) return;
+    switch (message.type) {
+      case 'ready': {
+        const opening = this.opening;
+        if (opening === undefined) return;
+        this.opening = undefined;
+        clearTimeout(opening.timer);
+        this.ready = true;
+        // An idle worker does not keep the process alive; a call in flight does (see run()).
+        if (this.pending.size === 0) worker.unref();
+        this.log.debug({ threadId: worker.threadId }, 'thread stage started');
+        opening.resolve();
+        return;
+      }
+      case 'open-failed':
+        this.failOpen(message.message, message.cause === undefined ? undefined : causeError(message.cause));
+        return;
+      case 'result':
+        this.take(message.id)?.resolve(message.outcome);
+        return;
+      case 'failure': {
+        const call = this.take(message.id);
+        call?.reject(new BatchFailure(this.callErrorOf(message.error), message.committed, message.rest));
+        return;
+      }
+      case 'call-error': {
+        const call = this.take(message.id);
+        if (call === undefined) return;
+        const cause = message.cause === undefined ? undefined : causeError(message.cause);
+        call.reject(callError('STAGE_CALL_FAILED', this.node, message.message, call.batch, cause));
+        return;
+      }
+      case 'bad-message':
+        this.crash(`a call sent to its worker thread cannot be read there: ${message.message}`, undefined);
+        return;
+      case 'log': {
+        const obj = { threadId: worker.threadId, ...message.obj };
+        if (message.msg === undefined) this.log[message.level](obj);
+        else this.log[message.level](obj, message.msg);
+        return;
+      }
+    }
+  }
+
+  private onError(worker: Worker, error: Error): void {
+    if (worker !== this.worker) return;
+    if (!this.ready) {
+      this.failOpen(`its worker thread failed: ${messageOf(error)}`, error);
+      return;
+    }
+    if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      const limits = this.stage.resourceLimits === undefined ? 'no resourceLimits' : `resourceLimits ${JSON.stringify(this.stage.resourceLimits)}`;
+      this.crash(`its worker thread ran out of memory (${limits}): ${messageOf(error)}`, error);
+    } else {
+      this.crash(`uncaught error in its worker thread: ${messageOf(error)}`, error);
+    }
+  }
+
+  private onExit(worker: Worker, code: number): void {
+    if (worker !== this.worker) return;
+    if (!this.ready) this.failOpen(`its worker thread exited with code ${code} before it was ready`, undefined);
+    else this.crash(`its worker thread exited with code ${code}`, undefined);
+  }
+
+  // ---- calls
+
+  private take(id: number): Pending | undefined {
+    const call = this.pending.get(id);
+    if (call === undefined) return undefined;
+    this.pending.delete(id);
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    if (this.pending.size === 0) this.worker?.unref();
+    return call;
+  }
+
+  private timedOut(batch: Batch, timeoutMs: number): void {
+    const message = `stage "${this.node}" did not finish a call (offsets ${span(batch)}) within its timeout of ${timeoutMs} ms; its worker thread was terminated`;
+    this.die('STAGE_TIMEOUT', message, undefined);
+  }
+
+  private crash(reason: string, cause: unknown): void {
+    this.die('STAGE_CRASHED', `stage "${this.node}" crashed: ${reason}`, cause);
+  }
+
+  /** The worker timed out or crashed: terminate it, fail the calls in flight, refuse calls until start(). */
+  private die(code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED', message: string, cause: unknown): void {
+    const threadId = this.worker?.threadId;
+    const first = [...this.pending.values()][0];
+    const error = callError(code, this.node, message, first?.batch ?? { values: [], offsets: [] }, cause);
+    this.takeDown({ code, message, cause: error }, error);
+    this.log.error({ err: error, threadId }, code === 'STAGE_TIMEOUT' ? 'thread stage timed out' : 'thread stage crashed');
+    if (this.onCrash !== undefined) {
+      try {
+        this.onCrash(error);
+      } catch (hookError) {
+        this.log.error({ err: hookError }, 'onCrash threw');
+      }
+    }
+  }
+
+  /**
+   * Terminates the worker (if any) and fails every call in flight with `down`; `first`, when given,
+   * is the error of the first of them (already built).
+   */
+  private takeDown(down: Down, first?: StageCallError): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.ready = false;
+    this.down = down;
+    if (worker !== undefined) {
+      const exit = worker.terminate().then(() => {
+        worker.removeAllListeners();
+      }, noop);
+      this.exited = this.exited.then(() => exit);
+    }
+    const calls = [...this.pending.values()];
+    this.pending.clear();
+    for (const [i, call] of calls.entries()) {
+      if (call.timer !== undefined) clearTimeout(call.timer);
+      const message = down.code === 'STAGE_STOPPED' ? `${down.message} during a call (offsets ${span(call.batch)}); the call was abandoned` : down.message;
+      call.reject(i === 0 && first !== undefined ? first : callError(down.code, this.node, message, call.batch, down.cause));
+    }
+  }
+
+  /** The error of a call made while the runner is down: the same code and message as what took it down. */
+  private refusal(batch: Batch): StageCallError {
+    const { code, message, cause } = this.down;
+    return callError(code, this.node, message, batch, cause);
+  }
+
+  private cloneFailure(batch: Batch, state: unknown, error: unknown): StageCallError {
+    let stateClones = true;
+    try {
+      structuredClone(state);
+    } catch {
+      stateClones = false;
+    }
+    const what = stateClones ? `events at offsets ${span(batch)}` : 'state';
+    const message = `${what} of stage "${this.node}" cannot be sent to its worker thread (a thread stage's state and events must be structured-cloneable): ${messageOf(error)}`;
+    return callError('STAGE_CALL_FAILED', this.node, message, batch, error);
+  }
+
+  /** A StageCallError from the worker, rebuilt. */
+  private callErrorOf(wire: WireCallError): StageCallError {
+    const code: ThreadCallErrorCode = wire.code === 'STAGE_RESULT_INVALID' ? 'STAGE_RESULT_INVALID' : 'STAGE_CALL_FAILED';
+    const cause = wire.cause === undefined ? undefined : causeError(wire.cause);
+    return callError(code, wire.stage, wire.message, { values: wire.events as unknown[], offsets: wire.offsets as number[] }, cause);
+  }
+}
+
+/**
+ * A StageCallError with any of a thread call's codes. StageCallError's constructor lists the codes
+ * of inline calls only; STAGE_TIMEOUT, STAGE_CRASHED and STAGE_STOPPED are the same kind of error
+ * (a call that did not happen, with its events and offsets), hence the cast.
+ */
+function callError(code: ThreadCallErrorCode, stage: string, message: string, batch: Batch, cause: unknown): StageCallError {
+  return new StageCallError(
+    code satisfies SteadfastErrorCode as SteadfastErrorCode as 'STAGE_CALL_FAILED',
+    stage,
+    message,
+    { offsets: batch.offsets, events: batch.values },
+    cause,
+  );
+}
+
+/** An Error standing for a value thrown in the worker: its name, message, stack string and code. */
+function causeError(wire: WireCause): Error {
+  const error = new Error(wire.message);
+  error.name = wire.name;
+  error.stack = wire.stack ?? `${wire.name}: ${wire.message}\n    at <worker thread>`;
+  if (wire.code !== undefined) Object.defineProperty(error, 'code', { value: wire.code, enumerable: true, configurable: true, writable: true });
+  return error;
+}
+
+function span(batch: Batch): string {
+  const first = batch.offsets[0];
+  const last = batch.offsets[batch.offsets.length - 1];
+  return first === last ? String(first) : `${first}..${last}`;
+}
+
+/**
+ * What to start the worker with.
+ *
+ * The entry is `stage-worker` next to this file: `.js` in dist/, `.ts` when the sources run under
+ * vitest (vite-node) or tsx. A worker thread does not get the host's TypeScript support: vitest
+ * transforms modules in its own module runner, which workers do not share, and on Node 20 tsx
+ * registers its loader hooks in the main thread only (`node --import tsx` and a worker's
+ * `execArgv: ['--import', 'tsx']` both leave the worker unable to load .ts: tsx's loader skips
+ * non-main threads there). So when the entry or the stage's module is TypeScript, the worker starts
+ * from a small `data:` module that calls tsx's `register()` (tsx/esm/api) in the worker itself and
+ * then imports the entry. tsx is a dev dependency: compiled code with a .js stage module never
+ * needs it.
+ */
+function workerUrl(module: string): URL {
+  const here = new URL(import.meta.url);
+  const entry = new URL(here.pathname.endsWith('.ts') ? './stage-worker.ts' : './stage-worker.js', here);
+  if (!TYPESCRIPT.test(entry.pathname) && !TYPESCRIPT.test(new URL(module).pathname)) return entry;
+  const tsx = resolveTsx(module);
+  const code = `import { register } from ${JSON.stringify(tsx)};\nregister();\nawait import(${JSON.stringify(entry.href)});\n`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+/** The URL of tsx's ESM API, seen from steadfast or else from the stage's module. */
+function resolveTsx(module: string): string {
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    // not reachable from here (e.g. steadfast installed elsewhere): try from the stage's module
+  }
+  try {
+    return pathToFileURL(createRequire(fileURLToPath(module)).resolve('tsx/esm/api')).href;
+  } catch (error) {
+    throw new Error(`running TypeScript in a worker thread needs tsx, which cannot be resolved (${messageOf(error)}); install tsx or use compiled JavaScript`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,408 @@
+import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { pino, type Logger } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Batch } from '../../src/core/batch-queue.js';
+import { ConfigError, StageCallError, isSteadfastError, type SteadfastError } from '../../src/core/errors.js';
+import { ThreadRunner, type ThreadRunnerOptions } from '../../src/isolation/thread-runner.js';
+import { BatchFailure, stageRunner, type CallOutcome, type MutableStageContext } from '../../src/pipeline/run-call.js';
+import { defineStage, type AnyStage } from '../../src/stage.js';
+import { activeResources, leakedSince, settle } from '../helpers/leaks.js';
+import { noModule, unexported } from './fixtures/missing.js';
+import { dies, hog, stuck } from './fixtures/runaway.js';
+import byDefault, { asyncCounter, chatty, counter, summer, unsendable } from './fixtures/stages.js';
+
+const runners: ThreadRunner[] = [];
+
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+});
+
+function captureLog(level: 'debug' | 'info' = 'debug'): { log: Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const log = pino({ level, base: { pipeline: 'iso' } }, { write: (line: string) => records.push(JSON.parse(line) as Record<string, unknown>) });
+  return { log, records };
+}
+
+function runner(stage: AnyStage, extra: Partial<ThreadRunnerOptions> = {}): ThreadRunner {
+  const made = new ThreadRunner({ stage, node: stage.name, log: pino({ level: 'silent' }), ...extra });
+  runners.push(made);
+  return made;
+}
+
+async function started(stage: AnyStage, extra: Partial<ThreadRunnerOptions> = {}): Promise<ThreadRunner> {
+  const made = runner(stage, extra);
+  await made.start();
+  return made;
+}
+
+/** The same call, inline, as the pipeline runs it. */
+async function inline(stage: AnyStage, batch: Batch, state: unknown): Promise<CallOutcome> {
+  const ctx: MutableStageContext = { stage: stage.name, offset: 0, offsets: [], signal: new AbortController().signal, log: pino({ level: 'silent' }) };
+  return stageRunner(stage, stage.name)(batch, state, ctx);
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+function batchOf<T>(values: T[], first = 0): Batch<T> {
+  return { values, offsets: values.map((_, i) => first + i) };
+}
+
+/** Serializable view of a BatchFailure, for comparing thread and inline. */
+function failureView(error: Error) {
+  expect(error).toBeInstanceOf(BatchFailure);
+  const { error: call, committed, rest } = error as BatchFailure;
+  expect(call).toBeInstanceOf(StageCallError);
+  const cause = call.cause as Error | undefined;
+  return {
+    code: call.code,
+    stage: call.stage,
+    message: call.message,
+    offsets: call.offsets,
+    events: call.events,
+    cause: cause === undefined ? undefined : { name: cause.name, message: cause.message },
+    committed,
+    rest,
+  };
+}
+
+describe('ThreadRunner: calls in a worker thread', () => {
+  it('gives the same outputs and state as an inline stage, call after call', async () => {
+    const thread = await started(counter);
+    let threadState: unknown = counter.initialState();
+    let inlineState: unknown = counter.initialState();
+    for (let call = 0; call < 5; call++) {
+      const batch = batchOf([1, 2, 3, 4, 5, 6, 7].map((n) => n + call * 100), call * 7);
+      const a = await thread.run(batch, threadState);
+      const b = await inline(counter, batch, inlineState);
+      expect(a).toEqual(b);
+      threadState = a.state;
+      inlineState = b.state;
+    }
+    expect(threadState).toEqual({ n: 35, sum: 5 * 28 + 7 * (100 + 200 + 300 + 400) });
+  });
+
+  it('runs async process and processBatch stages like inline ones', async () => {
+    const batch = batchOf([4, 5, 6, 7], 100);
+    const asyncRunner = await started(asyncCounter);
+    expect(await asyncRunner.run(batch, asyncCounter.initialState())).toEqual(await inline(asyncCounter, batch, asyncCounter.initialState()));
+    const batchRunner = await started(summer);
+    expect(await batchRunner.run(batch, { total: 1 })).toEqual({ state: { total: 23 }, values: [22], offsets: [103] });
+    expect(await batchRunner.call(batch, { total: 0 }, undefined as unknown as MutableStageContext)).toEqual(await inline(summer, batch, { total: 0 }));
+  });
+
+  it('finds a stage exported as the module default', async () => {
+    const thread = await started(byDefault);
+    expect((await thread.run(batchOf([1, 2]), undefined)).values).toEqual([2, 3]);
+  });
+
+  it('turns a throwing event into a BatchFailure with the committed prefix and the rest, as inline', async () => {
+    const thread = await started(counter);
+    const batch = batchOf([1, 2, 13, 4, 5], 10);
+    const state = { n: 5, sum: 50 };
+    const fromThread = await failure(thread.run(batch, state));
+    const fromInline = await failure(Promise.resolve().then(() => inline(counter, batch, state)));
+    expect(failureView(fromThread)).toEqual(failureView(fromInline));
+    const { error, committed, rest } = fromThread as BatchFailure;
+    expect(error.code).toBe('STAGE_CALL_FAILED');
+    expect(error.offsets).toEqual([12]);
+    expect(error.events).toEqual([13]);
+    expect(committed).toEqual({ state: { n: 7, sum: 53 }, values: [2, 4], offsets: [10, 11] });
+    expect(rest).toEqual({ values: [4, 5], offsets: [13, 14] });
+    // The cause is an Error carrying the worker's message and stack.
+    const cause = error.cause as Error;
+    expect(cause).toBeInstanceOf(Error);
+    expect(cause.name).toBe('TypeError');
+    expect(cause.message).toBe('unlucky 13 at offset 12');
+    expect(cause.stack).toContain('unlucky 13');
+    expect(cause.stack).toContain('fixtures/stages.ts');
+    // The worker goes on with the next call.
+    expect((await thread.run(batchOf([4, 5], 13), committed.state)).state).toEqual({ n: 9, sum: 62 });
+  });
+
+  it('reports a rejected async event and a malformed result as inline does', async () => {
+    const asyncRunner = await started(asyncCounter);
+    const batch = batchOf([3, 4, -1, 5], 0);
+    expect(failureView(await failure(asyncRunner.run(batch, { n: 0, sum: 0 })))).toEqual(
+      failureView(await failure(inline(asyncCounter, batch, { n: 0, sum: 0 }))),
+    );
+    const chattyRunner = await started(chatty);
+    const bad = batchOf(['malformed'], 7);
+    const view = failureView(await failure(chattyRunner.run(bad, undefined)));
+    expect(view.code).toBe('STAGE_RESULT_INVALID');
+    expect(view).toEqual(failureView(await failure(Promise.resolve().then(() => inline(chatty, bad, undefined)))));
+  });
+
+  it('gives the stage a ctx (stage, offsets, a signal never aborted) and forwards ctx.log to the host logger', async () => {
+    const { log, records } = captureLog('info');
+    const thread = await started(chatty, { log });
+    const outcome = await thread.run(batchOf(['hi'], 41), undefined);
+    expect(outcome.values).toEqual(['HI', 'chatty', 'false']);
+    const info = records.find((r) => r.msg === 'saw hi');
+    expect(info).toMatchObject({ level: 30, pipeline: 'iso', stage: 'chatty', event: 'hi', offsets: [41] });
+    expect(typeof info?.threadId).toBe('number');
+    const warn = records.find((r) => r.level === 40);
+    expect(warn).toMatchObject({ stage: 'chatty', sub: 'x', msg: 'careful with hi' });
+    expect((warn?.err as { message: string }).message).toBe('careful with hi');
+    expect(records.some((r) => r.msg === 'debug is below the level')).toBe(false);
+  });
+});
+
+describe('ThreadRunner: timeouts and crashes', () => {
+  it('terminates a call stuck in synchronous code at its timeout while the host keeps running, and starts again', async () => {
+    const crashes: StageCallError[] = [];
+    const thread = await started(stuck, { onCrash: (error) => crashes.push(error) });
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    const t0 = performance.now();
+    const batch = batchOf(['a', 'spin', 'b'], 5);
+    const error = await failure(thread.run(batch, undefined));
+    const elapsed = performance.now() - t0;
+    clearInterval(ticker);
+    expect(error).toBeInstanceOf(StageCallError);
+    const timeout = error as StageCallError;
+    expect(timeout.code).toBe('STAGE_TIMEOUT');
+    expect(timeout.stage).toBe('stuck');
+    expect(timeout.message).toMatch(/stage "stuck" .*timeout of 200 ms/);
+    expect(timeout.events).toEqual(['a', 'spin', 'b']);
+    expect(timeout.offsets).toEqual([5, 6, 7]);
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(2000);
+    // The host's event loop ran all along: about one tick per 10 ms.
+    expect(ticks).toBeGreaterThanOrEqual(10);
+    expect(crashes).toEqual([timeout]);
+    expect(thread.running).toBe(false);
+
+    // Down until started again: later calls fail at once with the same code and message.
+    const t1 = performance.now();
+    const refused = (await failure(thread.run(batchOf(['c'], 8), undefined))) as StageCallError;
+    expect(performance.now() - t1).toBeLessThan(50);
+    expect(refused.code).toBe('STAGE_TIMEOUT');
+    expect(refused.message).toBe(timeout.message);
+    expect(refused.events).toEqual(['c']);
+    expect(refused.cause).toBe(timeout);
+
+    await thread.start();
+    expect(thread.running).toBe(true);
+    expect((await thread.run(batchOf(['c', 'd'], 8), undefined)).values).toEqual(['c', 'd']);
+  });
+
+  it('a stage that allocates without end dies alone at its resourceLimits; the host and other stages go on', async () => {
+    const crashes: StageCallError[] = [];
+    const hogRunner = await started(hog, { onCrash: (error) => crashes.push(error) });
+    const other = await started(counter);
+    const hogging = failure(hogRunner.run(batchOf(['x', 'hog'], 0), undefined));
+    // Another thread stage keeps answering while the hog fills its heap.
+    let state: unknown = counter.initialState();
+    for (let i = 0; i < 5; i++) state = (await other.run(batchOf([i], i), state)).state;
+    const error = (await hogging) as StageCallError;
+    expect(error).toBeInstanceOf(StageCallError);
+    expect(error.code).toBe('STAGE_CRASHED');
+    expect(error.message).toMatch(/stage "hog" crashed: its worker thread ran out of memory \(resourceLimits \{"maxOldGenerationSizeMb":32\}\)/);
+    expect(error.events).toEqual(['x', 'hog']);
+    expect((error.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
+    expect(crashes).toHaveLength(1);
+    expect(state).toEqual({ n: 5, sum: 10 });
+    expect((await other.run(batchOf([5], 5), state)).state).toEqual({ n: 6, sum: 15 });
+    expect(((await failure(hogRunner.run(batchOf(['y'], 2), undefined))) as SteadfastError).code).toBe('STAGE_CRASHED');
+    await hogRunner.start();
+    expect((await hogRunner.run(batchOf(['y'], 2), undefined)).values).toEqual(['y']);
+  });
+
+  it('an uncaught error in the worker outside a call, or the thread exiting, is a crash', async () => {
+    const crashes: StageCallError[] = [];
+    const thread = await started(dies, { onCrash: (error) => crashes.push(error) });
+    expect((await thread.run(batchOf(['later'], 0), undefined)).values).toEqual(['later']);
+    await expect.poll(() => crashes.length).toBe(1);
+    expect(crashes[0]?.code).toBe('STAGE_CRASHED');
+    expect(crashes[0]?.message).toBe('stage "dies" crashed: uncaught error in its worker thread: boom outside the call');
+    const refused = (await failure(thread.run(batchOf(['x'], 1), undefined))) as StageCallError;
+    expect(refused.code).toBe('STAGE_CRASHED');
+    expect(refused.message).toBe(crashes[0]?.message);
+
+    await thread.start();
+    const exited = (await failure(thread.run(batchOf(['exit', 'y'], 2), undefined))) as StageCallError;
+    expect(exited.code).toBe('STAGE_CRASHED');
+    expect(exited.message).toBe('stage "dies" crashed: its worker thread exited with code 3');
+    expect(exited.offsets).toEqual([2, 3]);
+  });
+});
+
+describe('ThreadRunner: start, cloning and stop', () => {
+  it('fails start with STAGE_OPEN_FAILED when the module is missing, naming module and stage', async () => {
+    const error = await failure(runner(noModule).start());
+    expect(isSteadfastError(error, 'STAGE_OPEN_FAILED')).toBe(true);
+    expect(error.message).toContain('stage "no-module"');
+    expect(error.message).toContain('does-not-exist.ts');
+  });
+
+  it('fails start with STAGE_OPEN_FAILED when the module does not export the stage', async () => {
+    const stage = unexported();
+    const thread = runner(stage);
+    const error = await failure(thread.start());
+    expect(isSteadfastError(error, 'STAGE_OPEN_FAILED')).toBe(true);
+    expect(error.message).toMatch(/module file:.*fixtures\/missing\.ts does not export a stage named "made-on-the-fly" \(it exports stages "no-module"\)/);
+    const refused = (await failure(thread.run(batchOf([1]), undefined))) as StageCallError;
+    expect(refused.code).toBe('STAGE_STOPPED');
+  });
+
+  it('fails start with STAGE_OPEN_FAILED when stop() comes first, and can start afterwards', async () => {
+    const thread = runner(counter);
+    // stop() before the worker is spawned, then while it boots.
+    for (const wait of [async () => {}, () => new Promise<void>((resolve) => setTimeout(resolve, 20))]) {
+      const starting = failure(thread.start());
+      await wait();
+      await thread.stop();
+      const error = await starting;
+      expect(isSteadfastError(error, 'STAGE_OPEN_FAILED')).toBe(true);
+      expect(error.message).toContain('stop() was called while it was starting');
+      expect(thread.running).toBe(false);
+    }
+    await thread.start();
+    expect((await thread.run(batchOf([1]), counter.initialState())).state).toEqual({ n: 1, sum: 1 });
+  });
+
+  it('fails start when the worker does not come up in time', async () => {
+    const error = await failure(runner(counter, { openTimeoutMs: 1 }).start());
+    expect(isSteadfastError(error, 'STAGE_OPEN_FAILED')).toBe(true);
+    expect(error.message).toContain('did not start within 1 ms');
+  });
+
+  it('refuses a stage that is not a thread stage', () => {
+    const inlineStage = defineStage({ name: 'inline', process: (e: number) => ({ emit: [e] }) });
+    expect(() => new ThreadRunner({ stage: inlineStage, node: 'inline', log: pino({ level: 'silent' }) })).toThrow(ConfigError);
+  });
+
+  it('fails a call whose state, events or result cannot be cloned with STAGE_CALL_FAILED, and goes on', async () => {
+    const thread = await started(counter);
+    const badState = (await failure(thread.run(batchOf([1, 2], 4), { n: 0, sum: 0, f: () => 1 }))) as StageCallError;
+    expect(badState).toBeInstanceOf(StageCallError);
+    expect(badState.code).toBe('STAGE_CALL_FAILED');
+    expect(badState.message).toMatch(/^state of stage "counter" cannot be sent to its worker thread .*could not be cloned/);
+    expect(badState.offsets).toEqual([4, 5]);
+    const badEvents = (await failure(thread.run({ values: [1, Symbol('no')], offsets: [0, 1] }, { n: 0, sum: 0 }))) as StageCallError;
+    expect(badEvents.code).toBe('STAGE_CALL_FAILED');
+    expect(badEvents.message).toMatch(/^events at offsets 0\.\.1 of stage "counter" cannot be sent to its worker thread/);
+    expect((await thread.run(batchOf([1], 0), { n: 0, sum: 0 })).state).toEqual({ n: 1, sum: 1 });
+
+    const unsendableRunner = await started(unsendable);
+    const badResult = (await failure(unsendableRunner.run(batchOf([1], 9), undefined))) as StageCallError;
+    expect(badResult.code).toBe('STAGE_CALL_FAILED');
+    expect(badResult.message).toMatch(/^the result of stage "unsendable" .*cannot be sent back from its worker thread/);
+    expect(badResult.offsets).toEqual([9]);
+  });
+
+  it('refuses calls before start and after stop with STAGE_STOPPED', async () => {
+    const thread = runner(counter);
+    expect(((await failure(thread.run(batchOf([1]), undefined))) as StageCallError).code).toBe('STAGE_STOPPED');
+    await thread.start();
+    await thread.start(); // already up: nothing happens
+    await thread.stop();
+    const refused = (await failure(thread.run(batchOf([1]), undefined))) as StageCallError;
+    expect(refused.code).toBe('STAGE_STOPPED');
+    expect(refused.message).toBe('stage "counter" was stopped');
+  });
+
+  it('stop() leaves no handle or timer behind, also with a call in flight, and is idempotent', async () => {
+    await settle();
+    const before = activeResources();
+    const thread = new ThreadRunner({ stage: stuck, node: 'stuck', log: pino({ level: 'silent' }) });
+    await thread.start();
+    expect((await thread.run(batchOf(['a']), undefined)).values).toEqual(['a']);
+    const inFlight = failure(thread.run(batchOf(['spin'], 1), undefined));
+    // A call in flight holds the worker's port (and a timer): the check does see a busy worker.
+    expect(leakedSince(before)).toMatchObject({ MessagePort: 1 });
+    await thread.stop();
+    const abandoned = (await inFlight) as StageCallError;
+    expect(abandoned.code).toBe('STAGE_STOPPED');
+    expect(abandoned.message).toContain('the call was abandoned');
+    await thread.stop();
+    await settle();
+    expect(leakedSince(before)).toEqual({});
+
+    // The same after a timeout: the dead worker and its timer are gone once stop() resolves.
+    await thread.start();
+    expect(((await failure(thread.run(batchOf(['spin']), undefined))) as StageCallError).code).toBe('STAGE_TIMEOUT');
+    await thread.stop();
+    await settle();
+    expect(leakedSince(before)).toEqual({});
+  });
+});
+
+const exec = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const distRunner = join(root, 'dist/src/isolation/thread-runner.js');
+const distFresh =
+  existsSync(distRunner) &&
+  statSync(distRunner).mtimeMs >= statSync(join(root, 'src/isolation/thread-runner.ts')).mtimeMs &&
+  statSync(join(root, 'dist/src/isolation/stage-worker.js')).mtimeMs >= statSync(join(root, 'src/isolation/stage-worker.ts')).mtimeMs;
+
+describe('ThreadRunner outside vitest', () => {
+  // dist/ is built by `npm test` (its pretest step); run `npm run build` first when running vitest directly.
+  it('works from the compiled dist/ with a JavaScript stage module, without tsx', async () => {
+    expect(distFresh, 'dist/ must be built from the current sources: run `npm run build`').toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'steadfast-iso-'));
+    try {
+      const stageUrl = pathToFileURL(join(root, 'dist/src/stage.js')).href;
+      await writeFile(
+        join(dir, 'stage.mjs'),
+        `import { defineStage } from ${JSON.stringify(stageUrl)};\n` +
+          `export const double = defineStage({ name: 'double', isolation: 'thread', module: import.meta.url, timeoutMs: 200,\n` +
+          `  process: (n) => { if (n < 0) for (;;) {} if (n === 13) throw new Error('thirteen'); return { emit: [n * 2] }; } });\n`,
+      );
+      await writeFile(
+        join(dir, 'host.mjs'),
+        `import { pino } from ${JSON.stringify(pathToFileURL(join(root, 'node_modules/pino/pino.js')).href)};\n` +
+          `import { ThreadRunner } from ${JSON.stringify(pathToFileURL(distRunner).href)};\n` +
+          `import { double } from './stage.mjs';\n` +
+          `const runner = new ThreadRunner({ stage: double, node: 'double', log: pino({ level: 'silent' }) });\n` +
+          `await runner.start();\n` +
+          `const ok = await runner.run({ values: [1, 2], offsets: [0, 1] }, undefined);\n` +
+          `const bad = await runner.run({ values: [1, 13, 3], offsets: [0, 1, 2] }, undefined).catch((e) => e);\n` +
+          `const stuck = await runner.run({ values: [-1], offsets: [3] }, undefined).catch((e) => e);\n` +
+          `await runner.stop();\n` +
+          `console.log(JSON.stringify({ ok: ok.values, bad: [bad.name, bad.error.code, bad.committed.values, bad.rest.values], stuck: stuck.code }));\n`,
+      );
+      // NODE_PATH and the cwd give no way to tsx: the worker must start from the .js entry alone.
+      const { stdout } = await exec(process.execPath, [join(dir, 'host.mjs')], { cwd: dir, timeout: 20_000 });
+      expect(JSON.parse(stdout)).toEqual({ ok: [2, 4], bad: ['BatchFailure', 'STAGE_CALL_FAILED', [2], [3]], stuck: 'STAGE_TIMEOUT' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('works from the TypeScript sources run by tsx (node --import tsx)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'steadfast-iso-'));
+    try {
+      const src = (path: string) => JSON.stringify(pathToFileURL(join(root, path)).href);
+      // A .ts host outside the project would not find tsx's tsconfig; a .mts file is ESM wherever it is.
+      await writeFile(
+        join(dir, 'host.mts'),
+        `import { pino } from ${src('node_modules/pino/pino.js')};\n` +
+          `import { ThreadRunner } from ${src('src/isolation/thread-runner.ts')};\n` +
+          `import { counter } from ${src('test/isolation/fixtures/stages.ts')};\n` +
+          `const runner = new ThreadRunner({ stage: counter, node: 'counter', log: pino({ level: 'silent' }) });\n` +
+          `await runner.start();\n` +
+          `const ok = await runner.run({ values: [1, 2], offsets: [0, 1] }, counter.initialState());\n` +
+          `await runner.stop();\n` +
+          `console.log(JSON.stringify(ok));\n`,
+      );
+      const { stdout } = await exec(process.execPath, ['--import', 'tsx', join(dir, 'host.mts')], { cwd: root, timeout: 20_000 });
+      expect(JSON.parse(stdout)).toEqual({ state: { n: 2, sum: 3 }, values: [2, 4], offsets: [0, 1] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
