@@ -56,7 +56,16 @@ export interface StageOptions<TIn, TOut, TState> {
   timeoutMs?: number;
   /** With `isolation: 'thread'`: heap and stack limits of the worker (see node:worker_threads). */
   resourceLimits?: StageResourceLimits;
+  /**
+   * What a failed call (throw, rejection, malformed result, timeout) does: `'restart'` (default)
+   * crashes the stage and its supervisor restarts it from its starting state; `'resume'` reports
+   * the failing event and goes on with the state from before it.
+   */
+  onFailure?: StageFailurePolicy;
 }
+
+/** What a failed call does to a stage. */
+export type StageFailurePolicy = 'restart' | 'resume';
 
 /** Where a stage's calls run. */
 export type StageIsolation = 'inline' | 'thread';
@@ -84,6 +93,7 @@ export interface Stage<TIn = unknown, TOut = unknown, TState = unknown> {
   readonly module: string | undefined;
   readonly timeoutMs: number | undefined;
   readonly resourceLimits: Readonly<StageResourceLimits> | undefined;
+  readonly onFailure: StageFailurePolicy;
   /** A fresh initial state for a new instance. */
   initialState(): TState;
 }
@@ -100,6 +110,7 @@ const KNOWN = [
   'module',
   'timeoutMs',
   'resourceLimits',
+  'onFailure',
 ] as const;
 const LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
@@ -151,6 +162,7 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
     }
     Object.freeze(resourceLimits);
   }
+  const onFailure = opts.onFailure === undefined ? 'restart' : oneOf(at('onFailure'), opts.onFailure, ['restart', 'resume'] as const);
   const initial = options.initialState;
   const hasState = 'initialState' in opts && initial !== undefined;
   const initialState = makeInitialState(at('initialState'), initial);
@@ -168,6 +180,7 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
     module,
     timeoutMs,
     resourceLimits,
+    onFailure,
     initialState,
   });
 }

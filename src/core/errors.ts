@@ -56,14 +56,24 @@ export class ConfigError extends SteadfastError {
   }
 }
 
-/** A stage call threw, rejected or returned a malformed result; `events` are the inputs it did not process. */
+/** The codes of a failed call. */
+export type StageCallErrorCode =
+  | 'STAGE_CALL_FAILED'
+  | 'STAGE_RESULT_INVALID'
+  | 'STAGE_TIMEOUT'
+  | 'STAGE_CRASHED'
+  | 'STAGE_STOPPED'
+  | 'SINK_WRITE_FAILED'
+  | 'ROUTE_FAILED';
+
+/** A stage call threw, rejected, timed out or returned a malformed result; `events` are the inputs it did not process. */
 export class StageCallError extends SteadfastError {
   readonly stage: string;
   readonly offsets: readonly number[];
   readonly events: readonly unknown[];
 
   constructor(
-    code: 'STAGE_CALL_FAILED' | 'STAGE_RESULT_INVALID' | 'SINK_WRITE_FAILED' | 'ROUTE_FAILED',
+    code: StageCallErrorCode,
     stage: string,
     message: string,
     failed: { offsets: readonly number[]; events: readonly unknown[] },

@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Batch } from '../core/batch-queue.js';
-import { ConfigError, StageCallError, SteadfastError, messageOf, type SteadfastErrorCode } from '../core/errors.js';
+import { ConfigError, StageCallError, SteadfastError, messageOf } from '../core/errors.js';
 import { BatchFailure, type CallOutcome, type CallRunner } from '../pipeline/run-call.js';
 import type { AnyStage } from '../stage.js';
 import type { HostMessage, WireCallError, WireCause, WorkerInit, WorkerMessage } from './protocol.js';
@@ -375,19 +375,9 @@ export class ThreadRunner {
   }
 }
 
-/**
- * A StageCallError with any of a thread call's codes. StageCallError's constructor lists the codes
- * of inline calls only; STAGE_TIMEOUT, STAGE_CRASHED and STAGE_STOPPED are the same kind of error
- * (a call that did not happen, with its events and offsets), hence the cast.
- */
+/** A StageCallError for a call that did not happen (timeout, crash, stop), with its events and offsets. */
 function callError(code: ThreadCallErrorCode, stage: string, message: string, batch: Batch, cause: unknown): StageCallError {
-  return new StageCallError(
-    code satisfies SteadfastErrorCode as SteadfastErrorCode as 'STAGE_CALL_FAILED',
-    stage,
-    message,
-    { offsets: batch.offsets, events: batch.values },
-    cause,
-  );
+  return new StageCallError(code, stage, message, { offsets: batch.offsets, events: batch.values }, cause);
 }
 
 /** An Error standing for a value thrown in the worker: its name, message, stack string and code. */

@@ -5,9 +5,11 @@ import {
   stageMachine,
   type StageCallOutput,
   type StageMachineEvent,
+  type StageFailurePolicy,
   type StageOpenOutput,
   type StageStateValue,
 } from '../../machines/stage.machine.js';
+import type { Child, ChildDescription, ChildStartContext } from '../supervision/child.js';
 import { nextBatchSize, updatePerEventMs } from '../core/adaptive-batch.js';
 import { BatchQueue, type Batch } from '../core/batch-queue.js';
 import type { Clock } from '../core/clock.js';
@@ -31,7 +33,12 @@ export interface CellConfig {
   runner: CallRunner;
   open: () => void | Promise<void>;
   close: () => void | Promise<void>;
+  /** What a failed call does: crash the stage so that its supervisor restarts it, or resume. */
+  onFailure: StageFailurePolicy;
 }
+
+/** Where a cell is in its life: an incarnation running, crashed (its supervisor restarts it), halted by its supervisor, or done for good. */
+type CellPhase = 'new' | 'running' | 'crashed' | 'halted' | 'done';
 
 /** What a cell reports to its pipeline. */
 export interface CellHooks {
@@ -68,14 +75,24 @@ export class NodeCell implements Inlet, Producer {
   readonly counters = { eventsIn: 0, eventsOut: 0, failedEvents: 0, busyMs: 0, peakDepth: 0 };
   perEventMs = Number.NaN;
 
+  /** Times the supervisor started a new incarnation after a crash (or a strategy stop). */
+  restarts = 0;
+
   private readonly queue = new BatchQueue();
-  /** Aborted when the stage is abandoned; every call sees it as `ctx.signal`. */
-  private readonly abort = new AbortController();
+  /** Aborted when the incarnation is abandoned (crash, kill); every call sees it as `ctx.signal`. */
+  private abort = new AbortController();
   private inFlight: Batch | undefined;
   private takenAt = 0;
   private readonly ctx: MutableStageContext;
   private readonly log: Logger;
-  private readonly actor: Actor<typeof stageMachine>;
+  private readonly machine: typeof stageMachine;
+  private actor: Actor<typeof stageMachine>;
+  private phase: CellPhase = 'new';
+  private supervisor: ChildStartContext | undefined;
+  /** The failure that crashed the current incarnation. */
+  private crash: unknown;
+  /** Set while the open of an incarnation failed: that actor's end is a failed start, not the cell's. */
+  private openFailed = false;
 
   constructor(
     private readonly config: CellConfig,
@@ -90,7 +107,7 @@ export class NodeCell implements Inlet, Producer {
     this.targetBatchMs = config.targetBatchMs;
     this.log = hooks.log.child({ stage: config.name, actorId: this.actorId });
     this.ctx = { stage: config.name, offset: 0, offsets: [], signal: this.abort.signal, log: this.log };
-    const machine = stageMachine.provide({
+    this.machine = stageMachine.provide({
       actors: {
         open: fromPromise<StageOpenOutput, { stage: string; state: unknown }>(async () => {
           await config.open();
@@ -109,19 +126,107 @@ export class NodeCell implements Inlet, Producer {
         reportLifecycleFailure: (_, params) => this.lifecycleFailed(params.phase, params.error),
       },
     });
-    this.actor = createActor(machine, { input: { stage: config.name, state: undefined }, id: config.name });
-    this.actor.subscribe({
-      complete: () => hooks.onComplete(this),
-      error: (error) => {
-        this.failure = new SteadfastError('STAGE_CRASHED', `stage "${this.name}" crashed: ${messageOf(error)}`, { cause: error });
-        hooks.onComplete(this);
-      },
-    });
+    this.actor = this.newActor();
   }
 
-  /** Starts the actor (it opens, then waits for input). */
-  start(): void {
+  private newActor(): Actor<typeof stageMachine> {
+    const actor = createActor(this.machine, {
+      input: { stage: this.config.name, state: undefined, onFailure: this.config.onFailure },
+      id: this.config.name,
+    });
+    actor.subscribe({
+      complete: () => this.actorEnded(actor),
+      error: (error) => {
+        if (actor !== this.actor) return;
+        this.failure = new SteadfastError('STAGE_CRASHED', `stage "${this.name}" crashed: ${messageOf(error)}`, { cause: error });
+        this.finish();
+      },
+    });
+    return actor;
+  }
+
+  // Supervision: the pipeline's supervisor starts, restarts and stops the cell through this child.
+
+  /** Starts an incarnation for the supervisor (the first, or a restart); resolves once it opened, rejects if it failed to. */
+  async launch(ctx: ChildStartContext): Promise<Child> {
+    this.supervisor = ctx;
+    if (this.phase !== 'new') {
+      this.restarts++;
+      this.abort = new AbortController();
+      this.ctx.signal = this.abort.signal;
+      this.actor = this.newActor();
+    }
+    this.phase = 'running';
+    this.openFailed = false;
     this.actor.start();
+    if (this.inputs > 0 && this.inputsEnded >= this.inputs) this.send({ type: 'steadfast.stage.end' });
+    await this.opened();
+    if (this.openFailed) {
+      this.phase = 'crashed';
+      throw this.failure ?? new SteadfastError('STAGE_OPEN_FAILED', `${this.kind} "${this.name}" failed to open`);
+    }
+    return {
+      stop: () => this.halt(),
+      kill: () => {
+        this.abort.abort(new SteadfastError('STAGE_STOPPED', `stage "${this.name}" was killed by its supervisor`));
+        void this.halt();
+      },
+      describe: (): ChildDescription => ({ id: this.name, type: 'worker', state: this.status(), restarts: this.restarts }),
+    };
+  }
+
+  /**
+   * Stops the incarnation for its supervisor (a strategy restart or an escalation): the events it
+   * held go back to the mailbox, and what it opened (a sink's file) is closed.
+   */
+  private async halt(): Promise<void> {
+    if (this.phase !== 'running') {
+      if (this.phase === 'crashed') this.phase = 'halted';
+      return;
+    }
+    this.phase = 'halted';
+    this.requeueInFlight();
+    this.actor.stop();
+    await this.closeQuietly();
+  }
+
+  /** Runs the node's close (flush a sink), logging instead of throwing: used when an incarnation ends abnormally. */
+  private async closeQuietly(): Promise<void> {
+    try {
+      await this.config.close();
+    } catch (error) {
+      this.log.warn({ err: error }, `close failed: ${messageOf(error)}`);
+    }
+  }
+
+  private actorEnded(actor: Actor<typeof stageMachine>): void {
+    if (actor !== this.actor) return;
+    if (this.phase === 'halted' || this.phase === 'done') return;
+    if (this.openFailed) return; // launch() reports it to the supervisor
+    if (actor.getSnapshot().value === 'crashed') {
+      this.phase = 'crashed';
+      this.abort.abort(new SteadfastError('STAGE_CRASHED', `stage "${this.name}" crashed`));
+      void this.closeQuietly().then(() => this.supervisor?.exited('error', this.crash));
+      return;
+    }
+    this.finish();
+  }
+
+  /** The cell is done for good: tell the supervisor (a normal exit) and the pipeline. */
+  private finish(): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    this.supervisor?.exited('normal');
+    this.hooks.onComplete(this);
+  }
+
+  /** Puts the events of an abandoned call back at the front of the mailbox (they are not lost: the next incarnation takes them). */
+  private requeueInFlight(): void {
+    const batch = this.inFlight;
+    if (batch === undefined) return;
+    this.inFlight = undefined;
+    this.outlet.release(batch.values.length);
+    this.queue.unshift(batch.values, batch.offsets);
   }
 
   /** Resolves once the actor has left `starting` (opened, or failed to). */
@@ -133,11 +238,17 @@ export class NodeCell implements Inlet, Producer {
     }
   }
 
-  /** Stops the actor at once, abandoning queued and in-flight events; returns how many. */
+  /** Stops the cell for good at once, abandoning queued and in-flight events; returns how many. */
   kill(): number {
     const abandoned = this.depth();
     this.abort.abort(new SteadfastError('STOP_TIMEOUT', `stage "${this.name}" was abandoned`));
-    this.actor.stop();
+    const running = this.phase === 'running';
+    this.phase = 'halted'; // the actor's end below is not a crash nor a normal end
+    if (running) {
+      this.actor.stop();
+      void this.closeQuietly();
+    }
+    this.finish();
     return abandoned;
   }
 
@@ -145,6 +256,7 @@ export class NodeCell implements Inlet, Producer {
   status(): StageStateValue {
     const snapshot = this.actor.getSnapshot();
     if (snapshot.status === 'error') return 'failed';
+    if (this.phase === 'crashed' || this.phase === 'halted') return 'crashed';
     return snapshot.value as StageStateValue;
   }
 
@@ -265,12 +377,18 @@ export class NodeCell implements Inlet, Producer {
       }
       this.counters.eventsIn += batch.values.length - rest.values.length;
       this.counters.failedEvents += error.error.events.length;
+      this.crash = error.error;
       this.hooks.report(error.error, this.log);
     } else {
       this.counters.eventsIn += batch.values.length;
       this.counters.failedEvents += batch.values.length;
-      const message = `stage "${this.name}" failed on ${batch.values.length} events: ${messageOf(error)}`;
-      this.hooks.report(new StageCallError('STAGE_CALL_FAILED', this.name, message, { offsets: batch.offsets, events: batch.values }, error), this.log);
+      // A timeout or a crash of a thread stage keeps its own code; anything else is a failed call.
+      const failed =
+        error instanceof StageCallError
+          ? error
+          : new StageCallError('STAGE_CALL_FAILED', this.name, `stage "${this.name}" failed on ${batch.values.length} events: ${messageOf(error)}`, { offsets: batch.offsets, events: batch.values }, error);
+      this.crash = failed;
+      this.hooks.report(failed, this.log);
     }
     this.outlet.release(batch.values.length);
     forget(error instanceof BatchFailure ? error.committed : undefined, batch);
@@ -278,6 +396,7 @@ export class NodeCell implements Inlet, Producer {
   }
 
   private lifecycleFailed(phase: 'open' | 'close', error: unknown): void {
+    if (phase === 'open') this.openFailed = true;
     const code = phase === 'open' ? 'STAGE_OPEN_FAILED' : 'STAGE_CLOSE_FAILED';
     this.failure = isSteadfastError(error, code)
       ? error

@@ -9,6 +9,7 @@ import { isSource, type Source } from '../sources/source.js';
 import type { AnyStage } from '../stage.js';
 import { chainToGraph, compileGraph, toSink, type CompiledGraph, type GraphSpec } from './graph.js';
 import { MODES, MODE_NAMES, type PipelineMode } from './modes.js';
+import { resolveSupervisorOptions, type SupervisorOptions } from '../supervision/options.js';
 
 /** Options of {@link createPipeline}. Give `stages` (a chain) or `graph`. */
 export interface PipelineOptions<TIn = unknown> {
@@ -34,9 +35,19 @@ export interface PipelineOptions<TIn = unknown> {
   stopTimeoutMs?: number;
   /** Time source, for tests. */
   clock?: Clock;
+  /**
+   * The pipeline's supervisor, whose children are its stages (default: one_for_one, 10 restarts in
+   * 60 s, backoff 100 ms → 30 s doubling with 20 % jitter, reset after 60 s up). `onEscalate` is
+   * called when it gives up; the run then fails with RESTART_INTENSITY_EXCEEDED.
+   */
+  supervision?: PipelineSupervision;
 }
 
-const KNOWN = ['name', 'source', 'stages', 'graph', 'sink', 'mode', 'logger', 'logLevel', 'onError', 'stopTimeoutMs', 'clock'] as const;
+/** Supervision options of a pipeline: a supervisor's options without its name and children. */
+export type PipelineSupervision = Pick<SupervisorOptions, 'strategy' | 'maxRestarts' | 'withinMs' | 'backoff' | 'flapping' | 'onEscalate' | 'random'>;
+
+const KNOWN = ['name', 'source', 'stages', 'graph', 'sink', 'mode', 'logger', 'logLevel', 'onError', 'stopTimeoutMs', 'clock', 'supervision'] as const;
+const SUPERVISION_KEYS = ['strategy', 'maxRestarts', 'withinMs', 'backoff', 'flapping', 'onEscalate', 'random'] as const;
 
 /** Options after validation, with defaults filled in and the graph compiled. */
 export interface ResolvedPipelineOptions {
@@ -48,6 +59,7 @@ export interface ResolvedPipelineOptions {
   stopTimeoutMs: number;
   clock: Clock;
   log: Logger;
+  supervision: PipelineSupervision;
 }
 
 /** Checks every option (a mistake is a CONFIG_INVALID naming the field) and compiles the graph. */
@@ -73,5 +85,14 @@ export function resolvePipelineOptions(options: unknown, runId: string): Resolve
   const graph = compileGraph(spec, sink);
   const base = { pipeline: name, runId };
   const log = opts.logger !== undefined ? (opts.logger as Logger).child(base) : createLogger(chooseLevel(opts.logLevel as LevelWithSilent | undefined, MODES[mode].logLevel), base);
-  return { name, source: opts.source, mode, graph, onError, stopTimeoutMs, clock, log };
+  let supervision: PipelineSupervision = {};
+  if (opts.supervision !== undefined) {
+    const given = record('pipeline.supervision', opts.supervision);
+    knownKeys('pipeline.supervision', given, SUPERVISION_KEYS);
+    if (given.strategy === 'simple_one_for_one') throw new ConfigError('pipeline.supervision.strategy', given.strategy, "must be 'one_for_one', 'one_for_all' or 'rest_for_one' for a pipeline's stages");
+    // Checked now, with the rules of any supervisor, so that a mistake fails createPipeline().
+    resolveSupervisorOptions({ name, ...given, logger: log });
+    supervision = given as PipelineSupervision;
+  }
+  return { name, source: opts.source, mode, graph, onError, stopTimeoutMs, clock, log, supervision };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
-import { ConfigError, SteadfastError, messageOf } from '../core/errors.js';
+import { ConfigError, SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
 import { integerIn } from '../core/validate.js';
 import { newId } from '../ids.js';
 import type { Source } from '../sources/source.js';
@@ -11,6 +11,9 @@ import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import type { FlowCounter } from './producer.js';
 import { SourcePump } from './source-pump.js';
 import { stageStats, type PipelineStats, type PipelineStatus, type StageStats } from './stats.js';
+import type { Escalation } from '../../supervisors/supervisor.machine.js';
+import type { ChildStartContext } from '../supervision/child.js';
+import { createSupervisor, escalationError, type Supervisor } from '../supervision/supervisor.js';
 import { sourceBatch, wireGraph } from './wiring.js';
 
 export type { AnyStage, PipelineOptions };
@@ -75,6 +78,9 @@ class PipelineRun implements Pipeline {
   private readonly byName = new Map<string, NodeCell>();
   private readonly pump: SourcePump;
   private readonly flow: FlowCounter = { buffered: 0, peak: 0 };
+  private readonly supervisor: Supervisor;
+  private readonly onEscalate: ((escalation: Escalation) => void) | undefined;
+  private finishing = false;
   private errorCount = 0;
   private completed = 0;
   private pumpFinished = false;
@@ -112,6 +118,16 @@ class PipelineRun implements Pipeline {
     };
     this.cells = wireGraph(resolved.graph, preset, hooks, this.pump, (error) => this.report(error));
     for (const cell of this.cells) this.byName.set(cell.name, cell);
+    this.onEscalate = resolved.supervision.onEscalate;
+    // Stages are transient children: one that finishes (end of input) is not restarted, one that crashes is.
+    this.supervisor = createSupervisor({
+      ...resolved.supervision,
+      name: this.name,
+      logger: this.log,
+      clock: this.clock,
+      onEscalate: (escalation) => this.escalated(escalation),
+      children: this.cells.map((cell) => ({ id: cell.name, restart: 'transient' as const, start: (ctx: ChildStartContext) => cell.launch(ctx) })),
+    });
   }
 
   get status(): PipelineStatus {
@@ -138,28 +154,45 @@ class PipelineRun implements Pipeline {
   private async startup(): Promise<void> {
     this.state = 'starting';
     this.startedAt = this.clock.now();
-    for (const cell of this.cells) cell.start();
-    await Promise.all(this.cells.map((cell) => cell.opened()));
-    let failed = this.cells.find((cell) => cell.status() === 'failed')?.failure;
-    if (failed === undefined) {
-      try {
-        await this.pump.open(0, (error) => this.report(error));
-      } catch (error) {
-        failed = error as SteadfastError;
-      }
+    let failed: SteadfastError | undefined;
+    try {
+      // The supervisor starts every stage and sink in order; each resolves once it opened.
+      await this.supervisor.start();
+      await this.pump.open(0, (error) => this.report(error));
+    } catch (error) {
+      failed = startError(error);
     }
     if (failed !== undefined) {
       this.failure = failed;
       this.state = 'stopping';
       this.pumpFinished = true;
-      for (const cell of this.cells) cell.endNow();
-      this.maybeFinish(); // every cell may have finished already (failed while opening)
+      await this.supervisor.stop(); // closes what opened
+      for (const cell of this.cells) cell.kill();
       await this.done.catch(() => {});
       throw failed;
     }
     this.state = 'running';
     this.log.info({ stages: this.cells.map((c) => c.name), source: this.source.name, mode: this.mode }, 'pipeline started');
     void this.pump.run(() => this.sourceFinished());
+  }
+
+  /** The supervisor gave up (restart intensity or flapping): the run fails, the stages are stopped. */
+  private escalated(escalation: Escalation): void {
+    if (this.state === 'starting') return; // startup() reports a failed start itself
+    const error = escalationError(escalation, this.name);
+    this.failure ??= error;
+    const left = this.cells.filter((cell) => cell.depth() > 0).map((cell) => `${cell.name}: ${cell.depth()}`);
+    this.log.error({ err: error, abandoned: left }, `supervisor gave up; stopping the pipeline${left.length > 0 ? ` (abandoned events: ${left.join(', ')})` : ''}`);
+    if (this.onEscalate !== undefined) {
+      try {
+        this.onEscalate(escalation);
+      } catch (hookError) {
+        this.log.error({ err: hookError }, `onEscalate threw: ${messageOf(hookError)}`);
+      }
+    }
+    this.state = 'stopping';
+    this.pump.stop();
+    for (const cell of this.cells) cell.kill();
   }
 
   stop(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -205,6 +238,7 @@ class PipelineRun implements Pipeline {
     this.log.error({ err: error }, 'stop timed out; stopping stages at once');
     for (const cell of this.cells) cell.kill();
     if (!this.pumpFinished) this.finish();
+    await this.done.catch(() => {});
     throw error;
   }
 
@@ -240,13 +274,17 @@ class PipelineRun implements Pipeline {
   }
 
   private finish(): void {
-    if (this.state === 'stopped' || this.state === 'failed') return;
-    this.endedAt = this.clock.now();
-    this.state = this.failure === undefined ? 'stopped' : 'failed';
-    const stats = this.stats();
-    this.log.info({ events: stats.source.events, errors: stats.errors, status: this.state }, 'pipeline finished');
-    if (this.failure === undefined) this.settle.resolve(stats);
-    else this.settle.reject(this.failure);
+    if (this.finishing) return;
+    this.finishing = true;
+    // Every stage is done: stop the (now empty) supervisor, then settle `done`.
+    void this.supervisor.stop().then(() => {
+      this.endedAt = this.clock.now();
+      this.state = this.failure === undefined ? 'stopped' : 'failed';
+      const stats = this.stats();
+      this.log.info({ events: stats.source.events, errors: stats.errors, restarts: stats.supervision.restarts, status: this.state }, 'pipeline finished');
+      if (this.failure === undefined) this.settle.resolve(stats);
+      else this.settle.reject(this.failure);
+    });
   }
 
   // Events in and out.
@@ -314,7 +352,15 @@ class PipelineRun implements Pipeline {
       buffered: { now: this.flow.buffered, peak: this.flow.peak, capacity },
       errors: this.errorCount,
       eventsPerSecond: uptimeMs > 0 ? (this.pump.events * 1000) / uptimeMs : 0,
+      supervision: this.supervisor.stats(),
     };
   }
 }
 
+
+/** The error a failed start reports: a stage's own open failure rather than the supervisor's wrapper. */
+function startError(error: unknown): SteadfastError {
+  if (isSteadfastError(error, 'CHILD_START_FAILED') && isSteadfastError(error.cause)) return error.cause;
+  if (isSteadfastError(error)) return error;
+  return new SteadfastError('STAGE_OPEN_FAILED', `pipeline failed to start: ${messageOf(error)}`, { cause: error });
+}

@@ -48,13 +48,19 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /** The runner of a stage node: per event (`process`) or per batch (`processBatch`). */
 export function stageRunner(stage: Stage, node: string): CallRunner {
-  const { process, processBatch } = stage;
+  const { process, processBatch, timeoutMs } = stage;
   if (processBatch !== undefined) return batchRunner(stage, node, processBatch);
   if (process === undefined) throw new Error(`stage ${stage.name} has neither process nor processBatch`);
   const check = resultChecker(stage, node);
 
   const failAt = (batch: Batch, i: number, state: unknown, outputs: Outputs, error: StageCallError): BatchFailure =>
     new BatchFailure(error, { state, ...outputs.finish() }, { values: batch.values.slice(i + 1), offsets: batch.offsets.slice(i + 1) });
+
+  const timedOut = (batch: Batch, i: number, ms: number): StageCallError =>
+    new StageCallError('STAGE_TIMEOUT', node, `stage "${node}" took longer than ${ms} ms at offset ${batch.offsets[i]}`, {
+      offsets: [batch.offsets[i] as number],
+      events: [batch.values[i]],
+    });
 
   const thrown = (batch: Batch, i: number, cause: unknown): StageCallError =>
     new StageCallError(
@@ -77,10 +83,12 @@ export function stageRunner(stage: Stage, node: string): CallRunner {
       ctx.offset = batch.offsets[i] as number;
       let result: unknown;
       try {
-        result = i === from ? await pending : await process(batch.values[i] as never, state as never, ctx as StageContext);
+        const call = i === from ? pending : process(batch.values[i] as never, state as never, ctx as StageContext);
+        result = timeoutMs === undefined ? await call : await withDeadline(call, timeoutMs);
       } catch (cause) {
         throw failAt(batch, i, state, outputs, thrown(batch, i, cause));
       }
+      if (result === TIMED_OUT) throw failAt(batch, i, state, outputs, timedOut(batch, i, timeoutMs as number));
       const checked = check(result, batch, i, state);
       if (checked instanceof StageCallError) throw failAt(batch, i, state, outputs, checked);
       state = checked.state;
@@ -192,8 +200,13 @@ function batchRunner(stage: Stage, node: string, processBatch: NonNullable<Stage
       throw fail(state, thrown(batch, cause));
     }
     if (!isThenable(result)) return finish(batch, state, result);
-    return Promise.resolve(result).then(
-      (value) => finish(batch, state, value),
+    const { timeoutMs } = stage;
+    return (timeoutMs === undefined ? Promise.resolve(result) : withDeadline(result, timeoutMs)).then(
+      (value) => {
+        if (value !== TIMED_OUT) return finish(batch, state, value);
+        const message = `stage "${node}" took longer than ${timeoutMs} ms on the batch at offsets ${span(batch)}`;
+        throw fail(state, new StageCallError('STAGE_TIMEOUT', node, message, { offsets: batch.offsets, events: batch.values }));
+      },
       (cause: unknown) => {
         throw fail(state, thrown(batch, cause));
       },
@@ -227,6 +240,22 @@ export function sinkRunner(sink: Sink, node: string): CallRunner {
       },
     );
   };
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * Waits for `promise`, but not longer than `ms`: then answers TIMED_OUT. The promise goes on (JS
+ * cannot stop it); the stage's `ctx.signal` is aborted when the stage crashes, for code that listens.
+ */
+function withDeadline<T>(promise: T | PromiseLike<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(resolve, ms, TIMED_OUT);
+  });
+  const settled = Promise.resolve(promise);
+  settled.catch(() => {}); // a rejection after the deadline has nobody left to tell
+  return Promise.race([settled, expired]).finally(() => clearTimeout(timer));
 }
 
 function span(batch: Batch): string {

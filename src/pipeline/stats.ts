@@ -1,6 +1,7 @@
 import type { StageStateValue } from '../../machines/stage.machine.js';
 import type { NodeCell } from './node-cell.js';
 import type { PumpStatus } from './source-pump.js';
+import type { SupervisorStats } from '../supervision/supervisor.js';
 
 /** Lifecycle of a pipeline run. */
 export type PipelineStatus = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -26,6 +27,8 @@ export interface StageStats {
   failedCalls: number;
   /** Mean events per call. */
   meanBatch: number;
+  /** Times the stage was restarted by its supervisor. */
+  restarts: number;
   /** Outputs that no downstream route accepted (graph `when` filters). */
   unrouted: number;
   mailbox: { depth: number; capacity: number; peak: number };
@@ -51,6 +54,8 @@ export interface PipelineStats {
   errors: number;
   /** Source events per second since start. */
   eventsPerSecond: number;
+  /** The pipeline's supervisor: restarts, intensity, the tree's restart budget. */
+  supervision: SupervisorStats;
 }
 
 /** The counters of one node instance, read now. */
@@ -69,6 +74,7 @@ export function stageStats(cell: NodeCell): StageStats {
     calls,
     failedCalls,
     meanBatch: calls === 0 ? 0 : c.eventsIn / calls,
+    restarts: cell.restarts,
     unrouted: cell.outlet.unrouted,
     mailbox: { depth: cell.depth(), capacity: cell.capacity, peak: c.peakDepth },
     latency: { perEventMs: Number.isNaN(cell.perEventMs) ? null : cell.perEventMs, busyMs: c.busyMs },

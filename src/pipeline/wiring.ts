@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import type { SteadfastError } from '../core/errors.js';
+import { ThreadRunner } from '../isolation/thread-runner.js';
 import { SOURCE, type CompiledGraph, type NodeDef } from './graph.js';
 import type { ModePreset } from './modes.js';
 import { NodeCell, type CellHooks } from './node-cell.js';
@@ -35,7 +37,7 @@ export function wireGraph(
           capacity,
           maxBatch: Math.min(own?.maxBatch ?? preset.maxBatch, capacity),
           targetBatchMs: own?.targetBatchMs ?? preset.targetBatchMs,
-          ...lifecycle(node, cellName),
+          ...lifecycle(node, cellName, hooks.log),
         },
         hooks,
       );
@@ -81,7 +83,7 @@ export function sourceBatch(graph: CompiledGraph, fallback: number): number {
 }
 
 /** What a node does when it opens, runs a call and closes. */
-function lifecycle(node: NodeDef, cellName: string) {
+function lifecycle(node: NodeDef, cellName: string, log: Logger) {
   if (node.kind === 'sink') {
     const sink = node.sink;
     return {
@@ -89,12 +91,27 @@ function lifecycle(node: NodeDef, cellName: string) {
       runner: sinkRunner(sink, cellName),
       open: () => sink.open?.(),
       close: () => sink.close?.(),
+      // A sink reports the values it could not write and goes on; restarting it would reopen its target.
+      onFailure: 'resume' as const,
+    };
+  }
+  const stage = node.stage;
+  if (stage.isolation === 'thread') {
+    // Calls run in a worker thread, started when the stage opens and ended when it closes or crashes.
+    const thread = new ThreadRunner({ stage, node: cellName, log: log.child({ stage: cellName }) });
+    return {
+      initialState: () => stage.initialState(),
+      runner: thread.call,
+      open: () => thread.start(),
+      close: () => thread.stop(),
+      onFailure: stage.onFailure,
     };
   }
   return {
-    initialState: () => node.stage.initialState(),
-    runner: stageRunner(node.stage, cellName),
+    initialState: () => stage.initialState(),
+    runner: stageRunner(stage, cellName),
     open: () => undefined,
     close: () => undefined,
+    onFailure: stage.onFailure,
   };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ExitKind, RestartType } from '../../supervisors/restart-decision.js';
 import { ConfigError } from '../core/errors.js';
-import { fn, integerIn, knownKeys, name, oneOf, record } from '../core/validate.js';
+import { fn, integerIn, knownKeys, oneOf, record } from '../core/validate.js';
 
 /** A running child as its supervisor sees it: something it can stop politely, or kill. */
 export interface Child {
@@ -54,7 +54,7 @@ const KNOWN = ['id', 'start', 'restart', 'shutdown', 'type'] as const;
 export function childSpec<TArgs>(field: string, value: unknown): ResolvedChildSpec<TArgs> {
   const spec = record(field, value);
   knownKeys(field, spec, KNOWN);
-  const id = name(`${field}.id`, spec.id);
+  const id = childId(`${field}.id`, spec.id);
   const start = fn<ResolvedChildSpec<TArgs>['start']>(`${field}.start`, spec.start);
   const restart = spec.restart === undefined ? 'permanent' : oneOf(`${field}.restart`, spec.restart, ['permanent', 'transient', 'temporary'] as const);
   let shutdown: number | 'brutal' = 5_000;
@@ -65,4 +65,12 @@ export function childSpec<TArgs>(field: string, value: unknown): ResolvedChildSp
   }
   const type = spec.type === undefined ? 'worker' : oneOf(`${field}.type`, spec.type, ['worker', 'supervisor'] as const);
   return { id, start, restart, shutdown, type };
+}
+
+const CHILD_ID = /^[^\s!]{1,256}$/;
+
+/** A child id: 1-256 characters, no whitespace and no "!" (the separator of checkpoint keys). Replicas add `#i`. */
+function childId(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !CHILD_ID.test(value)) throw new ConfigError(field, value, 'must be 1-256 characters without whitespace or "!"');
+  return value;
 }

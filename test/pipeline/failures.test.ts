@@ -15,9 +15,11 @@ import {
   type SteadfastError,
 } from '../../src/index.js';
 
+/** A counting stage that fails on some events and resumes (the pipeline keeps it running with its state). */
 const counter = (failOn: (n: number) => boolean, mode: 'throw' | 'reject' | 'malformed' = 'throw') =>
   defineStage({
     name: 'counter',
+    onFailure: 'resume',
     initialState: () => ({ n: 0, sum: 0 }),
     process: (n: number, s: { n: number; sum: number }) => {
       if (failOn(n)) {
@@ -32,7 +34,7 @@ const counter = (failOn: (n: number) => boolean, mode: 'throw' | 'reject' | 'mal
 const input = Array.from({ length: 1000 }, (_, i) => i);
 const bad = (n: number) => n % 100 === 37;
 
-describe('failures that do not stop the pipeline', () => {
+describe('failures of a stage that resumes (onFailure: resume)', () => {
   for (const mode of ['throw', 'reject'] as const) {
     it(`reports a stage call that ${mode}s, keeps the previous state and goes on with the next event`, async () => {
       const errors: SteadfastError[] = [];
@@ -87,6 +89,7 @@ describe('failures that do not stop the pipeline', () => {
     const errors: SteadfastError[] = [];
     const weird = defineStage({
       name: 'weird',
+      onFailure: 'resume',
       process: (n: number) => (n === 1 ? (null as never) : n === 2 ? ({ emit: 'x' } as never) : { state: undefined, emit: [n] }),
     });
     const sink = toArray<number>();
@@ -102,6 +105,7 @@ describe('failures that do not stop the pipeline', () => {
     const errors: StageCallError[] = [];
     const batchy = defineStage({
       name: 'batchy',
+      onFailure: 'resume',
       initialState: 0,
       maxBatch: 10,
       processBatch: (ns: readonly number[], s: number) => {
