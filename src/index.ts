@@ -1,7 +1,7 @@
 // The public API of steadfast: every name here is part of the contract in DESIGN.md.
 
 export { defineStage, isStage } from './stage.js';
-export type { Stage, StageOptions, StageContext, StageResult } from './stage.js';
+export type { Stage, StageOptions, StageContext, StageResult, StageIsolation, StageResourceLimits } from './stage.js';
 
 export { createPipeline } from './pipeline/pipeline.js';
 export type { Pipeline, PipelineOptions, AnyStage } from './pipeline/pipeline.js';
@@ -34,10 +34,22 @@ export {
   SourceParseError,
   isSteadfastError,
 } from './core/errors.js';
-export type { SteadfastErrorCode } from './core/errors.js';
+export type { SteadfastErrorCode, StageCallErrorCode } from './core/errors.js';
 export type { Batch } from './core/batch-queue.js';
 export type { Clock } from './core/clock.js';
 export { fnv1a32 } from './core/fnv1a.js';
 
+export { createSupervisor, supervisorChild, Supervisor } from './supervision/supervisor.js';
+export type { SupervisorStats } from './supervision/supervisor.js';
+export type { SupervisorOptions } from './supervision/options.js';
+export type { Child, ChildSpec, ChildStartContext, ChildDescription } from './supervision/child.js';
+export type { PipelineSupervision } from './pipeline/options.js';
+export { supervisorMachine } from '../supervisors/supervisor.machine.js';
+export type { Escalation, EscalationReason, SupervisorEmitted, SupervisorStateValue } from '../supervisors/supervisor.machine.js';
+export type { RestartType, ExitKind } from '../supervisors/restart-decision.js';
+export type { Strategy } from '../supervisors/strategies.js';
+export type { FlapPattern, FlapOptions } from '../supervisors/flapping.js';
+export type { BackoffOptions } from './core/backoff.js';
+
 export { stageMachine } from '../machines/stage.machine.js';
-export type { StageMachineContext, StageMachineEvent, StageStateValue } from '../machines/stage.machine.js';
+export type { StageMachineContext, StageMachineEvent, StageStateValue, StageFailurePolicy } from '../machines/stage.machine.js';
