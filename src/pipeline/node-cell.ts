@@ -149,6 +149,7 @@ export class NodeCell implements Inlet, Producer {
 
   /** Starts an incarnation for the supervisor (the first, or a restart); resolves once it opened, rejects if it failed to. */
   async launch(ctx: ChildStartContext): Promise<Child> {
+    if (this.phase === 'done') throw new SteadfastError('STAGE_STOPPED', `stage "${this.name}" has finished; it cannot start again`);
     this.supervisor = ctx;
     if (this.phase !== 'new') {
       this.restarts++;
