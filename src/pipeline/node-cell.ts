@@ -93,6 +93,7 @@ export class NodeCell implements Inlet, Producer {
   private crash: unknown;
   /** Set while the open of an incarnation failed: that actor's end is a failed start, not the cell's. */
   private openFailed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly config: CellConfig,
@@ -192,12 +193,20 @@ export class NodeCell implements Inlet, Producer {
   }
 
   /** Runs the node's close (flush a sink), logging instead of throwing: used when an incarnation ends abnormally. */
-  private async closeQuietly(): Promise<void> {
-    try {
-      await this.config.close();
-    } catch (error) {
-      this.log.warn({ err: error }, `close failed: ${messageOf(error)}`);
-    }
+  private closeQuietly(): Promise<void> {
+    this.closing = (async () => {
+      try {
+        await this.config.close();
+      } catch (error) {
+        this.log.warn({ err: error }, `close failed: ${messageOf(error)}`);
+      }
+    })();
+    return this.closing;
+  }
+
+  /** Resolves once a close started after an abnormal end (kill, halt, crash) has finished. */
+  async closed(): Promise<void> {
+    await this.closing;
   }
 
   private actorEnded(actor: Actor<typeof stageMachine>): void {

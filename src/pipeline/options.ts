@@ -44,10 +44,16 @@ export interface PipelineOptions<TIn = unknown> {
 }
 
 /** Supervision options of a pipeline: a supervisor's options without its name and children. */
-export type PipelineSupervision = Pick<SupervisorOptions, 'strategy' | 'maxRestarts' | 'withinMs' | 'backoff' | 'flapping' | 'onEscalate' | 'random'>;
+export type PipelineSupervision = Pick<SupervisorOptions, 'strategy' | 'maxRestarts' | 'withinMs' | 'backoff' | 'flapping' | 'onEscalate' | 'random'> & {
+  /**
+   * For long-running agents: when the supervisor gives up, exit the process once the pipeline has
+   * stopped and its sinks are flushed, with this exit code (`true` = 1). Off by default.
+   */
+  exitOnEscalate?: boolean | number;
+};
 
 const KNOWN = ['name', 'source', 'stages', 'graph', 'sink', 'mode', 'logger', 'logLevel', 'onError', 'stopTimeoutMs', 'clock', 'supervision'] as const;
-const SUPERVISION_KEYS = ['strategy', 'maxRestarts', 'withinMs', 'backoff', 'flapping', 'onEscalate', 'random'] as const;
+const SUPERVISION_KEYS = ['strategy', 'maxRestarts', 'withinMs', 'backoff', 'flapping', 'onEscalate', 'random', 'exitOnEscalate'] as const;
 
 /** Options after validation, with defaults filled in and the graph compiled. */
 export interface ResolvedPipelineOptions {
@@ -90,8 +96,10 @@ export function resolvePipelineOptions(options: unknown, runId: string): Resolve
     const given = record('pipeline.supervision', opts.supervision);
     knownKeys('pipeline.supervision', given, SUPERVISION_KEYS);
     if (given.strategy === 'simple_one_for_one') throw new ConfigError('pipeline.supervision.strategy', given.strategy, "must be 'one_for_one', 'one_for_all' or 'rest_for_one' for a pipeline's stages");
+    const { exitOnEscalate, ...supervisorOnly } = given;
+    if (exitOnEscalate !== undefined && typeof exitOnEscalate !== 'boolean') integerIn('pipeline.supervision.exitOnEscalate', exitOnEscalate, 1, 255);
     // Checked now, with the rules of any supervisor, so that a mistake fails createPipeline().
-    resolveSupervisorOptions({ name, ...given, logger: log });
+    resolveSupervisorOptions({ name, ...supervisorOnly, logger: log });
     supervision = given as PipelineSupervision;
   }
   return { name, source: opts.source, mode, graph, onError, stopTimeoutMs, clock, log, supervision };

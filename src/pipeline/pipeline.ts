@@ -81,6 +81,9 @@ class PipelineRun implements Pipeline {
   private readonly supervisor: Supervisor;
   private readonly onEscalate: ((escalation: Escalation) => void) | undefined;
   private finishing = false;
+  /** Exit code of the process after an escalation (`supervision.exitOnEscalate`), if asked. */
+  private readonly exitCode: number | undefined;
+  private escalation: Escalation | undefined;
   private errorCount = 0;
   private completed = 0;
   private pumpFinished = false;
@@ -118,10 +121,12 @@ class PipelineRun implements Pipeline {
     };
     this.cells = wireGraph(resolved.graph, preset, hooks, this.pump, (error) => this.report(error));
     for (const cell of this.cells) this.byName.set(cell.name, cell);
-    this.onEscalate = resolved.supervision.onEscalate;
+    const { exitOnEscalate, ...supervision } = resolved.supervision;
+    this.onEscalate = supervision.onEscalate;
+    this.exitCode = exitOnEscalate === true ? 1 : exitOnEscalate === false ? undefined : exitOnEscalate;
     // Stages are transient children: one that finishes (end of input) is not restarted, one that crashes is.
     this.supervisor = createSupervisor({
-      ...resolved.supervision,
+      ...supervision,
       name: this.name,
       logger: this.log,
       clock: this.clock,
@@ -181,6 +186,7 @@ class PipelineRun implements Pipeline {
     if (this.state === 'starting') return; // startup() reports a failed start itself
     const error = escalationError(escalation, this.name);
     this.failure ??= error;
+    this.escalation = escalation;
     const left = this.cells.filter((cell) => cell.depth() > 0).map((cell) => `${cell.name}: ${cell.depth()}`);
     this.log.error({ err: error, abandoned: left }, `supervisor gave up; stopping the pipeline${left.length > 0 ? ` (abandoned events: ${left.join(', ')})` : ''}`);
     if (this.onEscalate !== undefined) {
@@ -276,14 +282,19 @@ class PipelineRun implements Pipeline {
   private finish(): void {
     if (this.finishing) return;
     this.finishing = true;
-    // Every stage is done: stop the (now empty) supervisor, then settle `done`.
-    void this.supervisor.stop().then(() => {
+    // Every stage is done: stop the (now empty) supervisor, wait for closes after kills, then settle `done`.
+    void Promise.all([this.supervisor.stop(), ...this.cells.map((cell) => cell.closed())]).then(() => {
       this.endedAt = this.clock.now();
       this.state = this.failure === undefined ? 'stopped' : 'failed';
       const stats = this.stats();
       this.log.info({ events: stats.source.events, errors: stats.errors, restarts: stats.supervision.restarts, status: this.state }, 'pipeline finished');
       if (this.failure === undefined) this.settle.resolve(stats);
       else this.settle.reject(this.failure);
+      if (this.escalation !== undefined && this.exitCode !== undefined) {
+        // Asked for by the program: the sinks are closed and flushed, the logs written (pino is synchronous).
+        this.log.fatal({ exitCode: this.exitCode }, 'exiting the process after the supervisor gave up');
+        process.exit(this.exitCode);
+      }
     });
   }
 

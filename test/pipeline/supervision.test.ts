@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Escalation } from '../../supervisors/supervisor.machine.js';
 import type { StageCallError} from '../../src/index.js';
@@ -162,6 +166,24 @@ describe('a supervised pipeline', () => {
     expect(stats.stages.resumes?.restarts).toBe(0);
   });
 
+  it('exits the process with the asked code after the supervisor gave up, once the sink is flushed (exitOnEscalate)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'steadfast-exit-'));
+    try {
+      const out = join(dir, 'out.ndjson');
+      const script = new URL('./fixtures/exit-on-escalate.ts', import.meta.url).pathname;
+      const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', script, out], { timeout: 20_000 }, (error, stdout) => {
+          resolve({ code: error === null ? 0 : (error as { code?: number }).code ?? null, stdout });
+        });
+      });
+      expect(result.code).toBe(7);
+      expect(result.stdout).not.toContain('still running');
+      expect((await readFile(out, 'utf8')).trim().split('\n').map(Number)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects bad supervision options when the pipeline is created', () => {
     const build = (supervision: unknown) => () =>
       createPipeline({ name: 'p', source: fromIterable([1]), stages: [counter(() => false)], supervision: supervision as never });
@@ -169,5 +191,6 @@ describe('a supervised pipeline', () => {
     expect(build({ strategy: 'simple_one_for_one' })).toThrow(/pipeline.supervision.strategy/);
     expect(build({ backoff: { jitter: 2 } })).toThrow(/supervisor.backoff.jitter/);
     expect(build({ children: [] })).toThrow(/pipeline.supervision.children/);
+    expect(build({ exitOnEscalate: 0 })).toThrow(/pipeline.supervision.exitOnEscalate/);
   });
 });
