@@ -94,9 +94,15 @@ export class NodeCell implements Inlet, Producer {
   /** Set while the open of an incarnation failed: that actor's end is a failed start, not the cell's. */
   private openFailed = false;
   private closing: Promise<void> | undefined;
+  /** The state the next incarnation starts from instead of `initialState()` (swap, rebalance). */
+  private startFrom: { state: unknown } | undefined;
+  /** No new call starts while paused (a swap waits for the call in flight to end). */
+  private paused = false;
+  /** While gated, the mailbox takes nothing new: producers wait (a scale drains the group first). */
+  private gated = false;
 
   constructor(
-    private readonly config: CellConfig,
+    private config: CellConfig,
     private readonly hooks: CellHooks,
   ) {
     this.name = config.name;
@@ -111,14 +117,16 @@ export class NodeCell implements Inlet, Producer {
     this.machine = stageMachine.provide({
       actors: {
         open: fromPromise<StageOpenOutput, { stage: string; state: unknown }>(async () => {
-          await config.open();
-          return { state: config.initialState() };
+          await this.config.open();
+          const given = this.startFrom;
+          this.startFrom = undefined;
+          return { state: given === undefined ? this.config.initialState() : given.state };
         }),
         call: fromCall<StageCallOutput, { state: unknown }>((input) => this.runCall(input.state)),
-        close: fromPromise(async () => config.close()),
+        close: fromPromise(async () => this.config.close()),
       },
       guards: {
-        hasInput: () => this.queue.length > 0,
+        hasInput: () => this.queue.length > 0 && !this.paused,
         hasCredit: () => this.hasCredit(),
       },
       actions: {
@@ -297,9 +305,62 @@ export class NodeCell implements Inlet, Producer {
     if (this.inputsEnded >= this.inputs) this.send({ type: 'steadfast.stage.end' });
   }
 
+  // Control for pipeline.scale() and pipeline.swap().
+
+  /** Stops (or lets again) producers put new events in this mailbox. */
+  gate(closed: boolean): void {
+    this.gated = closed;
+    if (!closed) this.roomFreed();
+  }
+
+  /** Stops (or lets again) this stage start new calls; queued events wait. */
+  pause(paused: boolean): void {
+    this.paused = paused;
+    if (!paused && this.queue.length > 0 && this.status() === 'idle') this.send({ type: 'steadfast.stage.input' });
+  }
+
+  /** No call in flight. */
+  settled(): boolean {
+    return this.inFlight === undefined && this.status() !== 'busy';
+  }
+
+  /** Nothing queued, in a call, or reserved by a producer: the stage holds no event. */
+  drained(): boolean {
+    return this.queue.length === 0 && this.reserved === 0 && this.settled();
+  }
+
+  /**
+   * Replaces the running incarnation by a new one that starts from `state` (and, for a swap, runs
+   * `config`'s logic), keeping the mailbox. Call it with no call in flight (`settled()`).
+   */
+  async respawn(state: { state: unknown }, config?: Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure'>): Promise<void> {
+    if (this.phase !== 'running') throw new SteadfastError('PIPELINE_STATE_INVALID', `stage "${this.name}" is not running; it cannot be replaced`);
+    this.phase = 'halted';
+    this.actor.stop();
+    await this.closeQuietly();
+    if (config !== undefined) this.config = { ...this.config, ...config };
+    this.startFrom = state;
+    this.abort = new AbortController();
+    this.ctx.signal = this.abort.signal;
+    this.actor = this.newActor();
+    this.phase = 'running';
+    this.openFailed = false;
+    this.actor.start();
+    if (this.inputs > 0 && this.inputsEnded >= this.inputs) this.send({ type: 'steadfast.stage.end' });
+    await this.opened();
+    if (this.openFailed) {
+      // The supervisor takes it from here, as for any crash: restarts, or gives up.
+      this.phase = 'crashed';
+      const failure = this.failure ?? new SteadfastError('STAGE_OPEN_FAILED', `${this.kind} "${this.name}" failed to open`);
+      this.supervisor?.exited('error', failure);
+      throw failure;
+    }
+  }
+
   // Inlet: what producers see.
 
   free(): number {
+    if (this.gated) return 0;
     return this.capacity - this.queue.length - (this.inFlight?.values.length ?? 0) - this.reserved;
   }
 

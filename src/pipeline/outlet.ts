@@ -29,22 +29,27 @@ export interface Route {
  */
 export class Outlet {
   /** Every inlet reached, without repeats. */
-  readonly inlets: Inlet[];
+  inlets: Inlet[] = [];
   /** A call may start once this much room is free downstream (or all it wants): avoids tiny batches. */
-  readonly lowWater: number;
+  lowWater = Infinity;
   /** Outputs that no route accepted. */
   unrouted = 0;
   private rr = 0;
-  private readonly direct: Inlet | undefined;
+  private direct: Inlet | undefined;
 
   constructor(
     private readonly producer: string,
     private readonly routes: Route[],
     private readonly onRouteError: (error: StageCallError) => void,
   ) {
-    this.inlets = [...new Set(routes.flatMap((r) => r.inlets))];
+    this.refresh();
+  }
+
+  /** Recomputes what depends on the routes' inlets, after a route gained or lost replicas (`pipeline.scale()`). */
+  refresh(): void {
+    this.inlets = [...new Set(this.routes.flatMap((r) => r.inlets))];
     this.lowWater = this.inlets.reduce((low, inlet) => Math.min(low, Math.max(1, inlet.capacity >> 2)), Infinity);
-    const only = routes.length === 1 ? routes[0] : undefined;
+    const only = this.routes.length === 1 ? this.routes[0] : undefined;
     this.direct = only !== undefined && only.when === undefined && only.inlets.length === 1 ? only.inlets[0] : undefined;
   }
 

@@ -14,7 +14,7 @@ import { stageStats, type PipelineStats, type PipelineStatus, type StageStats } 
 import type { Escalation } from '../../supervisors/supervisor.machine.js';
 import type { ChildStartContext } from '../supervision/child.js';
 import { createSupervisor, escalationError, type Supervisor } from '../supervision/supervisor.js';
-import { sourceBatch, wireGraph } from './wiring.js';
+import { sourceBatch, wireGraph, type Wiring } from './wiring.js';
 
 export type { AnyStage, PipelineOptions };
 
@@ -75,6 +75,7 @@ class PipelineRun implements Pipeline {
   private readonly onError: ((error: SteadfastError) => void) | undefined;
   private readonly stopTimeoutMs: number;
   private readonly cells: NodeCell[];
+  private readonly wiring: Wiring;
   private readonly byName = new Map<string, NodeCell>();
   private readonly pump: SourcePump;
   private readonly flow: FlowCounter = { buffered: 0, peak: 0 };
@@ -119,7 +120,8 @@ class PipelineRun implements Pipeline {
       report: (error, log) => this.report(error, log),
       onComplete: (cell) => this.cellCompleted(cell),
     };
-    this.cells = wireGraph(resolved.graph, preset, hooks, this.pump, (error) => this.report(error));
+    this.wiring = wireGraph(resolved.graph, preset, hooks, this.pump, (error) => this.report(error));
+    this.cells = [...this.wiring.cells];
     for (const cell of this.cells) this.byName.set(cell.name, cell);
     const { exitOnEscalate, ...supervision } = resolved.supervision;
     this.onEscalate = supervision.onEscalate;

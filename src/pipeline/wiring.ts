@@ -3,15 +3,37 @@ import type { SteadfastError } from '../core/errors.js';
 import { ThreadRunner } from '../isolation/thread-runner.js';
 import { SOURCE, type CompiledGraph, type NodeDef } from './graph.js';
 import type { ModePreset } from './modes.js';
-import { NodeCell, type CellHooks } from './node-cell.js';
+import { NodeCell, type CellConfig, type CellHooks } from './node-cell.js';
 import { Outlet, type Route } from './outlet.js';
 import { sinkRunner, stageRunner } from './run-call.js';
+import type { Producer } from './producer.js';
 import type { SourcePump } from './source-pump.js';
+import type { AnyStage } from '../stage.js';
+
+/** The runtime of one graph node: its instances (the array its producers' routes point at) and its outlet. */
+export interface Group {
+  node: NodeDef;
+  /** The replicas, in order; shared with the routes of the producers that feed the node. */
+  cells: NodeCell[];
+  outlet: Outlet;
+  /** Everything that feeds the node: the pump, or the cells of other groups. */
+  producers: Producer[];
+}
+
+/** A wired graph: every cell in graph order, each node's group, and how to make one more replica. */
+export interface Wiring {
+  cells: NodeCell[];
+  groups: Map<string, Group>;
+  /** A new, unstarted cell for `group` (a replica added by `pipeline.scale()`), with the group's settings. */
+  newReplica(group: Group, index: number): NodeCell;
+  /** The settings of a node running `stage` (for `pipeline.swap()`). */
+  stageLifecycle(stage: AnyStage, cellName: string): Lifecycle;
+}
 
 /**
  * Builds the runtime of a compiled graph: one cell per node instance (replicas included), each
  * with its settings from the stage or the mode, and the outlets that route every producer's
- * outputs (the pump's included) to the cells reading it. Returns the cells in graph order.
+ * outputs (the pump's included) to the cells reading it.
  */
 export function wireGraph(
   graph: CompiledGraph,
@@ -19,57 +41,71 @@ export function wireGraph(
   hooks: CellHooks,
   pump: SourcePump,
   report: (error: SteadfastError) => void,
-): NodeCell[] {
+): Wiring {
   const all: NodeCell[] = [];
-  const groups = new Map<string, NodeCell[]>();
+  const groups = new Map<string, Group>();
+  const makeCell = (node: NodeDef, r: number, replicas: number): NodeCell => {
+    const cellName = replicas > 1 || r > 0 ? `${node.name}#${r}` : node.name;
+    const own = node.kind === 'stage' ? node.stage : undefined;
+    const capacity = own?.mailbox ?? preset.mailbox;
+    return new NodeCell(
+      {
+        name: cellName,
+        group: node.name,
+        replica: replicas > 1 || r > 0 ? r : undefined,
+        kind: node.kind,
+        capacity,
+        maxBatch: Math.min(own?.maxBatch ?? preset.maxBatch, capacity),
+        targetBatchMs: own?.targetBatchMs ?? preset.targetBatchMs,
+        ...lifecycle(node, cellName, hooks.log),
+      },
+      hooks,
+    );
+  };
   for (const node of graph) {
     const cells: NodeCell[] = [];
-    for (let r = 0; r < node.replicas; r++) {
-      const cellName = node.replicas > 1 ? `${node.name}#${r}` : node.name;
-      const own = node.kind === 'stage' ? node.stage : undefined;
-      const capacity = own?.mailbox ?? preset.mailbox;
-      const cell = new NodeCell(
-        {
-          name: cellName,
-          group: node.name,
-          replica: node.replicas > 1 ? r : undefined,
-          kind: node.kind,
-          capacity,
-          maxBatch: Math.min(own?.maxBatch ?? preset.maxBatch, capacity),
-          targetBatchMs: own?.targetBatchMs ?? preset.targetBatchMs,
-          ...lifecycle(node, cellName, hooks.log),
-        },
-        hooks,
-      );
-      cells.push(cell);
-      all.push(cell);
-    }
-    groups.set(node.name, cells);
+    for (let r = 0; r < node.replicas; r++) cells.push(makeCell(node, r, node.replicas));
+    all.push(...cells);
+    groups.set(node.name, { node, cells, outlet: undefined as unknown as Outlet, producers: [] });
   }
   const routesFrom = (producer: string): Route[] => {
     const routes: Route[] = [];
     for (const node of graph) {
       for (const input of node.inputs) {
-        if (input.from === producer) routes.push({ inlets: groups.get(node.name) as NodeCell[], when: input.when, partition: node.partition });
+        if (input.from === producer) routes.push({ inlets: (groups.get(node.name) as Group).cells, when: input.when, partition: node.partition });
       }
     }
     return routes;
   };
   for (const node of graph) {
-    const outlet = new Outlet(node.name, routesFrom(node.name), report);
-    for (const cell of groups.get(node.name) as NodeCell[]) {
-      cell.outlet = outlet;
-      for (const input of node.inputs) {
-        const producers = input.from === SOURCE ? [pump] : (groups.get(input.from) as NodeCell[]);
-        for (const producer of producers) {
-          cell.producers.push(producer);
-          cell.inputs++;
-        }
-      }
+    const group = groups.get(node.name) as Group;
+    group.outlet = new Outlet(node.name, routesFrom(node.name), report);
+    for (const input of node.inputs) {
+      if (input.from === SOURCE) group.producers.push(pump);
+      else group.producers.push(...(groups.get(input.from) as Group).cells);
     }
+    for (const cell of group.cells) connect(cell, group);
   }
   pump.outlet = new Outlet(SOURCE, routesFrom(SOURCE), report);
-  return all;
+  return {
+    cells: all,
+    groups,
+    newReplica: (group, index) => {
+      const cell = makeCell(group.node, index, index + 1);
+      connect(cell, group);
+      return cell;
+    },
+    stageLifecycle: (stage, cellName) => stageLifecycle(stage, cellName, hooks.log),
+  };
+}
+
+/** Gives a cell its group's outlet and producers. */
+function connect(cell: NodeCell, group: Group): void {
+  cell.outlet = group.outlet;
+  for (const producer of group.producers) {
+    cell.producers.push(producer);
+    cell.inputs++;
+  }
 }
 
 /** The source reads batches as large as the largest batch its first nodes take. */
@@ -82,20 +118,23 @@ export function sourceBatch(graph: CompiledGraph, fallback: number): number {
   return size || fallback;
 }
 
-/** What a node does when it opens, runs a call and closes. */
-function lifecycle(node: NodeDef, cellName: string, log: Logger) {
-  if (node.kind === 'sink') {
-    const sink = node.sink;
-    return {
-      initialState: () => undefined,
-      runner: sinkRunner(sink, cellName),
-      open: () => sink.open?.(),
-      close: () => sink.close?.(),
-      // A sink reports the values it could not write and goes on; restarting it would reopen its target.
-      onFailure: 'resume' as const,
-    };
-  }
-  const stage = node.stage;
+/** What a node does when it opens, runs a call and closes, and what a failed call does to it. */
+export type Lifecycle = Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure'>;
+
+function lifecycle(node: NodeDef, cellName: string, log: Logger): Lifecycle {
+  if (node.kind === 'stage') return stageLifecycle(node.stage, cellName, log);
+  const sink = node.sink;
+  return {
+    initialState: () => undefined,
+    runner: sinkRunner(sink, cellName),
+    open: () => sink.open?.(),
+    close: () => sink.close?.(),
+    // A sink reports the values it could not write and goes on; restarting it would reopen its target.
+    onFailure: 'resume',
+  };
+}
+
+function stageLifecycle(stage: AnyStage, cellName: string, log: Logger): Lifecycle {
   if (stage.isolation === 'thread') {
     // Calls run in a worker thread, started when the stage opens and ended when it closes or crashes.
     const thread = new ThreadRunner({ stage, node: cellName, log: log.child({ stage: cellName }) });

@@ -11,8 +11,8 @@ import {
 } from '../../supervisors/supervisor.machine.js';
 import { backoffDelay, nextAttempt } from '../core/backoff.js';
 import { restartBudget, type BudgetNode } from '../core/intensity.js';
-import { SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
-import { childSpec, type Child, type ChildDescription, type ChildStartContext, type ResolvedChildSpec } from './child.js';
+import { ConfigError, SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
+import { childSpec, type Child, type ChildDescription, type ChildSpec, type ChildStartContext, type ResolvedChildSpec } from './child.js';
 import { resolveSupervisorOptions, type ResolvedSupervisorOptions, type SupervisorOptions } from './options.js';
 import { shutdownChild } from './shutdown.js';
 
@@ -176,6 +176,22 @@ export class Supervisor implements Child {
       throw error;
     }
     return id;
+  }
+
+  /** Adds a child and starts it, last in start order (OTP's start_child; `simple_one_for_one` uses `startChild(args)`). */
+  async addChild(spec: ChildSpec): Promise<void> {
+    if (this.options.template !== undefined) throw new SteadfastError('SUPERVISOR_STATE_INVALID', `supervisor "${this.name}" is simple_one_for_one: use startChild(args)`);
+    if (this.status !== 'running') throw new SteadfastError('SUPERVISOR_STATE_INVALID', `supervisor "${this.name}" is ${this.status}; addChild() needs it running`);
+    const resolved = childSpec('addChild(spec)', spec);
+    if (this.entries.has(resolved.id)) throw new ConfigError('addChild(spec).id', resolved.id, 'must be unique among the children');
+    const entry = newEntry(resolved, undefined);
+    this.entries.set(resolved.id, entry);
+    try {
+      await this.startEntry(entry);
+    } catch (error) {
+      this.entries.delete(resolved.id);
+      throw error;
+    }
   }
 
   /** Stops a child (within its shutdown budget) and removes it; it is not restarted. */
