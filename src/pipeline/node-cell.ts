@@ -324,9 +324,9 @@ export class NodeCell implements Inlet, Producer {
     return this.inFlight === undefined && this.status() !== 'busy';
   }
 
-  /** Nothing queued, in a call, or reserved by a producer: the stage holds no event. */
+  /** Nothing queued or in a call: the stage holds no event (what producers still deliver is held back by their outlets). */
   drained(): boolean {
-    return this.queue.length === 0 && this.reserved === 0 && this.settled();
+    return this.queue.length === 0 && this.settled();
   }
 
   /**

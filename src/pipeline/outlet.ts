@@ -36,6 +36,10 @@ export class Outlet {
   unrouted = 0;
   private rr = 0;
   private direct: Inlet | undefined;
+  /** Room reserved in every inlet by this outlet's calls in flight (reserve minus release). */
+  private outstanding = 0;
+  /** While set, deliveries wait here (a node it feeds is being reshaped); routed in order on flush. */
+  private held: Array<{ values: unknown[]; offsets: number[] }> | undefined;
 
   constructor(
     private readonly producer: string,
@@ -47,7 +51,12 @@ export class Outlet {
 
   /** Recomputes what depends on the routes' inlets, after a route gained or lost replicas (`pipeline.scale()`). */
   refresh(): void {
+    const before = new Set(this.inlets);
     this.inlets = [...new Set(this.routes.flatMap((r) => r.inlets))];
+    // Keep reserve/release balanced per inlet across the change.
+    for (const inlet of this.inlets) if (!before.has(inlet)) inlet.reserved += this.outstanding;
+    const now = new Set(this.inlets);
+    for (const inlet of before) if (!now.has(inlet)) inlet.reserved -= this.outstanding;
     this.lowWater = this.inlets.reduce((low, inlet) => Math.min(low, Math.max(1, inlet.capacity >> 2)), Infinity);
     const only = this.routes.length === 1 ? this.routes[0] : undefined;
     this.direct = only !== undefined && only.when === undefined && only.inlets.length === 1 ? only.inlets[0] : undefined;
@@ -65,12 +74,14 @@ export class Outlet {
 
   /** Reserves room for `n` outputs in every inlet. */
   reserve(n: number): void {
+    this.outstanding += n;
     for (let i = 0; i < this.inlets.length; i++) (this.inlets[i] as Inlet).reserved += n;
   }
 
   /** Gives back a reservation made by {@link reserve}; other producers waiting for that room are woken. */
   release(n: number): void {
     if (n === 0) return;
+    this.outstanding -= n;
     for (let i = 0; i < this.inlets.length; i++) {
       const inlet = this.inlets[i] as Inlet;
       inlet.reserved -= n;
@@ -81,6 +92,10 @@ export class Outlet {
   /** Delivers outputs; the arrays are handed over and must not be changed afterwards. */
   route(values: unknown[], offsets: number[]): void {
     if (values.length === 0) return;
+    if (this.held !== undefined) {
+      this.held.push({ values, offsets });
+      return;
+    }
     if (this.direct !== undefined) {
       this.direct.enqueue(values, offsets);
       return;
@@ -119,6 +134,18 @@ export class Outlet {
       const message = `routing an output of "${this.producer}" at offset ${failures.offsets[0]} failed: ${messageOf(failures.first)}`;
       this.onRouteError(new StageCallError('ROUTE_FAILED', this.producer, message, failures, failures.first));
     }
+  }
+
+  /** Holds deliveries back from now on (they wait, in order) until `flush()`. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Routes what was held back, in order, with the routes as they are now; deliveries go through again. */
+  flush(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held !== undefined) for (const batch of held) this.route(batch.values, batch.offsets);
   }
 
   private pick(route: Route, value: unknown): Inlet {

@@ -4,7 +4,7 @@ import { ConfigError, SteadfastError, isSteadfastError, messageOf } from '../cor
 import { integerIn } from '../core/validate.js';
 import { newId } from '../ids.js';
 import type { Source } from '../sources/source.js';
-import type { AnyStage, Stage } from '../stage.js';
+import { isStage, type AnyStage, type Stage } from '../stage.js';
 import { MODES, type PipelineMode } from './modes.js';
 import type { CellHooks, NodeCell } from './node-cell.js';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
@@ -12,9 +12,9 @@ import type { FlowCounter } from './producer.js';
 import { SourcePump } from './source-pump.js';
 import { stageStats, type PipelineStats, type PipelineStatus, type StageStats } from './stats.js';
 import type { Escalation } from '../../supervisors/supervisor.machine.js';
-import type { ChildStartContext } from '../supervision/child.js';
 import { createSupervisor, escalationError, type Supervisor } from '../supervision/supervisor.js';
-import { sourceBatch, wireGraph, type Wiring } from './wiring.js';
+import { sourceBatch, wireGraph, type Group, type Wiring } from './wiring.js';
+import { scaleGroup, stageChild, swapGroup, type ReshapeEnv, type ScaleOptions, type ScaleResult, type SwapOptions } from './reshape.js';
 
 export type { AnyStage, PipelineOptions };
 
@@ -47,6 +47,18 @@ export interface Pipeline {
   stageState<TState = unknown>(name: string): TState;
   /** The state of the node running `stage` (a chain node is named after its stage), typed by the stage. */
   stageState<TState>(stage: Stage<never, unknown, TState>): TState;
+  /**
+   * Runs a stage node on `replicas` instances from now on, without losing an event or reordering
+   * events of a key: its producers wait while its replicas drain, then replicas are added (from
+   * `initialState()`) or removed (their state is handed back), or all get the states `rebalance`
+   * returns. `node` is the graph key, or the stage of a chain.
+   */
+  scale(node: string | AnyStage, replicas: number, options?: ScaleOptions): Promise<ScaleResult>;
+  /**
+   * Replaces the logic of a stage node with `stage` while running: calls in flight end, the state
+   * is kept (or `migrate`d), events waiting in its mailboxes are handled by the new logic.
+   */
+  swap(node: string | AnyStage, stage: AnyStage, options?: SwapOptions): Promise<void>;
 }
 
 /**
@@ -82,6 +94,8 @@ class PipelineRun implements Pipeline {
   private readonly supervisor: Supervisor;
   private readonly onEscalate: ((escalation: Escalation) => void) | undefined;
   private finishing = false;
+  /** Reshapes (scale, swap) run one after another. */
+  private reshapes: Promise<void> = Promise.resolve();
   /** Exit code of the process after an escalation (`supervision.exitOnEscalate`), if asked. */
   private readonly exitCode: number | undefined;
   private escalation: Escalation | undefined;
@@ -133,7 +147,7 @@ class PipelineRun implements Pipeline {
       logger: this.log,
       clock: this.clock,
       onEscalate: (escalation) => this.escalated(escalation),
-      children: this.cells.map((cell) => ({ id: cell.name, restart: 'transient' as const, start: (ctx: ChildStartContext) => cell.launch(ctx) })),
+      children: this.cells.map(stageChild),
     });
   }
 
@@ -330,6 +344,50 @@ class PipelineRun implements Pipeline {
   }
 
   // Inspection.
+
+  // Reshaping while running.
+
+  async scale(node: string | AnyStage, replicas: number, options: ScaleOptions = {}): Promise<ScaleResult> {
+    const group = this.stageGroup('scale', node);
+    const count = integerIn('scale(replicas)', replicas, 1, 1024);
+    if ((group.cells[0]?.inputsEnded ?? 0) > 0) {
+      throw new SteadfastError('PIPELINE_STATE_INVALID', `stage "${group.node.name}" has started to finish its input; it cannot be scaled any more`);
+    }
+    return this.reshaping(() => scaleGroup(this.reshapeEnv(), group, count, options));
+  }
+
+  async swap(node: string | AnyStage, stage: AnyStage, options: SwapOptions = {}): Promise<void> {
+    const group = this.stageGroup('swap', node);
+    if (!isStage(stage)) throw new ConfigError('swap(stage)', stage, 'must be a stage made by defineStage()');
+    return this.reshaping(() => swapGroup(this.reshapeEnv(), group, stage, options));
+  }
+
+  /** One reshape at a time, and only while running. */
+  private reshaping<T>(work: () => Promise<T>): Promise<T> {
+    if (this.state !== 'running') {
+      return Promise.reject(new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; it can be reshaped while running only`));
+    }
+    const run = this.reshapes.then(work);
+    this.reshapes = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private stageGroup(method: string, node: string | AnyStage): Group {
+    const name = typeof node === 'string' ? node : isStage(node) ? node.name : undefined;
+    const group = name === undefined ? undefined : this.wiring.groups.get(name);
+    if (group === undefined || group.node.kind !== 'stage') {
+      const stages = [...this.wiring.groups.values()].filter((g) => g.node.kind === 'stage').map((g) => g.node.name);
+      throw new ConfigError(`${method}(node)`, name ?? node, `must name a stage node (${stages.join(', ')})`);
+    }
+    return group;
+  }
+
+  private reshapeEnv(): ReshapeEnv {
+    return { wiring: this.wiring, cells: this.cells, byName: this.byName, supervisor: this.supervisor, log: this.log };
+  }
 
   stageState<TState = unknown>(nameOrStage: string | Stage<never, unknown, TState>): TState {
     const name = typeof nameOrStage === 'string' ? nameOrStage : nameOrStage.name;

@@ -1,5 +1,9 @@
+import type { Outlet } from './outlet.js';
+
 /** Something that sends into mailboxes: a stage node or the source pump. Woken when room frees up. */
 export interface Producer {
+  /** Where its outputs go (recomputed when a node it feeds is scaled). */
+  readonly outlet: Outlet;
   /** Waiting for downstream room. */
   isBlocked(): boolean;
   /** Enough room is free downstream for a worthwhile batch. */
