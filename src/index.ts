@@ -45,6 +45,7 @@ export type { SupervisorOptions } from './supervision/options.js';
 export type { Child, ChildSpec, ChildStartContext, ChildDescription } from './supervision/child.js';
 export type { PipelineSupervision } from './pipeline/options.js';
 export type { ScaleOptions, ScaleResult, SwapOptions } from './pipeline/reshape.js';
+export type { VariantSpec } from './pipeline/variants.js';
 export { supervisorMachine } from '../supervisors/supervisor.machine.js';
 export type { Escalation, EscalationReason, SupervisorEmitted, SupervisorStateValue } from '../supervisors/supervisor.machine.js';
 export type { RestartType, ExitKind } from '../supervisors/restart-decision.js';

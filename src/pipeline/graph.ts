@@ -3,6 +3,7 @@ import { fn, integerIn, knownKeys, name, record } from '../core/validate.js';
 import { isSink, type Sink } from '../sinks/sink.js';
 import { toFunction, type SinkFunction } from '../sinks/to-function.js';
 import { isStage, type AnyStage, type Stage } from '../stage.js';
+import { compileVariants, expandVariants, type VariantDef, type VariantSpec } from './variants.js';
 
 /** The name `from` uses for the pipeline's source. */
 export const SOURCE = 'source';
@@ -26,6 +27,8 @@ export interface StageNodeSpec {
   replicas?: number;
   /** With replicas: `{ by: event => key }` keeps each key on one replica (order per key kept), or `'roundRobin'` (default). */
   partition?: PartitionSpec;
+  /** Experimental stages taking a share of this node's events; an event a variant fails on goes to `stage` instead. */
+  variants?: readonly VariantSpec[];
 }
 
 /** A graph node writing to a sink; nothing reads from it. */
@@ -46,7 +49,16 @@ export interface InputDef {
 
 /** A validated node of the graph. */
 export type NodeDef =
-  | { kind: 'stage'; name: string; stage: Stage; replicas: number; partition: PartitionDef; inputs: InputDef[] }
+  | {
+      kind: 'stage';
+      name: string;
+      stage: Stage;
+      replicas: number;
+      partition: PartitionDef;
+      inputs: InputDef[];
+      /** For a variant node: the node its failed events go back to. */
+      fallbackTo?: string;
+    }
   | { kind: 'sink'; name: string; sink: Sink; replicas: 1; partition: PartitionDef; inputs: InputDef[] };
 
 export type PartitionDef = { kind: 'roundRobin' } | { kind: 'key'; by: (event: unknown) => unknown };
@@ -79,7 +91,13 @@ export function compileGraph(spec: unknown, pipelineSink: Sink | undefined): Com
   const names = Object.keys(graph);
   if (names.length === 0) throw new ConfigError('graph', spec, 'must have at least one node');
   const nodes = new Map<string, NodeDef>();
-  for (const key of names) nodes.set(key, compileNode(key, graph[key]));
+  const variants = new Map<string, VariantDef[]>();
+  for (const key of names) {
+    const node = compileNode(key, graph[key]);
+    nodes.set(key, node);
+    const given = (graph[key] as { variants?: unknown }).variants;
+    if (given !== undefined && node.kind === 'stage') variants.set(key, compileVariants(`graph.${key}.variants`, given, node.stage));
+  }
   for (const node of nodes.values()) {
     for (const input of node.inputs) {
       const field = `graph.${node.name}.from`;
@@ -90,6 +108,7 @@ export function compileGraph(spec: unknown, pipelineSink: Sink | undefined): Com
       if (input.from === node.name) throw new ConfigError(field, input.from, 'names the node itself; the graph must be acyclic');
     }
   }
+  expandVariants(nodes, variants);
   if (pipelineSink !== undefined) {
     if (nodes.has(SINK)) throw new ConfigError(`graph.${SINK}`, SINK, 'clashes with the pipeline-level `sink`; rename the node');
     const read = new Set<string>();
@@ -110,7 +129,7 @@ export function compileGraph(spec: unknown, pipelineSink: Sink | undefined): Com
   return topologicalOrder(nodes);
 }
 
-const NODE_KEYS = ['stage', 'sink', 'from', 'replicas', 'partition'] as const;
+const NODE_KEYS = ['stage', 'sink', 'from', 'replicas', 'partition', 'variants'] as const;
 
 function compileNode(key: string, value: unknown): NodeDef {
   const nodeName = name('graph node name', key);
@@ -123,8 +142,8 @@ function compileNode(key: string, value: unknown): NodeDef {
     throw new ConfigError(field, value, 'must have exactly one of `stage` and `sink`');
   }
   if (spec.sink !== undefined) {
-    if (spec.replicas !== undefined || spec.partition !== undefined) {
-      throw new ConfigError(`${field}.replicas`, spec.replicas ?? spec.partition, 'is for stage nodes only');
+    if (spec.replicas !== undefined || spec.partition !== undefined || spec.variants !== undefined) {
+      throw new ConfigError(`${field}.replicas`, spec.replicas ?? spec.partition ?? spec.variants, 'is for stage nodes only (replicas, partition, variants)');
     }
     return { kind: 'sink', name: nodeName, sink: toSink(`${field}.sink`, spec.sink), replicas: 1, partition: { kind: 'roundRobin' }, inputs };
   }

@@ -35,6 +35,8 @@ export interface CellConfig {
   close: () => void | Promise<void>;
   /** What a failed call does: crash the stage so that its supervisor restarts it, or resume. */
   onFailure: StageFailurePolicy;
+  /** For a variant stage: where the events it fails on go (the main stage), instead of `onError`. */
+  fallback?: (values: unknown[], offsets: number[]) => void;
 }
 
 /** Where a cell is in its life: an incarnation running, crashed (its supervisor restarts it), halted by its supervisor, or done for good. */
@@ -72,7 +74,7 @@ export class NodeCell implements Inlet, Producer {
   /** The error that ended the cell in `failed` (open or close failed, or the actor crashed). */
   failure: SteadfastError | undefined;
 
-  readonly counters = { eventsIn: 0, eventsOut: 0, failedEvents: 0, busyMs: 0, peakDepth: 0 };
+  readonly counters = { eventsIn: 0, eventsOut: 0, failedEvents: 0, fallbacks: 0, busyMs: 0, peakDepth: 0 };
   perEventMs = Number.NaN;
 
   /** Times the supervisor started a new incarnation after a crash (or a strategy stop). */
@@ -305,6 +307,12 @@ export class NodeCell implements Inlet, Producer {
     if (this.inputsEnded >= this.inputs) this.send({ type: 'steadfast.stage.end' });
   }
 
+  /** Makes this a variant stage: the events its calls fail on go to `fallback` (the main stage), and it resumes. */
+  fallBackTo(fallback: (values: unknown[], offsets: number[]) => void): void {
+    this.config = { ...this.config, fallback, onFailure: 'resume' };
+    if (this.phase === 'new') this.actor = this.newActor(); // made before: its input had the stage's own policy
+  }
+
   // Control for pipeline.scale() and pipeline.swap().
 
   /** Stops (or lets again) producers put new events in this mailbox. */
@@ -449,7 +457,7 @@ export class NodeCell implements Inlet, Producer {
       this.counters.eventsIn += batch.values.length - rest.values.length;
       this.counters.failedEvents += error.error.events.length;
       this.crash = error.error;
-      this.hooks.report(error.error, this.log);
+      this.failed(error.error);
     } else {
       this.counters.eventsIn += batch.values.length;
       this.counters.failedEvents += batch.values.length;
@@ -459,11 +467,23 @@ export class NodeCell implements Inlet, Producer {
           ? error
           : new StageCallError('STAGE_CALL_FAILED', this.name, `stage "${this.name}" failed on ${batch.values.length} events: ${messageOf(error)}`, { offsets: batch.offsets, events: batch.values }, error);
       this.crash = failed;
-      this.hooks.report(failed, this.log);
+      this.failed(failed);
     }
     this.outlet.release(batch.values.length);
     forget(error instanceof BatchFailure ? error.committed : undefined, batch);
     this.roomFreed();
+  }
+
+  /** A failed call's events: reported, or for a variant stage sent back to the main stage. */
+  private failed(error: StageCallError): void {
+    const fallback = this.config.fallback;
+    if (fallback === undefined) {
+      this.hooks.report(error, this.log);
+      return;
+    }
+    this.counters.fallbacks += error.events.length;
+    this.log.warn({ err: error, events: error.events.length }, `variant failed; ${error.events.length} events fall back to the main stage`);
+    fallback([...error.events], [...error.offsets]);
   }
 
   private lifecycleFailed(phase: 'open' | 'close', error: unknown): void {

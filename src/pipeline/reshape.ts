@@ -58,6 +58,7 @@ export async function scaleGroup(env: ReshapeEnv, group: Group, replicas: number
   // already in flight deliver is held back: routed after the change, with the new layout.
   const producers = [...new Set(group.producers)];
   for (const producer of producers) producer.outlet.hold();
+  for (const outlet of group.fallbacks) outlet.hold();
   for (const cell of group.cells) cell.gate(true);
   try {
     await until(() => group.cells.every((cell) => cell.drained()), options.timeoutMs ?? 30_000, `stage "${group.node.name}" to drain`);
@@ -67,6 +68,7 @@ export async function scaleGroup(env: ReshapeEnv, group: Group, replicas: number
     const removed: ScaleResult['removed'] = [];
     while (group.cells.length > replicas) removed.push(await removeReplica(env, group));
     for (const producer of producers) producer.outlet.refresh();
+    for (const outlet of group.fallbacks) outlet.refresh();
     if (next !== undefined) {
       for (const [i, cell] of group.cells.entries()) await cell.respawn({ state: next[i] });
     }
@@ -75,6 +77,7 @@ export async function scaleGroup(env: ReshapeEnv, group: Group, replicas: number
   } finally {
     for (const cell of group.cells) cell.gate(false);
     for (const producer of producers) producer.outlet.flush();
+    for (const outlet of group.fallbacks) outlet.flush();
   }
 }
 

@@ -27,6 +27,8 @@ export interface StageStats {
   failedCalls: number;
   /** Mean events per call. */
   meanBatch: number;
+  /** For a variant stage: events it failed on that went back to the main stage. */
+  fallbacks: number;
   /** Times the stage was restarted by its supervisor. */
   restarts: number;
   /** Outputs that no downstream route accepted (graph `when` filters). */
@@ -74,6 +76,7 @@ export function stageStats(cell: NodeCell): StageStats {
     calls,
     failedCalls,
     meanBatch: calls === 0 ? 0 : c.eventsIn / calls,
+    fallbacks: c.fallbacks,
     restarts: cell.restarts,
     unrouted: cell.outlet.unrouted,
     mailbox: { depth: cell.depth(), capacity: cell.capacity, peak: c.peakDepth },

@@ -18,6 +18,8 @@ export interface Group {
   outlet: Outlet;
   /** Everything that feeds the node: the pump, or the cells of other groups. */
   producers: Producer[];
+  /** Other outlets routing into the node (its variants' fallbacks): recomputed when it is scaled. */
+  fallbacks: Outlet[];
 }
 
 /** A wired graph: every cell in graph order, each node's group, and how to make one more replica. */
@@ -66,7 +68,7 @@ export function wireGraph(
     const cells: NodeCell[] = [];
     for (let r = 0; r < node.replicas; r++) cells.push(makeCell(node, r, node.replicas));
     all.push(...cells);
-    groups.set(node.name, { node, cells, outlet: undefined as unknown as Outlet, producers: [] });
+    groups.set(node.name, { node, cells, outlet: undefined as unknown as Outlet, producers: [], fallbacks: [] });
   }
   const routesFrom = (producer: string): Route[] => {
     const routes: Route[] = [];
@@ -87,6 +89,15 @@ export function wireGraph(
     for (const cell of group.cells) connect(cell, group);
   }
   pump.outlet = new Outlet(SOURCE, routesFrom(SOURCE), report);
+  for (const group of groups.values()) {
+    const node = group.node;
+    if (node.kind !== 'stage' || node.fallbackTo === undefined) continue;
+    // A variant's failed events go to the main node's replicas, by the main node's partition.
+    const main = groups.get(node.fallbackTo) as Group;
+    const back = new Outlet(node.name, [{ inlets: main.cells, when: undefined, partition: main.node.partition }], report);
+    main.fallbacks.push(back);
+    for (const cell of group.cells) cell.fallBackTo((values, offsets) => back.route(values, offsets));
+  }
   return {
     cells: all,
     groups,
