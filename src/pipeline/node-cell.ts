@@ -378,7 +378,8 @@ export class NodeCell implements Inlet, Producer {
     flow.buffered += values.length;
     if (flow.buffered > flow.peak) flow.peak = flow.buffered;
     if (this.queue.length > this.counters.peakDepth) this.counters.peakDepth = this.queue.length;
-    if (this.actor.getSnapshot().value === 'idle') this.actor.send({ type: 'steadfast.stage.input' });
+    const snapshot = this.actor.getSnapshot();
+    if (snapshot.value === 'idle' && snapshot.status === 'active') this.actor.send({ type: 'steadfast.stage.input' });
   }
 
   // Producer: how the nodes this one feeds wake it.

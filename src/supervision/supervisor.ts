@@ -105,9 +105,13 @@ export class Supervisor implements Child {
       },
       actions: {
         removeChild: (_, params) => this.remove(params.event),
-        applyRestart: (_, params) => this.applyRestart(params.event),
-        restartChildren: (_, params) => this.restartChildren(params.ids),
-        reportFailed: (_, params) => this.failed(params.escalation),
+        // Carried out after the machine's step (children are actors too: starting or stopping them
+        // must not run inside this actor's action).
+        applyRestart: (_, params) => queueMicrotask(() => this.applyRestart(params.event)),
+        restartChildren: (_, params) => queueMicrotask(() => this.restartChildren(params.ids)),
+        // Reported after the machine's step: the parent (another actor) or the application reacts
+        // by sending events and stopping actors, which must not run inside this actor's action.
+        reportFailed: (_, params) => queueMicrotask(() => this.failed(params.escalation)),
       },
     });
     const { strategy, maxRestarts, withinMs, flapping } = this.options;

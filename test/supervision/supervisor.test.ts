@@ -145,6 +145,22 @@ describe('restart intensity and escalation', () => {
     expect(emitted).toEqual(['intensity']);
   });
 
+  for (const strategy of ['one_for_all', 'rest_for_one'] as const) {
+    it(`escalates under ${strategy} too, stopping every child in reverse start order (${strategy}_escalation)`, async () => {
+      const escalations: Escalation[] = [];
+      const sup = supervise({ strategy, maxRestarts: 1, children: [fakes.spec('a'), fakes.spec('b'), fakes.spec('c')], onEscalate: (e) => escalations.push(e) });
+      await sup.start();
+      fakes.get('b').crash();
+      await vi.advanceTimersByTimeAsync(100);
+      fakes.drain();
+      fakes.get('b').crash();
+      await flush();
+      expect(sup.status).toBe('failed');
+      expect(fakes.drain()).toEqual(['stop c', 'stop a']);
+      expect(escalations.map((e) => [e.reason, e.offender])).toEqual([['intensity', 'b']]);
+    });
+  }
+
   it('does not escalate just under the intensity, as old restarts slide out of the window', async () => {
     const sup = supervise({ maxRestarts: 2, withinMs: 1_000, backoff: { ...noJitter, minMs: 0 }, children: [fakes.spec('a')] });
     await sup.start();
