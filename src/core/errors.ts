@@ -98,6 +98,60 @@ export class SinkWriteError extends SteadfastError {
   }
 }
 
+/** A circuit breaker refused the call: it is open (or isolated, or its half-open probes are taken). */
+export class CircuitOpenError extends SteadfastError {
+  readonly breaker: string;
+  readonly state: string;
+  /** Milliseconds until the breaker lets a probe through (0 when isolated or unknown). */
+  readonly retryAfterMs: number;
+
+  constructor(breaker: string, state: string, retryAfterMs: number, cause?: unknown) {
+    super('CIRCUIT_OPEN', `circuit breaker "${breaker}" is ${state}; call refused${retryAfterMs > 0 ? ` (next probe in ${Math.ceil(retryAfterMs)} ms)` : ''}`, { cause });
+    this.breaker = breaker;
+    this.state = state;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A call took longer than its timeout; its AbortSignal (if it asked for one) was aborted. */
+export class TimeoutError extends SteadfastError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, cause?: unknown) {
+    super('TIMEOUT', `call timed out after ${timeoutMs} ms`, { cause });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A bulkhead refused the call: every slot is busy and its queue is full (or the call waited too long). */
+export class BulkheadRejectedError extends SteadfastError {
+  readonly maxConcurrent: number;
+  readonly maxQueue: number;
+
+  constructor(maxConcurrent: number, maxQueue: number, reason = 'full') {
+    super('BULKHEAD_REJECTED', `bulkhead ${reason}: ${maxConcurrent} calls running and ${maxQueue} queued at most`);
+    this.maxConcurrent = maxConcurrent;
+    this.maxQueue = maxQueue;
+  }
+}
+
+/** Every attempt failed; `cause` is the last failure, `attempts` how many were made. */
+export class RetryExhaustedError extends SteadfastError {
+  readonly attempts: number;
+
+  constructor(attempts: number, cause: unknown) {
+    super('RETRY_EXHAUSTED', `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${messageOf(cause)}`, { cause });
+    this.attempts = attempts;
+  }
+}
+
+/** The caller's AbortSignal was aborted: the call stopped (or never started). */
+export class AbortedError extends SteadfastError {
+  constructor(cause?: unknown) {
+    super('ABORTED', 'call aborted by its signal', { cause });
+  }
+}
+
 /** A line of an NDJSON source is not valid JSON; `line` is its 1-based number. */
 export class SourceParseError extends SteadfastError {
   readonly path: string;
