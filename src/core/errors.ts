@@ -22,7 +22,12 @@ export type SteadfastErrorCode =
   | 'FLAPPING_DETECTED'
   | 'CHILD_START_FAILED'
   | 'SUPERVISOR_STATE_INVALID'
-  | 'CHILD_UNKNOWN';
+  | 'CHILD_UNKNOWN'
+  | 'CIRCUIT_OPEN'
+  | 'TIMEOUT'
+  | 'BULKHEAD_REJECTED'
+  | 'RETRY_EXHAUSTED'
+  | 'ABORTED';
 
 const BRAND = Symbol.for('steadfast.error');
 
