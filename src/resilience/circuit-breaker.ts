@@ -1,0 +1,279 @@
+import { createActor, type Actor } from 'xstate';
+import {
+  circuitBreakerMachine,
+  type BreakerState,
+  type CircuitBreakerEmitted,
+  type OpenReason,
+} from '../../machines/circuit-breaker.machine.js';
+import {
+  createWindows,
+  recordCall,
+  resetWindows,
+  restoreWindows,
+  snapshotWindows,
+  windowStats,
+  type BreakerWindows,
+  type ResolvedTripOptions,
+} from '../core/breaker-windows.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { AbortedError, CircuitOpenError } from '../core/errors.js';
+import type { Policy, Work } from './policy.js';
+import { resolveBreakerOptions, type CircuitBreakerOptions, type ResolvedBreakerOptions } from './circuit-breaker-options.js';
+import { breakers, type BreakerRegistry } from './breaker-registry.js';
+
+/** A breaker's saved state (`toJSON()`), restorable with `circuitBreaker({ ..., initialState })`. */
+export interface BreakerSnapshot {
+  version: 1;
+  name: string;
+  state: BreakerState;
+  /** Consecutive re-opens: the next open lasts longer. */
+  reopens: number;
+  /** For an open breaker: how long it stays open. */
+  openRemainingMs?: number;
+  windows: unknown;
+}
+
+/** What a breaker has counted; see `breaker.stats()`. */
+export interface BreakerStats {
+  name: string;
+  state: BreakerState;
+  /** Calls through the breaker, by outcome (rejected: refused while open, isolated or out of probes). */
+  calls: { succeeded: number; failed: number; rejected: number; ignored: number };
+  /** Transitions into `open` since creation. */
+  opens: number;
+  lastOpenReason: OpenReason | undefined;
+  /** The current windows: calls, failures, slow calls, rates (reset on every transition). */
+  window: ReturnType<typeof windowStats>;
+}
+
+const NEVER = new AbortController().signal;
+
+/**
+ * A circuit breaker around any async work, as a policy: `breaker.execute(fn)`. The state machine
+ * (`circuitBreakerMachine`) is the only place the state changes; in `closed` a call costs no
+ * XState event: it is recorded in the breaker's windows, and only a trip sends one.
+ *
+ * @example
+ * const breaker = circuitBreaker({ name: 'geo-api', consecutiveFailures: 5, openMs: 10_000 });
+ * const place = await breaker.execute((signal) => fetchGeo(id, signal));
+ * breaker.state; // 'closed' | 'open' | 'halfOpen' | 'isolated'
+ */
+export function circuitBreaker(options: CircuitBreakerOptions): CircuitBreaker {
+  return new CircuitBreaker(options);
+}
+
+export class CircuitBreaker implements Policy {
+  readonly name: string;
+  private readonly options: ResolvedBreakerOptions;
+  private readonly actor: Actor<typeof circuitBreakerMachine>;
+  private readonly windows: BreakerWindows;
+  private readonly clock: Pick<Clock, 'now'>;
+  private readonly registry: BreakerRegistry | undefined;
+  private readonly timed: boolean;
+  /** Time-based windows need the time of every call, slow-call detection its duration too. */
+  private readonly needsNow: boolean;
+  private readonly counts = { succeeded: 0, failed: 0, rejected: 0, ignored: 0 };
+  private opens = 0;
+  private openedAt = 0;
+  private readonly onOk: (value: unknown) => unknown;
+  private readonly onError: (error: unknown) => never;
+
+  constructor(options: CircuitBreakerOptions) {
+    this.options = resolveBreakerOptions(options);
+    const o = this.options;
+    this.name = o.name;
+    this.clock = o.clock ?? systemClock;
+    const now = this.clock.now();
+    const saved = o.initialState;
+    this.windows = saved === undefined ? createWindows(o.trip, now) : restoreWindows(o.trip, saved.windows, now, 'circuitBreaker.initialState.windows');
+    this.timed = o.trip.slowCallMs !== undefined;
+    this.needsNow = this.timed || o.trip.window.kind === 'time';
+    this.actor = createActor(
+      circuitBreakerMachine.provide({ actions: { resetWindows: () => resetWindows(this.windows, this.clock.now()) } }),
+      {
+        id: `breaker:${o.name}`,
+        input: {
+          name: o.name,
+          openMs: o.openMs,
+          openBackoffFactor: o.openBackoff.factor,
+          openMaxMs: o.openBackoff.maxMs,
+          halfOpenMaxCalls: o.halfOpenMaxCalls,
+          successThreshold: o.successThreshold,
+          ...(saved === undefined
+            ? {}
+            : { start: saved.state, reopens: saved.reopens, ...(saved.openRemainingMs === undefined ? {} : { openRemainingMs: saved.openRemainingMs }) }),
+        },
+      },
+    );
+    this.actor.on('steadfast.breaker.opened', () => {
+      this.opens++;
+      this.openedAt = this.clock.now();
+    });
+    this.actor.start();
+    // Untimed breakers settle every call through these two, made once: no closure per call.
+    this.onOk = (value) => {
+      this.closedSettled(true, 0);
+      return value;
+    };
+    this.onError = (error) => {
+      this.closedFailed(error, 0);
+      throw error;
+    };
+    this.registry = o.registry === null ? undefined : (o.registry ?? breakers);
+    this.registry?.register(this);
+  }
+
+  /** `closed`, `open`, `halfOpen` or `isolated`. */
+  get state(): BreakerState {
+    const value = this.actor.getSnapshot().value;
+    return value === 'restoring' ? 'closed' : (value as BreakerState);
+  }
+
+  /** Runs `work` if the breaker lets it through, else rejects with CircuitOpenError. */
+  execute<T>(work: Work<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted === true) return Promise.reject(new AbortedError(signal.reason));
+    const snapshot = this.actor.getSnapshot();
+    const state = snapshot.value;
+    if (state === 'closed') return this.runClosed(work, signal);
+    if (state === 'halfOpen' && snapshot.context.probes < snapshot.context.halfOpenMaxCalls) {
+      this.actor.send({ type: 'CALL' });
+      return this.runProbe(work, signal);
+    }
+    this.counts.rejected++;
+    return Promise.reject(new CircuitOpenError(this.name, state as string, this.retryAfterMs()));
+  }
+
+  /** Opens the breaker now (it half-opens after `openMs`, as after a trip). */
+  forceOpen(): void {
+    this.actor.send({ type: 'FORCE_OPEN' });
+  }
+
+  /** Holds the breaker open until `reset()`: for maintenance, or a dependency known to be down. */
+  isolate(): void {
+    this.actor.send({ type: 'ISOLATE' });
+  }
+
+  /** Closes the breaker and starts its windows over. */
+  reset(): void {
+    this.actor.send({ type: 'RESET' });
+  }
+
+  /** Hears one kind of transition; returns the unsubscribe function. */
+  on<TType extends CircuitBreakerEmitted['type']>(type: TType, handler: (event: Extract<CircuitBreakerEmitted, { type: TType }>) => void): () => void {
+    const subscription = this.actor.on(type, handler as (event: CircuitBreakerEmitted) => void);
+    return () => subscription.unsubscribe();
+  }
+
+  /** Hears every transition; returns the unsubscribe function. */
+  onAny(handler: (event: CircuitBreakerEmitted) => void): () => void {
+    const subscription = this.actor.on('*', handler);
+    return () => subscription.unsubscribe();
+  }
+
+  /** The state to save (checkpoints carry it); `circuitBreaker({ ..., initialState })` restores it. */
+  toJSON(): BreakerSnapshot {
+    const { context } = this.actor.getSnapshot();
+    const state = this.state;
+    return {
+      version: 1,
+      name: this.name,
+      state,
+      reopens: context.reopens,
+      ...(state === 'open' ? { openRemainingMs: this.retryAfterMs() } : {}),
+      windows: snapshotWindows(this.windows),
+    };
+  }
+
+  stats(): BreakerStats {
+    return {
+      name: this.name,
+      state: this.state,
+      calls: { ...this.counts },
+      opens: this.opens,
+      lastOpenReason: this.actor.getSnapshot().context.lastReason,
+      window: windowStats(this.windows, this.clock.now()),
+    };
+  }
+
+  /** Stops the breaker's machine (and its open timer) and leaves its registry. */
+  dispose(): void {
+    this.registry?.unregister(this);
+    this.actor.stop();
+  }
+
+  // The call paths.
+
+  private runClosed<T>(work: Work<T>, signal: AbortSignal | undefined): Promise<T> {
+    const started = this.timed ? this.clock.now() : 0;
+    let result: T | PromiseLike<T>;
+    try {
+      result = (work as (signal: AbortSignal) => T | PromiseLike<T>)(signal ?? NEVER);
+    } catch (error) {
+      this.closedFailed(error, started);
+      return Promise.reject(error);
+    }
+    if (!isThenable(result)) {
+      this.closedSettled(true, started);
+      return Promise.resolve(result);
+    }
+    if (!this.timed) return Promise.resolve(result).then(this.onOk as (value: T) => T, this.onError);
+    return Promise.resolve(result).then(
+      (value) => {
+        this.closedSettled(true, started);
+        return value;
+      },
+      (error: unknown) => {
+        this.closedFailed(error, started);
+        throw error;
+      },
+    );
+  }
+
+  private closedFailed(error: unknown, started: number): void {
+    if (!this.options.isFailure(error)) {
+      this.counts.ignored++;
+      return;
+    }
+    this.closedSettled(false, started);
+  }
+
+  /** Records a call made in `closed`; a trip is the one event sent to the machine. */
+  private closedSettled(ok: boolean, started: number): void {
+    if (ok) this.counts.succeeded++;
+    else this.counts.failed++;
+    const now = this.needsNow ? this.clock.now() : 0;
+    const reason = recordCall(this.windows, { ok, durationMs: this.timed ? now - started : 0, now });
+    if (reason !== undefined && this.actor.getSnapshot().value === 'closed') this.actor.send({ type: 'TRIP', reason });
+  }
+
+  private async runProbe<T>(work: Work<T>, signal: AbortSignal | undefined): Promise<T> {
+    let value: T;
+    try {
+      value = await (work as (signal: AbortSignal) => T | PromiseLike<T>)(signal ?? NEVER);
+    } catch (error) {
+      if (this.options.isFailure(error)) {
+        this.counts.failed++;
+        this.actor.send({ type: 'FAILURE' });
+      } else {
+        this.counts.ignored++;
+        this.actor.send({ type: 'SUCCESS' });
+      }
+      throw error;
+    }
+    this.counts.succeeded++;
+    this.actor.send({ type: 'SUCCESS' });
+    return value;
+  }
+
+  private retryAfterMs(): number {
+    const snapshot = this.actor.getSnapshot();
+    if (snapshot.value !== 'open') return 0;
+    return Math.max(0, this.openedAt + snapshot.context.openFor - this.clock.now());
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+export type { ResolvedTripOptions };
