@@ -32,6 +32,11 @@ export {
   StageCallError,
   SinkWriteError,
   SourceParseError,
+  CircuitOpenError,
+  TimeoutError,
+  BulkheadRejectedError,
+  RetryExhaustedError,
+  AbortedError,
   isSteadfastError,
 } from './core/errors.js';
 export type { SteadfastErrorCode, StageCallErrorCode } from './core/errors.js';
@@ -52,6 +57,27 @@ export type { RestartType, ExitKind } from '../supervisors/restart-decision.js';
 export type { Strategy } from '../supervisors/strategies.js';
 export type { FlapPattern, FlapOptions } from '../supervisors/flapping.js';
 export type { BackoffOptions } from './core/backoff.js';
+
+export { circuitBreaker, CircuitBreaker } from './resilience/circuit-breaker.js';
+export type { BreakerSnapshot, BreakerStats } from './resilience/circuit-breaker.js';
+export type { CircuitBreakerOptions } from './resilience/circuit-breaker-options.js';
+export { BreakerRegistry, breakers } from './resilience/breaker-registry.js';
+export type { TripOptions, TripReason } from './core/breaker-windows.js';
+export { circuitBreakerMachine } from '../machines/circuit-breaker.machine.js';
+export type { BreakerState, OpenReason, CircuitBreakerEmitted, CircuitBreakerEvent } from '../machines/circuit-breaker.machine.js';
+export { retry, retryAndContinue } from './resilience/retry.js';
+export type { RetryPolicy, RetryAndContinueOptions } from './resilience/retry.js';
+export { defaultRetryOn, RETRY_DEFAULTS } from './resilience/retry-options.js';
+export type { RetryOptions, RetryBackoff, RetryInfo } from './resilience/retry-options.js';
+export { presets } from './resilience/presets.js';
+export type { RetryPreset, RetryPresetName } from './resilience/presets.js';
+export { timeout } from './resilience/timeout.js';
+export type { TimeoutOptions, TimeoutPolicy } from './resilience/timeout.js';
+export { bulkhead } from './resilience/bulkhead.js';
+export type { BulkheadOptions, BulkheadPolicy } from './resilience/bulkhead.js';
+export { wrap } from './resilience/wrap.js';
+export type { WrappedPolicy } from './resilience/wrap.js';
+export type { Policy, Work } from './resilience/policy.js';
 
 export { stageMachine } from '../machines/stage.machine.js';
 export type { StageMachineContext, StageMachineEvent, StageStateValue, StageFailurePolicy } from '../machines/stage.machine.js';

@@ -1,8 +1,19 @@
 import { BulkheadRejectedError, ConfigError } from '../core/errors.js';
 import { integerIn, knownKeys, record } from '../core/validate.js';
-import { deadlines, type DeadlineTask } from './deadline-queue.js';
+import { deadlines, type DeadlineHandle, type DeadlineTask } from './deadline-queue.js';
 import type { Policy, Work } from './policy.js';
-import { abortedBy, invoke, isAborted, isThenable, offAbort, onAbort, signalFor } from './signals.js';
+import {
+  RUN,
+  abortedBy,
+  argumentFor,
+  invoke,
+  isAborted,
+  isThenable,
+  listen,
+  unlisten,
+  type StoppablePolicy,
+  type StopSource,
+} from './signals.js';
 
 /** Options of {@link bulkhead}. */
 export interface BulkheadOptions {
@@ -51,10 +62,14 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
   return new Bulkhead(maxConcurrent, maxQueue, wait);
 }
 
-class Bulkhead implements BulkheadPolicy {
+class Bulkhead implements BulkheadPolicy, StoppablePolicy {
   private active = 0;
-  // Insertion-ordered, so the oldest waiter comes first, and any waiter leaves in O(1).
-  private readonly waiting = new Set<BulkheadCall<unknown>>();
+  // Waiters in a doubly linked list through the calls themselves: the oldest comes first, and a
+  // waiter that gives up leaves in O(1). (A Set would do, except that taking its first entry again
+  // and again walks over the holes its deletions leave: quadratic for a long queue.)
+  private head: BulkheadCall<unknown> | undefined;
+  private tail: BulkheadCall<unknown> | undefined;
+  private size = 0;
   private draining = false;
 
   constructor(
@@ -68,28 +83,32 @@ class Bulkhead implements BulkheadPolicy {
   }
 
   get queued(): number {
-    return this.waiting.size;
+    return this.size;
   }
 
   execute<T>(work: Work<T>, signal?: AbortSignal): Promise<T> {
-    if (isAborted(signal)) return Promise.reject(abortedBy(signal as AbortSignal));
-    if (this.active < this.maxConcurrent && this.waiting.size === 0) {
-      if (signal === undefined) return this.runBare(work);
+    return this[RUN](work, signal);
+  }
+
+  [RUN]<T>(work: Work<T>, source: StopSource | undefined): Promise<T> {
+    if (isAborted(source)) return Promise.reject(abortedBy(source as StopSource));
+    if (this.active < this.maxConcurrent && this.size === 0) {
+      if (source === undefined) return this.runBare(work);
       return new Promise<T>((resolve, reject) => {
-        const call = new BulkheadCall(this, work, signal, resolve, reject);
-        onAbort(signal, call.onAbort);
+        const call = new BulkheadCall(this, work, source, resolve, reject);
+        listen(source, call.onAbort);
         this.active++;
         call.run();
       });
     }
-    if (this.waiting.size >= this.maxQueue) {
+    if (this.size >= this.maxQueue) {
       return Promise.reject(new BulkheadRejectedError(this.maxConcurrent, this.maxQueue));
     }
     return new Promise<T>((resolve, reject) => {
-      const call = new BulkheadCall(this, work, signal, resolve, reject);
-      if (signal !== undefined) onAbort(signal, call.onAbort);
-      if (this.queueTimeoutMs !== undefined) call.key = deadlines.add(call, deadlines.now() + this.queueTimeoutMs);
-      this.waiting.add(call as BulkheadCall<unknown>);
+      const call = new BulkheadCall(this, work, source, resolve, reject);
+      if (source !== undefined) listen(source, call.onAbort);
+      if (this.queueTimeoutMs !== undefined) call.deadline = deadlines.add(call, deadlines.now() + this.queueTimeoutMs);
+      this.enqueue(call as BulkheadCall<unknown>);
     });
   }
 
@@ -101,10 +120,9 @@ class Bulkhead implements BulkheadPolicy {
     if (this.draining) return;
     this.draining = true;
     try {
-      while (this.active < this.maxConcurrent && this.waiting.size > 0) {
-        const next = this.waiting.values().next().value as BulkheadCall<unknown>;
-        this.waiting.delete(next);
-        next.dequeue();
+      while (this.active < this.maxConcurrent && this.head !== undefined) {
+        const next = this.head;
+        this.leave(next);
         this.active++;
         next.run();
       }
@@ -113,9 +131,24 @@ class Bulkhead implements BulkheadPolicy {
     }
   }
 
-  /** Removes a waiter that gave up (aborted or timed out); false when it was not waiting. */
-  leave(call: BulkheadCall<unknown>): boolean {
-    return this.waiting.delete(call);
+  /** Takes a waiter out of the queue (to run, or because it gave up) and forgets its queue-wait deadline. */
+  leave(call: BulkheadCall<unknown>): void {
+    if (call.previous === undefined) this.head = call.next;
+    else call.previous.next = call.next;
+    if (call.next === undefined) this.tail = call.previous;
+    else call.next.previous = call.previous;
+    call.previous = undefined;
+    call.next = undefined;
+    this.size--;
+    if (call.deadline !== undefined) deadlines.cancel(call, call.deadline);
+  }
+
+  private enqueue(call: BulkheadCall<unknown>): void {
+    call.previous = this.tail;
+    if (this.tail === undefined) this.head = call;
+    else this.tail.next = call;
+    this.tail = call;
+    this.size++;
   }
 
   // The common case, a free slot and no caller signal, needs no per-call object.
@@ -123,7 +156,7 @@ class Bulkhead implements BulkheadPolicy {
     this.active++;
     let result: T | PromiseLike<T>;
     try {
-      result = invoke(work, signalFor(work, undefined));
+      result = invoke(work, argumentFor(work, undefined));
     } catch (error) {
       this.release();
       return Promise.reject(error);
@@ -148,37 +181,33 @@ class Bulkhead implements BulkheadPolicy {
 /** One call through a bulkhead with a caller signal or a wait in the queue. */
 class BulkheadCall<T> implements DeadlineTask {
   private state: 'queued' | 'running' | 'settled' = 'queued';
-  key = Number.NaN;
+  /** Where the queue-wait deadline waits (none without queueTimeoutMs). */
+  deadline: DeadlineHandle | undefined;
+  previous: BulkheadCall<unknown> | undefined;
+  next: BulkheadCall<unknown> | undefined;
 
   constructor(
     private readonly bulkhead: Bulkhead,
     private readonly work: Work<T>,
-    private readonly signal: AbortSignal | undefined,
+    private readonly source: StopSource | undefined,
     private readonly resolve: (value: T) => void,
     private readonly reject: (error: unknown) => void,
   ) {}
 
   readonly onAbort = (): void => {
     if (this.state === 'settled') return;
-    if (this.state === 'queued') {
-      this.bulkhead.leave(this as BulkheadCall<unknown>);
-      this.dequeue();
-    }
+    if (this.state === 'queued') this.bulkhead.leave(this as BulkheadCall<unknown>);
     this.state = 'settled';
-    this.reject(abortedBy(this.signal as AbortSignal));
+    this.reject(abortedBy(this.source as StopSource));
   };
 
   expire(): void {
-    if (this.state !== 'queued' || !this.bulkhead.leave(this as BulkheadCall<unknown>)) return;
+    if (this.state !== 'queued') return;
+    this.bulkhead.leave(this as BulkheadCall<unknown>);
     this.state = 'settled';
     this.unlink();
     const { maxConcurrent, maxQueue, queueTimeoutMs } = this.bulkhead;
     this.reject(new BulkheadRejectedError(maxConcurrent, maxQueue, `queue wait over ${queueTimeoutMs} ms`));
-  }
-
-  /** Forgets the queue-wait deadline (the call leaves the queue). */
-  dequeue(): void {
-    if (!Number.isNaN(this.key)) deadlines.cancel(this, this.key);
   }
 
   /** Runs the work in a slot the bulkhead already counted; the slot is given back when the work settles. */
@@ -186,7 +215,7 @@ class BulkheadCall<T> implements DeadlineTask {
     this.state = 'running';
     let result: T | PromiseLike<T>;
     try {
-      result = invoke(this.work, signalFor(this.work, this.signal));
+      result = invoke(this.work, argumentFor(this.work, this.source));
     } catch (error) {
       this.settle(false, error);
       return;
@@ -205,6 +234,6 @@ class BulkheadCall<T> implements DeadlineTask {
   }
 
   private unlink(): void {
-    if (this.signal !== undefined) offAbort(this.signal, this.onAbort);
+    if (this.source !== undefined) unlisten(this.source, this.onAbort);
   }
 }

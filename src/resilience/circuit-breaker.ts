@@ -16,8 +16,9 @@ import {
   type ResolvedTripOptions,
 } from '../core/breaker-windows.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { AbortedError, CircuitOpenError } from '../core/errors.js';
+import { CircuitOpenError } from '../core/errors.js';
 import type { Policy, Work } from './policy.js';
+import { RUN, abortedBy, argumentFor, invoke, isAborted, type StopSource } from './signals.js';
 import { resolveBreakerOptions, type CircuitBreakerOptions, type ResolvedBreakerOptions } from './circuit-breaker-options.js';
 import { breakers, type BreakerRegistry } from './breaker-registry.js';
 
@@ -45,8 +46,6 @@ export interface BreakerStats {
   /** The current windows: calls, failures, slow calls, rates (reset on every transition). */
   window: ReturnType<typeof windowStats>;
 }
-
-const NEVER = new AbortController().signal;
 
 /**
  * A circuit breaker around any async work, as a policy: `breaker.execute(fn)`. The state machine
@@ -131,7 +130,12 @@ export class CircuitBreaker implements Policy {
 
   /** Runs `work` if the breaker lets it through, else rejects with CircuitOpenError. */
   execute<T>(work: Work<T>, signal?: AbortSignal): Promise<T> {
-    if (signal?.aborted === true) return Promise.reject(new AbortedError(signal.reason));
+    return this[RUN](work, signal);
+  }
+
+  /** `execute` with any stop source (`wrap` passes its cheap Stop tokens through the breaker). */
+  [RUN]<T>(work: Work<T>, signal: StopSource | undefined): Promise<T> {
+    if (isAborted(signal)) return Promise.reject(abortedBy(signal as StopSource));
     const snapshot = this.actor.getSnapshot();
     const state = snapshot.value;
     if (state === 'closed') return this.runClosed(work, signal);
@@ -203,11 +207,11 @@ export class CircuitBreaker implements Policy {
 
   // The call paths.
 
-  private runClosed<T>(work: Work<T>, signal: AbortSignal | undefined): Promise<T> {
+  private runClosed<T>(work: Work<T>, signal: StopSource | undefined): Promise<T> {
     const started = this.timed ? this.clock.now() : 0;
     let result: T | PromiseLike<T>;
     try {
-      result = (work as (signal: AbortSignal) => T | PromiseLike<T>)(signal ?? NEVER);
+      result = invoke(work, argumentFor(work, signal));
     } catch (error) {
       this.closedFailed(error, started);
       return Promise.reject(error);
@@ -246,10 +250,10 @@ export class CircuitBreaker implements Policy {
     if (reason !== undefined && this.actor.getSnapshot().value === 'closed') this.actor.send({ type: 'TRIP', reason });
   }
 
-  private async runProbe<T>(work: Work<T>, signal: AbortSignal | undefined): Promise<T> {
+  private async runProbe<T>(work: Work<T>, signal: StopSource | undefined): Promise<T> {
     let value: T;
     try {
-      value = await (work as (signal: AbortSignal) => T | PromiseLike<T>)(signal ?? NEVER);
+      value = await invoke(work, argumentFor(work, signal));
     } catch (error) {
       if (this.options.isFailure(error)) {
         this.counts.failed++;

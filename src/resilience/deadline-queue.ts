@@ -3,15 +3,26 @@ export interface DeadlineTask {
   expire(): void;
 }
 
+declare const HANDLE: unique symbol;
+
+/** Where a task waits, as {@link DeadlineQueue.add} returns it, for {@link DeadlineQueue.cancel}. */
+export interface DeadlineHandle {
+  readonly [HANDLE]: true;
+}
+
 /** The longest delay setTimeout takes (about 24.8 days); a later deadline is reached in steps. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** How many emptied buckets an idle queue keeps for reuse. */
+const KEEP_IDLE_BUCKETS = 64;
+
 /**
- * Deadlines of many calls behind one timer: tasks are kept in buckets of one millisecond (a
- * deadline is rounded up, so a task never expires early), the bucket times in a min-heap, and a
- * single unref'd setTimeout is armed for the earliest bucket. Adding or cancelling a task costs a
- * Set operation; the timer is re-armed only for a deadline earlier than the armed one, and cleared
- * as soon as no task is pending, so an idle queue holds no timer.
+ * Deadlines of many calls behind one timer: tasks wait in buckets of one millisecond (a deadline is
+ * rounded up, so a task never expires early), the bucket times sit in a min-heap, and a single
+ * unref'd setTimeout is armed for the earliest bucket that holds a task. Adding or cancelling a
+ * task costs a Set operation (calls started in the same millisecond share a bucket); the timer is
+ * re-armed only for a deadline earlier than the armed one, and cleared as soon as no task is
+ * pending, so an idle queue holds no timer.
  */
 export class DeadlineQueue {
   private readonly buckets = new Map<number, Set<DeadlineTask>>();
@@ -22,6 +33,9 @@ export class DeadlineQueue {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private armedAt = Infinity;
   private firing = false;
+  // The bucket of the latest add: calls close together share it, and skip the Map lookup.
+  private lastKey = Number.NaN;
+  private lastBucket: Set<DeadlineTask> | undefined;
   private readonly onTimer = (): void => this.fire();
 
   /** `now` is a monotonic clock in milliseconds (performance.now by default, which fake timers replace). */
@@ -37,27 +51,28 @@ export class DeadlineQueue {
     return this.timer !== undefined;
   }
 
-  /** Calls `task.expire()` once the clock reaches `at` (ms on `now`'s scale); returns the key that {@link cancel} needs. */
-  add(task: DeadlineTask, at: number): number {
+  /** Calls `task.expire()` once the clock reaches `at` (ms on `now`'s scale); returns what {@link cancel} needs. */
+  add(task: DeadlineTask, at: number): DeadlineHandle {
     const key = Math.ceil(at);
-    let bucket = this.buckets.get(key);
+    let bucket = key === this.lastKey ? this.lastBucket : this.buckets.get(key);
     if (bucket === undefined) {
       bucket = new Set();
       this.buckets.set(key, bucket);
       push(this.heap, key);
     }
+    this.lastKey = key;
+    this.lastBucket = bucket;
     bucket.add(task);
     this.count++;
     if (key < this.armedAt && !this.firing) this.arm(key);
-    return key;
+    return bucket as unknown as DeadlineHandle;
   }
 
-  /** Forgets `task` (added with the returned `key`); a no-op when it already expired or was cancelled. */
-  cancel(task: DeadlineTask, key: number): void {
-    const bucket = this.buckets.get(key);
-    if (bucket === undefined || !bucket.delete(task)) return;
+  /** Forgets `task` (added with the returned `handle`); a no-op when it already expired or was cancelled. */
+  cancel(task: DeadlineTask, handle: DeadlineHandle): void {
+    if (!(handle as unknown as Set<DeadlineTask>).delete(task)) return;
     this.count--;
-    if (this.count === 0 && !this.firing) this.clear();
+    if (this.count === 0 && !this.firing) this.idle();
   }
 
   private arm(key: number): void {
@@ -68,12 +83,27 @@ export class DeadlineQueue {
     this.timer.unref();
   }
 
+  // Nothing pending: the timer goes at once. The (empty) buckets may stay for the next calls, which
+  // often fall in the same millisecond; only a long list of them is dropped, to bound memory.
+  private idle(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedAt = Infinity;
+    if (this.heap.length > KEEP_IDLE_BUCKETS) this.clear();
+  }
+
   private clear(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.armedAt = Infinity;
     this.buckets.clear();
     this.heap.length = 0;
+    this.forgetLast();
+  }
+
+  private forgetLast(): void {
+    this.lastKey = Number.NaN;
+    this.lastBucket = undefined;
   }
 
   private fire(): void {
@@ -90,8 +120,8 @@ export class DeadlineQueue {
         if (key > now && bucket !== undefined && bucket.size > 0) break;
         pop(this.heap);
         if (bucket === undefined) continue;
-        // The bucket stays findable while it expires, so that a task cancelled by an earlier
-        // task's expiry is skipped; a task added to it meanwhile is due too, and expires here.
+        // Each task leaves the bucket before it expires, so that one cancelled by an earlier
+        // task's expiry is skipped; a task added to the bucket meanwhile is due too, and expires here.
         if (key <= now) {
           for (const task of bucket) {
             bucket.delete(task);
@@ -100,6 +130,7 @@ export class DeadlineQueue {
           }
         }
         this.buckets.delete(key);
+        if (key === this.lastKey) this.forgetLast();
       }
     } finally {
       this.firing = false;

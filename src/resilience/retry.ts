@@ -3,7 +3,20 @@ import { ConfigError, RetryExhaustedError } from '../core/errors.js';
 import { fn, record } from '../core/validate.js';
 import { wantsSignal, type Policy, type Work } from './policy.js';
 import { retrySettings, type RetryBackoff, type RetryOptions, type RetrySettings } from './retry-options.js';
-import { abortedBy, invoke, isAborted, isThenable, offAbort, onAbort, signalFor } from './signals.js';
+import {
+  RUN,
+  Stop,
+  abortedBy,
+  argumentFor,
+  invoke,
+  isAborted,
+  isThenable,
+  listen,
+  unlisten,
+  type StoppablePolicy,
+  type StopSource,
+  type WorkArgument,
+} from './signals.js';
 
 /** A retry policy and the settings it resolved. */
 export interface RetryPolicy extends Policy {
@@ -17,7 +30,8 @@ export interface RetryPolicy extends Policy {
  * A policy that runs work up to `maxAttempts` times, waiting a backoff delay between attempts.
  * An error `retryOn` refuses is rethrown as is; when the last attempt fails, the call rejects with a
  * RetryExhaustedError (`attempts`, and the last error as `cause`). The caller's signal (and
- * `options.signal`) stops the call at once with an AbortedError, clearing a pending delay's timer.
+ * `options.signal`) stops the call at once with an AbortedError, clearing a pending delay's timer;
+ * that timer is an ordinary one, which keeps the process alive while a call waits to try again.
  *
  * @example
  * const policy = retry({ maxAttempts: 4, backoff: 'exponential', baseMs: 1_000, maxDelayMs: 30_000 });
@@ -64,7 +78,7 @@ export async function retryAndContinue<T, D>(work: Work<T>, options: RetryAndCon
   }
 }
 
-class Retry implements RetryPolicy {
+class Retry implements RetryPolicy, StoppablePolicy {
   constructor(private readonly settings: RetrySettings) {}
 
   get maxAttempts(): number {
@@ -84,10 +98,14 @@ class Retry implements RetryPolicy {
   }
 
   execute<T>(work: Work<T>, signal?: AbortSignal): Promise<T> {
+    return this[RUN](work, signal);
+  }
+
+  [RUN]<T>(work: Work<T>, source: StopSource | undefined): Promise<T> {
     const shared = this.settings.signal;
     if (isAborted(shared)) return Promise.reject(abortedBy(shared as AbortSignal));
-    if (isAborted(signal)) return Promise.reject(abortedBy(signal as AbortSignal));
-    return new Promise<T>((resolve, reject) => new RetryRun(this.settings, work, signal, resolve, reject).start());
+    if (isAborted(source)) return Promise.reject(abortedBy(source as StopSource));
+    return new Promise<T>((resolve, reject) => new RetryRun(this.settings, work, source, resolve, reject).start());
   }
 }
 
@@ -97,33 +115,33 @@ class RetryRun<T> {
   private previousDelay: number;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private settled = false;
-  // Work that declares a signal while both the policy and the caller have one gets a signal of its own that either aborts.
-  private readonly joint: AbortController | undefined;
-  private readonly workSignal: AbortSignal | undefined;
+  // Work that declares a parameter while both the policy and the caller can stop the call gets a Stop that either aborts.
+  private readonly joint: Stop | undefined;
+  private readonly argument: WorkArgument;
 
   constructor(
     private readonly settings: RetrySettings,
     private readonly work: Work<T>,
-    private readonly signal: AbortSignal | undefined,
+    private readonly source: StopSource | undefined,
     private readonly resolve: (value: T) => void,
     private readonly reject: (error: unknown) => void,
   ) {
     this.previousDelay = settings.baseMs;
     const shared = settings.signal;
-    this.joint = shared !== undefined && signal !== undefined && wantsSignal(work) ? new AbortController() : undefined;
-    this.workSignal = this.joint?.signal ?? signalFor(work, signal ?? shared);
+    this.joint = shared !== undefined && source !== undefined && wantsSignal(work) ? new Stop() : undefined;
+    this.argument = argumentFor(work, this.joint ?? source ?? shared);
   }
 
   start(): void {
-    if (this.settings.signal !== undefined) onAbort(this.settings.signal, this.onAbort);
-    if (this.signal !== undefined) onAbort(this.signal, this.onAbort);
+    if (this.settings.signal !== undefined) listen(this.settings.signal, this.onAbort);
+    if (this.source !== undefined) listen(this.source, this.onAbort);
     this.attempt();
   }
 
   private readonly onAbort = (): void => {
     if (this.settled) return;
     const shared = this.settings.signal;
-    const aborted = (isAborted(shared) ? shared : this.signal) as AbortSignal;
+    const aborted = (isAborted(shared) ? shared : this.source) as StopSource;
     this.finish();
     this.reject(abortedBy(aborted));
     this.joint?.abort(aborted.reason);
@@ -133,7 +151,7 @@ class RetryRun<T> {
     this.attempts++;
     let result: T | PromiseLike<T>;
     try {
-      result = invoke(this.work, this.workSignal);
+      result = invoke(this.work, this.argument);
     } catch (error) {
       this.failed(error);
       return;
@@ -199,8 +217,8 @@ class RetryRun<T> {
     this.settled = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.settings.signal !== undefined) offAbort(this.settings.signal, this.onAbort);
-    if (this.signal !== undefined) offAbort(this.signal, this.onAbort);
+    if (this.settings.signal !== undefined) unlisten(this.settings.signal, this.onAbort);
+    if (this.source !== undefined) unlisten(this.source, this.onAbort);
   }
 }
 

@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import type { Policy, Work } from './policy.js';
-import { forwarding } from './signals.js';
+import { RUN, forwarding, isStoppable, signalOf, type StopSource } from './signals.js';
 
 /** Policies run as one: callable as `wrapped(work)` (a function of an optional signal) and as a policy. */
 export interface WrappedPolicy extends Policy {
@@ -25,29 +25,41 @@ export interface WrappedPolicy extends Policy {
 export function wrap(...policies: Policy[]): WrappedPolicy {
   if (policies.length === 0) throw new ConfigError('wrap.policies', policies, 'must hold at least one policy');
   policies.forEach((policy, i) => {
-    const execute: unknown = typeof policy === 'object' && policy !== null ? (policy as { execute?: unknown }).execute : undefined;
+    const holder = (typeof policy === 'object' || typeof policy === 'function') && policy !== null;
+    const execute: unknown = holder ? (policy as { execute?: unknown }).execute : undefined;
     if (typeof execute !== 'function') {
       throw new ConfigError(`wrap.policies[${i}]`, policy, 'must be a policy (an object with an execute(work, signal?) method)');
     }
   });
   const chain = Object.freeze([...policies]);
-  const execute = <T>(work: Work<T>, signal?: AbortSignal): Promise<T> => {
+  const runners = chain.map(runnerOf);
+  const run = <T>(work: Work<T>, source: StopSource | undefined): Promise<T> => {
     let inner = work;
-    for (let i = chain.length - 1; i > 0; i--) inner = layer(chain[i] as Policy, inner);
+    for (let i = runners.length - 1; i > 0; i--) inner = layer(runners[i] as Runner, inner);
     try {
-      return (chain[0] as Policy).execute(inner, signal);
+      return (runners[0] as Runner)(inner, source);
     } catch (error) {
       return Promise.reject(error);
     }
   };
-  const bind = <T>(work: Work<T>) => (signal?: AbortSignal): Promise<T> => execute(work, signal);
-  return Object.assign(bind, { execute, policies: chain });
+  const execute = <T>(work: Work<T>, signal?: AbortSignal): Promise<T> => run(work, signal);
+  const bind = <T>(work: Work<T>) => (signal?: AbortSignal): Promise<T> => run(work, signal);
+  // Stoppable itself, so a wrap inside a wrap passes Stops through like any policy of ours.
+  return Object.assign(bind, { execute, policies: chain, [RUN]: run });
 }
 
-function layer<T>(policy: Policy, work: Work<T>): Work<T> {
-  return forwarding((signal) => {
+type Runner = <T>(work: Work<T>, source: StopSource | undefined) => Promise<T>;
+
+// Our own policies take a Stop as it is; a foreign one gets an AbortSignal (made only if a Stop must become one).
+function runnerOf(policy: Policy): Runner {
+  if (isStoppable(policy)) return (work, source) => policy[RUN](work, source);
+  return (work, source) => policy.execute(work, signalOf(source));
+}
+
+function layer<T>(run: Runner, work: Work<T>): Work<T> {
+  return forwarding((source) => {
     try {
-      return policy.execute(work, signal);
+      return run(work, source);
     } catch (error) {
       // A foreign policy that throws instead of rejecting still fails only this call.
       return Promise.reject(error);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DeadlineQueue, type DeadlineTask } from '../../src/resilience/deadline-queue.js';
+import { DeadlineQueue, type DeadlineHandle, type DeadlineTask } from '../../src/resilience/deadline-queue.js';
 
 let queue: DeadlineQueue;
 let log: string[];
@@ -93,7 +93,7 @@ describe('DeadlineQueue', () => {
     const early = Array.from({ length: 50 }, (_, i) => task(`e${i}`));
     const keys = early.map((t, i) => queue.add(t, 100 + i));
     queue.add(task('last'), 1_000);
-    early.forEach((t, i) => queue.cancel(t, keys[i] as number));
+    early.forEach((t, i) => queue.cancel(t, keys[i] as DeadlineHandle));
     const set = vi.spyOn(globalThis, 'setTimeout');
     vi.advanceTimersByTime(1_000);
     // one wake-up at 100 (armed before the cancellations), then straight to 1000
@@ -104,9 +104,9 @@ describe('DeadlineQueue', () => {
 
   it('skips a task that an earlier expiry in the same millisecond cancelled', () => {
     const b = task('b');
-    let keyB = 0;
-    queue.add(task('a', () => queue.cancel(b, keyB)), 50);
-    keyB = queue.add(b, 50);
+    const handles: { b?: DeadlineHandle } = {};
+    queue.add(task('a', () => queue.cancel(b, handles.b as DeadlineHandle)), 50);
+    handles.b = queue.add(b, 50);
     vi.advanceTimersByTime(50);
     expect(log).toEqual(['a@50']);
     expect(queue.pending).toBe(0);
@@ -138,6 +138,23 @@ describe('DeadlineQueue', () => {
     expect(vi.getTimerCount()).toBe(1);
     vi.advanceTimersByTime(far - (2 ** 31 - 1));
     expect(log).toEqual([`far@${far}`]);
+  });
+
+  it('expires on time after idle spells that left emptied buckets behind, holding no timer while idle', () => {
+    for (let i = 0; i < 200; i++) {
+      const t = task(`t${i}`);
+      const handle = queue.add(t, performance.now() + 50);
+      queue.cancel(t, handle);
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(1);
+    }
+    queue.add(task('later'), performance.now() + 60);
+    queue.add(task('late'), performance.now() + 30);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(59);
+    expect(log).toEqual(['late@230']);
+    vi.advanceTimersByTime(1);
+    expect(log).toEqual(['late@230', 'later@260']);
   });
 
   it('expires only the tasks still pending in a steady stream of short-lived ones, then holds no timer', () => {

@@ -1,7 +1,20 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { AbortedError } from '../../src/core/errors.js';
-import { abortedBy, forwarding, invoke, isThenable, offAbort, onAbort, signalFor } from '../../src/resilience/signals.js';
+import {
+  NO_ARGUMENT,
+  Stop,
+  abortedBy,
+  argumentFor,
+  forwarding,
+  invoke,
+  isThenable,
+  listen,
+  offAbort,
+  onAbort,
+  signalOf,
+  unlisten,
+} from '../../src/resilience/signals.js';
 
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
 
@@ -62,22 +75,27 @@ describe('signal plumbing', () => {
     const caller = new AbortController().signal;
     const none = (): number => 1;
     const wants = (signal: AbortSignal): boolean => signal.aborted;
-    expect(signalFor(none, caller)).toBe(caller);
-    expect(signalFor(wants, caller)).toBe(caller);
-    const fresh = signalFor(wants, undefined);
+    const forwarder = forwarding((source) => Promise.resolve(source));
+    const stop = new Stop();
+    expect(argumentFor(none, caller)).toBe(NO_ARGUMENT);
+    expect(argumentFor(wants, caller)).toBe(caller);
+    const fresh = argumentFor(wants, undefined);
     expect(fresh).toBeInstanceOf(AbortSignal);
-    expect(fresh?.aborted).toBe(false);
-    expect(signalFor(none, undefined)).toBeUndefined();
-    expect(signalFor(forwarding(() => Promise.resolve(1)), undefined)).toBeUndefined();
+    expect((fresh as AbortSignal).aborted).toBe(false);
+    expect(argumentFor(wants, stop)).toBe(stop.signal);
+    expect(argumentFor(forwarder, undefined)).toBeUndefined();
+    expect(argumentFor(forwarder, stop)).toBe(stop);
+    expect(argumentFor(forwarder, caller)).toBe(caller);
   });
 
   it('calls work without arguments unless it declares a parameter', () => {
     const seen: unknown[][] = [];
     const optional = (...args: unknown[]): number => seen.push(args);
-    invoke(optional, new AbortController().signal);
+    invoke(optional, argumentFor(optional, new AbortController().signal));
     expect(seen).toEqual([[]]);
     const signal = new AbortController().signal;
-    expect(invoke((s: AbortSignal) => s, signal)).toBe(signal);
+    const wants = (s: AbortSignal): AbortSignal => s;
+    expect(invoke(wants, argumentFor(wants, signal))).toBe(signal);
   });
 
   it('recognises thenables', () => {
@@ -87,5 +105,51 @@ describe('signal plumbing', () => {
     expect(isThenable(1)).toBe(false);
     expect(isThenable(null)).toBe(false);
     expect(isThenable({ then: 1 })).toBe(false);
+  });
+});
+
+describe('Stop', () => {
+  it('tells its listeners once, in order, and forgets removed ones', () => {
+    const stop = new Stop();
+    const order: string[] = [];
+    const removed = (): number => order.push('removed');
+    stop.listen(() => order.push('a'));
+    stop.listen(removed);
+    stop.listen(() => order.push('b'));
+    stop.unlisten(removed);
+    stop.abort('why');
+    stop.abort('again');
+    expect(order).toEqual(['a', 'b']);
+    expect({ aborted: stop.aborted, reason: stop.reason }).toEqual({ aborted: true, reason: 'why' });
+  });
+
+  it('makes its AbortSignal on first use, aborting it with the Stop (even when made afterwards)', () => {
+    const counted = new Stop();
+    const signal = counted.signal;
+    expect(counted.signal).toBe(signal);
+    expect(signal.aborted).toBe(false);
+    counted.abort('late');
+    expect(signal.reason).toBe('late');
+    const stopped = new Stop();
+    stopped.abort('early');
+    expect(stopped.signal.reason).toBe('early');
+  });
+
+  it('is listened to like a signal, and a signal like a Stop', () => {
+    const stop = new Stop();
+    const controller = new AbortController();
+    const calls: string[] = [];
+    const onStop = (): number => calls.push('stop');
+    const onSignal = (): number => calls.push('signal');
+    listen(stop, onStop);
+    listen(controller.signal, onSignal);
+    unlisten(stop, onStop);
+    unlisten(controller.signal, onSignal);
+    stop.abort(1);
+    controller.abort();
+    expect(calls).toEqual([]);
+    expect(signalOf(controller.signal)).toBe(controller.signal);
+    expect(signalOf(undefined)).toBeUndefined();
+    expect(signalOf(stop)).toBe(stop.signal);
   });
 });
