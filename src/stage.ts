@@ -3,6 +3,9 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { ConfigError } from './core/errors.js';
 import { fn, integerIn, knownKeys, name, oneOf, positiveNumber, record } from './core/validate.js';
+import type { CircuitBreakerOptions } from './resilience/circuit-breaker-options.js';
+import type { RetryOptions } from './resilience/retry-options.js';
+import { checkBreaker, checkRetry, resolveDegraded, type ResolvedDegraded } from './resilience/stage-resilience-options.js';
 
 /** What a stage call sees besides the event and the state. */
 export interface StageContext {
@@ -62,7 +65,40 @@ export interface StageOptions<TIn, TOut, TState> {
    * the failing event and goes on with the state from before it.
    */
   onFailure?: StageFailurePolicy;
+  /** Retries a failed call (per event with `process`, per batch with `processBatch`) before it counts as failed. */
+  retry?: RetryOptions;
+  /** A circuit breaker around the stage's calls (its name is `<pipeline>.<node>`); `true` for the defaults. */
+  breaker?: StageBreakerOptions | true;
+  /**
+   * What happens to an event while the breaker is open or once its retries are exhausted, instead
+   * of a failure: see {@link DegradedMode}.
+   */
+  degraded?: DegradedMode<TIn, TOut, TState>;
 }
+
+/** A stage's breaker options: a breaker's, without the name (the pipeline names it) and registry. */
+export type StageBreakerOptions = Omit<CircuitBreakerOptions, 'name' | 'registry' | 'initialState'>;
+
+/**
+ * How a stage degrades while its dependency is down:
+ * - `'skip'`: the event passes through unchanged (as the stage's output), the state stays;
+ * - `{ fallback }`: another function handles the event (same signature as `process`);
+ * - `{ cache: { key, size } }`: the outputs last produced for the event's key (a bounded LRU);
+ *   an event whose key was never seen fails as usual;
+ * - `'deadLetter'`: the event is reported as a dead letter (DEAD_LETTER) and the stage goes on;
+ * - `'backpressure'`: the stage waits until the breaker half-opens and tries the event again
+ *   (its mailbox fills, its producers wait);
+ * - `'auto'`: `fallback` if given, else the cache if a key is given, else `skip` for a stage
+ *   without state and `deadLetter` for one with state.
+ */
+export type DegradedMode<TIn = unknown, TOut = unknown, TState = unknown> =
+  | 'skip'
+  | 'deadLetter'
+  | 'backpressure'
+  | 'auto'
+  | { fallback: (event: TIn, state: TState, ctx: StageContext) => Awaitable<StageResult<TState, TOut>> }
+  | { cache: { key: (event: TIn) => unknown; size?: number } }
+  | { auto: true; fallback?: (event: TIn, state: TState, ctx: StageContext) => Awaitable<StageResult<TState, TOut>>; cache?: { key: (event: TIn) => unknown; size?: number } };
 
 /** What a failed call does to a stage. */
 export type StageFailurePolicy = 'restart' | 'resume';
@@ -94,6 +130,9 @@ export interface Stage<TIn = unknown, TOut = unknown, TState = unknown> {
   readonly timeoutMs: number | undefined;
   readonly resourceLimits: Readonly<StageResourceLimits> | undefined;
   readonly onFailure: StageFailurePolicy;
+  readonly retry: RetryOptions | undefined;
+  readonly breaker: StageBreakerOptions | undefined;
+  readonly degraded: ResolvedDegraded | undefined;
   /** A fresh initial state for a new instance. */
   initialState(): TState;
 }
@@ -111,6 +150,9 @@ const KNOWN = [
   'timeoutMs',
   'resourceLimits',
   'onFailure',
+  'retry',
+  'breaker',
+  'degraded',
 ] as const;
 const LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
@@ -163,6 +205,15 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
     Object.freeze(resourceLimits);
   }
   const onFailure = opts.onFailure === undefined ? 'restart' : oneOf(at('onFailure'), opts.onFailure, ['restart', 'resume'] as const);
+  const retry = opts.retry === undefined ? undefined : checkRetry(at('retry'), opts.retry);
+  const breaker = opts.breaker === undefined ? undefined : checkBreaker(at('breaker'), opts.breaker, stageName);
+  const degraded = opts.degraded === undefined ? undefined : resolveDegraded(at('degraded'), opts.degraded);
+  if (isolation === 'thread' && (retry !== undefined || breaker !== undefined)) {
+    throw new ConfigError(at(retry !== undefined ? 'retry' : 'breaker'), opts.retry ?? opts.breaker, "is not supported with isolation: 'thread' yet (the calls run whole batches in the worker)");
+  }
+  if (degraded !== undefined && retry === undefined && breaker === undefined) {
+    throw new ConfigError(at('degraded'), opts.degraded, 'needs a `retry` or a `breaker`: it applies while the breaker is open or once retries are exhausted');
+  }
   const initial = options.initialState;
   const hasState = 'initialState' in opts && initial !== undefined;
   const initialState = makeInitialState(at('initialState'), initial);
@@ -181,6 +232,9 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
     timeoutMs,
     resourceLimits,
     onFailure,
+    retry,
+    breaker,
+    degraded,
     initialState,
   });
 }

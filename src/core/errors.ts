@@ -27,7 +27,8 @@ export type SteadfastErrorCode =
   | 'TIMEOUT'
   | 'BULKHEAD_REJECTED'
   | 'RETRY_EXHAUSTED'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'DEAD_LETTER';
 
 const BRAND = Symbol.for('steadfast.error');
 
@@ -53,11 +54,19 @@ export function isSteadfastError(value: unknown, code?: SteadfastErrorCode): val
 export class ConfigError extends SteadfastError {
   readonly field: string;
   readonly value: unknown;
+  /** What the field must be, as the message says it. */
+  readonly expected: string;
 
   constructor(field: string, value: unknown, expected: string) {
     super('CONFIG_INVALID', `${field} ${expected}, got ${describeValue(value)}`);
     this.field = field;
     this.value = value;
+    this.expected = expected;
+  }
+
+  /** The same error for a field nested under another name (`circuitBreaker.x` → `stage "s".breaker.x`). */
+  under(prefix: string, replaced: string): ConfigError {
+    return new ConfigError(this.field.startsWith(replaced) ? prefix + this.field.slice(replaced.length) : this.field, this.value, this.expected);
   }
 }
 
@@ -69,7 +78,8 @@ export type StageCallErrorCode =
   | 'STAGE_CRASHED'
   | 'STAGE_STOPPED'
   | 'SINK_WRITE_FAILED'
-  | 'ROUTE_FAILED';
+  | 'ROUTE_FAILED'
+  | 'DEAD_LETTER';
 
 /** A stage call threw, rejected, timed out or returned a malformed result; `events` are the inputs it did not process. */
 export class StageCallError extends SteadfastError {

@@ -18,6 +18,7 @@ import { newId } from '../ids.js';
 import type { Outlet, Inlet } from './outlet.js';
 import type { FlowCounter, Producer } from './producer.js';
 import { BatchFailure, type CallOutcome, type CallRunner, type MutableStageContext } from './run-call.js';
+import type { StageGuards } from './resilient-runner.js';
 
 /** The settings of one node instance. */
 export interface CellConfig {
@@ -37,6 +38,8 @@ export interface CellConfig {
   onFailure: StageFailurePolicy;
   /** For a variant stage: where the events it fails on go (the main stage), instead of `onError`. */
   fallback?: (values: unknown[], offsets: number[]) => void;
+  /** A stage's retry, breaker and degraded mode, for its stats. */
+  guards?: StageGuards;
 }
 
 /** Where a cell is in its life: an incarnation running, crashed (its supervisor restarts it), halted by its supervisor, or done for good. */
@@ -332,6 +335,11 @@ export class NodeCell implements Inlet, Producer {
     return this.inFlight === undefined && this.status() !== 'busy';
   }
 
+  /** The stage's retry, breaker and degraded mode (undefined for a stage without them). */
+  guards(): StageGuards | undefined {
+    return this.config.guards;
+  }
+
   /** Nothing queued or in a call: the stage holds no event (what producers still deliver is held back by their outlets). */
   drained(): boolean {
     return this.queue.length === 0 && this.settled();
@@ -341,7 +349,7 @@ export class NodeCell implements Inlet, Producer {
    * Replaces the running incarnation by a new one that starts from `state` (and, for a swap, runs
    * `config`'s logic), keeping the mailbox. Call it with no call in flight (`settled()`).
    */
-  async respawn(state: { state: unknown }, config?: Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure'>): Promise<void> {
+  async respawn(state: { state: unknown }, config?: Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure' | 'guards'>): Promise<void> {
     if (this.phase !== 'running') throw new SteadfastError('PIPELINE_STATE_INVALID', `stage "${this.name}" is not running; it cannot be replaced`);
     this.phase = 'halted';
     this.actor.stop();

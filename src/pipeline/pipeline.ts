@@ -10,6 +10,7 @@ import type { CellHooks, NodeCell } from './node-cell.js';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import type { FlowCounter } from './producer.js';
 import { SourcePump } from './source-pump.js';
+import { BreakerRegistry } from '../resilience/breaker-registry.js';
 import { stageStats, type PipelineStats, type PipelineStatus, type StageStats } from './stats.js';
 import type { Escalation } from '../../supervisors/supervisor.machine.js';
 import { createSupervisor, escalationError, type Supervisor } from '../supervision/supervisor.js';
@@ -40,6 +41,8 @@ export interface Pipeline {
   push(event: unknown): Promise<void>;
   /** Counters per stage and for the whole pipeline. */
   stats(): PipelineStats;
+  /** The circuit breakers of this pipeline's stages (for metrics and dashboards). */
+  readonly breakers: BreakerRegistry;
   /**
    * The state of a stage instance after its last successful call (`name` as in `stats().stages`).
    * The type parameter is the caller's claim about that state; it is not checked.
@@ -91,6 +94,8 @@ class PipelineRun implements Pipeline {
   private readonly byName = new Map<string, NodeCell>();
   private readonly pump: SourcePump;
   private readonly flow: FlowCounter = { buffered: 0, peak: 0 };
+  /** The breakers of this pipeline's stages, by name (`<pipeline>.<node>`). */
+  readonly breakers = new BreakerRegistry();
   private readonly supervisor: Supervisor;
   private readonly onEscalate: ((escalation: Escalation) => void) | undefined;
   private finishing = false;
@@ -134,7 +139,12 @@ class PipelineRun implements Pipeline {
       report: (error, log) => this.report(error, log),
       onComplete: (cell) => this.cellCompleted(cell),
     };
-    this.wiring = wireGraph(resolved.graph, preset, hooks, this.pump, (error) => this.report(error));
+    this.wiring = wireGraph(resolved.graph, preset, hooks, this.pump, (error) => this.report(error), {
+      pipeline: this.name,
+      log: this.log,
+      breakers: this.breakers,
+      report: (error) => this.report(error),
+    });
     this.cells = [...this.wiring.cells];
     for (const cell of this.cells) this.byName.set(cell.name, cell);
     const { exitOnEscalate, ...supervision } = resolved.supervision;
@@ -300,6 +310,7 @@ class PipelineRun implements Pipeline {
     this.finishing = true;
     // Every stage is done: stop the (now empty) supervisor, wait for closes after kills, then settle `done`.
     void Promise.all([this.supervisor.stop(), ...this.cells.map((cell) => cell.closed())]).then(() => {
+      for (const breaker of this.breakers.list()) breaker.dispose();
       this.endedAt = this.clock.now();
       this.state = this.failure === undefined ? 'stopped' : 'failed';
       const stats = this.stats();

@@ -145,7 +145,7 @@ interface Checked {
  * Checks a stage result for event `i` of `batch`: returns the state to keep and the outputs, or the
  * STAGE_RESULT_INVALID error for a malformed result (returned, not thrown).
  */
-function resultChecker(stage: Stage, node: string) {
+export function resultChecker(stage: Stage, node: string) {
   const invalid = (batch: Batch, i: number, result: unknown, problem: string) =>
     new StageCallError(
       'STAGE_RESULT_INVALID',

@@ -1,4 +1,5 @@
 import type { StageStateValue } from '../../machines/stage.machine.js';
+import type { BreakerState } from '../../machines/circuit-breaker.machine.js';
 import type { NodeCell } from './node-cell.js';
 import type { PumpStatus } from './source-pump.js';
 import type { SupervisorStats } from '../supervision/supervisor.js';
@@ -31,6 +32,8 @@ export interface StageStats {
   fallbacks: number;
   /** Times the stage was restarted by its supervisor. */
   restarts: number;
+  /** With `retry` / `breaker`: retries made, events handled by the degraded mode, dead letters, and the breaker's state. */
+  resilience?: { retries: number; degraded: number; deadLetters: number; breaker: BreakerState | undefined };
   /** Outputs that no downstream route accepted (graph `when` filters). */
   unrouted: number;
   mailbox: { depth: number; capacity: number; peak: number };
@@ -77,9 +80,16 @@ export function stageStats(cell: NodeCell): StageStats {
     failedCalls,
     meanBatch: calls === 0 ? 0 : c.eventsIn / calls,
     fallbacks: c.fallbacks,
+    ...resilienceOf(cell),
     restarts: cell.restarts,
     unrouted: cell.outlet.unrouted,
     mailbox: { depth: cell.depth(), capacity: cell.capacity, peak: c.peakDepth },
     latency: { perEventMs: Number.isNaN(cell.perEventMs) ? null : cell.perEventMs, busyMs: c.busyMs },
   };
+}
+
+function resilienceOf(cell: NodeCell): Pick<StageStats, 'resilience'> {
+  const guards = cell.guards();
+  if (guards === undefined) return {};
+  return { resilience: { ...guards.counters, breaker: guards.breaker?.state } };
 }

@@ -1,6 +1,13 @@
 import type { Logger } from 'pino';
 import type { SteadfastError } from '../core/errors.js';
 import { ThreadRunner } from '../isolation/thread-runner.js';
+import type { BreakerRegistry } from '../resilience/breaker-registry.js';
+import { circuitBreaker, type CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { Policy } from '../resilience/policy.js';
+import { retry } from '../resilience/retry.js';
+import { timeout } from '../resilience/timeout.js';
+import { wrap } from '../resilience/wrap.js';
+import { resilientRunner, type StageGuards } from './resilient-runner.js';
 import { SOURCE, type CompiledGraph, type NodeDef } from './graph.js';
 import type { ModePreset } from './modes.js';
 import { NodeCell, type CellConfig, type CellHooks } from './node-cell.js';
@@ -43,6 +50,7 @@ export function wireGraph(
   hooks: CellHooks,
   pump: SourcePump,
   report: (error: SteadfastError) => void,
+  env: LifecycleEnv,
 ): Wiring {
   const all: NodeCell[] = [];
   const groups = new Map<string, Group>();
@@ -59,7 +67,7 @@ export function wireGraph(
         capacity,
         maxBatch: Math.min(own?.maxBatch ?? preset.maxBatch, capacity),
         targetBatchMs: own?.targetBatchMs ?? preset.targetBatchMs,
-        ...lifecycle(node, cellName, hooks.log),
+        ...lifecycle(node, cellName, env),
       },
       hooks,
     );
@@ -106,7 +114,7 @@ export function wireGraph(
       connect(cell, group);
       return cell;
     },
-    stageLifecycle: (stage, cellName) => stageLifecycle(stage, cellName, hooks.log),
+    stageLifecycle: (stage, cellName) => stageLifecycle(stage, cellName, env),
   };
 }
 
@@ -130,10 +138,21 @@ export function sourceBatch(graph: CompiledGraph, fallback: number): number {
 }
 
 /** What a node does when it opens, runs a call and closes, and what a failed call does to it. */
-export type Lifecycle = Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure'>;
+export type Lifecycle = Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure' | 'guards'>;
 
-function lifecycle(node: NodeDef, cellName: string, log: Logger): Lifecycle {
-  if (node.kind === 'stage') return stageLifecycle(node.stage, cellName, log);
+/** What a node's settings need from its pipeline. */
+export interface LifecycleEnv {
+  /** The pipeline's name: stage breakers are named `<pipeline>.<node>`. */
+  pipeline: string;
+  log: Logger;
+  /** The pipeline's own breaker registry. */
+  breakers: BreakerRegistry;
+  /** Reports an event sent to the dead letters. */
+  report: (error: SteadfastError) => void;
+}
+
+function lifecycle(node: NodeDef, cellName: string, env: LifecycleEnv): Lifecycle {
+  if (node.kind === 'stage') return stageLifecycle(node.stage, cellName, env);
   const sink = node.sink;
   return {
     initialState: () => undefined,
@@ -145,10 +164,10 @@ function lifecycle(node: NodeDef, cellName: string, log: Logger): Lifecycle {
   };
 }
 
-function stageLifecycle(stage: AnyStage, cellName: string, log: Logger): Lifecycle {
+function stageLifecycle(stage: AnyStage, cellName: string, env: LifecycleEnv): Lifecycle {
   if (stage.isolation === 'thread') {
     // Calls run in a worker thread, started when the stage opens and ended when it closes or crashes.
-    const thread = new ThreadRunner({ stage, node: cellName, log: log.child({ stage: cellName }) });
+    const thread = new ThreadRunner({ stage, node: cellName, log: env.log.child({ stage: cellName }) });
     return {
       initialState: () => stage.initialState(),
       runner: thread.call,
@@ -157,11 +176,55 @@ function stageLifecycle(stage: AnyStage, cellName: string, log: Logger): Lifecyc
       onFailure: stage.onFailure,
     };
   }
+  if (stage.retry !== undefined || stage.breaker !== undefined) {
+    const guards = stageGuards(stage, cellName, env);
+    return {
+      initialState: () => stage.initialState(),
+      runner: resilientRunner(stage, cellName, guards),
+      open: () => undefined,
+      close: () => undefined,
+      onFailure: stage.onFailure,
+      guards,
+    };
+  }
   return {
     initialState: () => stage.initialState(),
     runner: stageRunner(stage, cellName),
     open: () => undefined,
     close: () => undefined,
     onFailure: stage.onFailure,
+  };
+}
+
+/** A stage's retry, breaker and timeout as one policy (retry outermost), with its degraded mode and counters. */
+function stageGuards(stage: AnyStage, cellName: string, env: LifecycleEnv): StageGuards {
+  const counters = { retries: 0, degraded: 0, deadLetters: 0 };
+  const policies: Policy[] = [];
+  const given = stage.retry;
+  if (given !== undefined) {
+    policies.push(
+      retry({
+        ...given,
+        onRetry: (info) => {
+          counters.retries++;
+          given.onRetry?.(info);
+        },
+      }),
+    );
+  }
+  let breaker: CircuitBreaker | undefined;
+  if (stage.breaker !== undefined) {
+    const name = `${env.pipeline}.${cellName}`;
+    env.breakers.get(name)?.dispose(); // a swap replaces the stage's breaker
+    breaker = circuitBreaker({ ...stage.breaker, name, registry: env.breakers });
+    policies.push(breaker);
+  }
+  if (stage.timeoutMs !== undefined) policies.push(timeout(stage.timeoutMs));
+  return {
+    policy: policies.length === 1 ? (policies[0] as Policy) : wrap(...policies),
+    breaker,
+    degraded: stage.degraded,
+    counters,
+    deadLetter: env.report,
   };
 }

@@ -1,0 +1,194 @@
+import type { Batch } from '../core/batch-queue.js';
+import { CircuitOpenError, RetryExhaustedError, StageCallError, TimeoutError, messageOf } from '../core/errors.js';
+import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { Policy } from '../resilience/policy.js';
+import type { ResolvedDegraded } from '../resilience/stage-resilience-options.js';
+import type { Stage, StageContext } from '../stage.js';
+import { LruCache } from './lru-cache.js';
+import { Outputs } from './outputs.js';
+import { BatchFailure, resultChecker, type CallOutcome, type CallRunner, type MutableStageContext } from './run-call.js';
+
+/** A stage's resilience at run time: its policy (retry, breaker, timeout), degraded mode and counters. */
+export interface StageGuards {
+  /** Runs one call under the stage's retry, breaker and timeout, in that order (outermost first). */
+  policy: Policy;
+  breaker: CircuitBreaker | undefined;
+  degraded: ResolvedDegraded | undefined;
+  counters: { retries: number; degraded: number; deadLetters: number };
+  /** Reports an event sent to the dead letters. */
+  deadLetter: (error: StageCallError) => void;
+}
+
+type Handled = { state: unknown; emit: readonly unknown[] } | undefined;
+
+/**
+ * The runner of a stage with `retry`, `breaker` or a timeout policy: each call (one event with
+ * `process`, the batch with `processBatch`) runs under the stage's policy; a call that still fails
+ * (retries exhausted, breaker open) is handled by the stage's degraded mode when it has one, or
+ * fails as usual (the stage restarts or resumes).
+ */
+export function resilientRunner(stage: Stage, node: string, guards: StageGuards): CallRunner {
+  const check = resultChecker(stage, node);
+  const cache = cacheOf(guards.degraded);
+  const fallbackFn = fallbackOf(guards.degraded);
+  const mode = modeOf(guards.degraded, stage, cache, fallbackFn);
+
+  /** Runs `call` under the policy; with `backpressure`, waits out an open breaker and tries again. */
+  const guarded = async (call: () => unknown, ctx: MutableStageContext): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> => {
+    for (;;) {
+      try {
+        return { ok: true, value: await guards.policy.execute(call) };
+      } catch (error) {
+        if (mode === 'backpressure' && guards.breaker !== undefined && isOpen(error)) {
+          await halfOpen(guards.breaker, ctx.signal);
+          continue;
+        }
+        return { ok: false, error };
+      }
+    }
+  };
+
+  /** The degraded handling of an event (or a batch) that failed, or undefined when it has none. */
+  const degrade = async (events: readonly unknown[], state: unknown, ctx: MutableStageContext, error: StageCallError): Promise<Handled> => {
+    switch (mode) {
+      case 'skip':
+        return { state, emit: events };
+      case 'fallback': {
+        const emit: unknown[] = [];
+        let current = state;
+        for (const event of events) {
+          const result = (await (fallbackFn as NonNullable<typeof fallbackFn>)(event, current, ctx as StageContext)) as { state?: unknown; emit?: readonly unknown[] };
+          if (stage.hasState || (typeof result === 'object' && result !== null && 'state' in result)) current = result.state;
+          if (Array.isArray(result?.emit)) emit.push(...result.emit);
+        }
+        return { state: current, emit };
+      }
+      case 'cache': {
+        const emit: unknown[] = [];
+        for (const event of events) {
+          const hit = (cache as LruCache).get((cache as LruCache).keyOf(event));
+          if (hit === undefined) return undefined;
+          emit.push(...hit);
+        }
+        return { state, emit };
+      }
+      case 'deadLetter':
+        guards.counters.deadLetters += events.length;
+        guards.deadLetter(new StageCallError('DEAD_LETTER', node, `stage "${node}" sent ${events.length} event(s) to the dead letters: ${error.message}`, error, error));
+        return { state, emit: [] };
+      default:
+        return undefined;
+    }
+  };
+
+  const remember = (event: unknown, emit: readonly unknown[] | undefined) => {
+    if (cache !== undefined && emit !== undefined) cache.set(cache.keyOf(event), emit);
+  };
+
+  const { process, processBatch } = stage;
+  if (processBatch !== undefined) {
+    return async (batch, state, ctx) => {
+      ctx.offset = batch.offsets[0] as number;
+      ctx.offsets = batch.offsets;
+      const outcome = await guarded(() => processBatch(batch.values as never[], state as never, ctx as StageContext), ctx);
+      if (outcome.ok) {
+        const checked = check(outcome.value, batch, batch.values.length - 1, state);
+        if (checked instanceof StageCallError) throw new BatchFailure(wholeBatch(checked, batch), { state, values: [], offsets: [] }, EMPTY);
+        const emit = checked.emit ?? [];
+        const last = batch.offsets[batch.offsets.length - 1] as number;
+        return { state: checked.state, values: [...emit], offsets: new Array<number>(emit.length).fill(last) };
+      }
+      const failed = callError(node, outcome.error, batch.values, batch.offsets);
+      const handled = await degrade(batch.values, state, ctx, failed);
+      if (handled === undefined) throw new BatchFailure(failed, { state, values: [], offsets: [] }, EMPTY);
+      guards.counters.degraded += batch.values.length;
+      const last = batch.offsets[batch.offsets.length - 1] as number;
+      return { state: handled.state, values: [...handled.emit], offsets: new Array<number>(handled.emit.length).fill(last) };
+    };
+  }
+  if (process === undefined) throw new Error(`stage ${stage.name} has neither process nor processBatch`);
+
+  return async (batch, initial, ctx): Promise<CallOutcome> => {
+    const outputs = new Outputs(batch);
+    let state = initial;
+    ctx.offsets = batch.offsets;
+    const rest = (i: number): Batch => ({ values: batch.values.slice(i + 1), offsets: batch.offsets.slice(i + 1) });
+    for (let i = 0; i < batch.values.length; i++) {
+      ctx.offset = batch.offsets[i] as number;
+      const event = batch.values[i];
+      const outcome = await guarded(() => process(event as never, state as never, ctx as StageContext), ctx);
+      if (outcome.ok) {
+        const checked = check(outcome.value, batch, i, state);
+        if (checked instanceof StageCallError) throw new BatchFailure(checked, { state, ...outputs.finish() }, rest(i));
+        state = checked.state;
+        if (checked.emit !== undefined) outputs.add(i, checked.emit);
+        remember(event, checked.emit);
+        continue;
+      }
+      const failed = callError(node, outcome.error, [event], [batch.offsets[i] as number]);
+      const handled = await degrade([event], state, ctx, failed);
+      if (handled === undefined) throw new BatchFailure(failed, { state, ...outputs.finish() }, rest(i));
+      guards.counters.degraded++;
+      state = handled.state;
+      outputs.add(i, handled.emit);
+    }
+    return { state, ...outputs.finish() };
+  };
+}
+
+const EMPTY: Batch = { values: [], offsets: [] };
+
+type Mode = 'skip' | 'fallback' | 'cache' | 'deadLetter' | 'backpressure' | undefined;
+
+function modeOf(degraded: ResolvedDegraded | undefined, stage: Stage, cache: LruCache | undefined, fallback: unknown): Mode {
+  if (degraded === undefined) return undefined;
+  if (degraded.kind !== 'auto') return degraded.kind;
+  if (fallback !== undefined) return 'fallback';
+  if (cache !== undefined) return 'cache';
+  return stage.hasState ? 'deadLetter' : 'skip';
+}
+
+function cacheOf(degraded: ResolvedDegraded | undefined): LruCache | undefined {
+  if (degraded?.kind === 'cache') return new LruCache(degraded.size, degraded.key);
+  if (degraded?.kind === 'auto' && degraded.cache !== undefined) return new LruCache(degraded.cache.size, degraded.cache.key);
+  return undefined;
+}
+
+function fallbackOf(degraded: ResolvedDegraded | undefined) {
+  if (degraded?.kind === 'fallback') return degraded.fallback;
+  if (degraded?.kind === 'auto') return degraded.fallback;
+  return undefined;
+}
+
+function isOpen(error: unknown): boolean {
+  if (error instanceof CircuitOpenError) return true;
+  return error instanceof RetryExhaustedError && error.cause instanceof CircuitOpenError;
+}
+
+/** Resolves once the breaker lets a probe through (or the stage is abandoned). */
+function halfOpen(breaker: CircuitBreaker, signal: AbortSignal): Promise<void> {
+  if (breaker.state === 'halfOpen' || breaker.state === 'closed') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      offHalf();
+      offClosed();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const offHalf = breaker.on('steadfast.breaker.halfOpened', done);
+    const offClosed = breaker.on('steadfast.breaker.closed', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The failure of a call as a StageCallError: a timeout keeps its code, anything else is STAGE_CALL_FAILED. */
+function callError(node: string, error: unknown, events: readonly unknown[], offsets: readonly number[]): StageCallError {
+  const root = error instanceof RetryExhaustedError ? error.cause : error;
+  const code = root instanceof TimeoutError ? 'STAGE_TIMEOUT' : 'STAGE_CALL_FAILED';
+  const at = offsets.length === 1 ? `offset ${offsets[0]}` : `offsets ${offsets[0]}..${offsets[offsets.length - 1]}`;
+  return new StageCallError(code, node, `stage "${node}" failed at ${at}: ${messageOf(error)}`, { offsets, events }, error);
+}
+
+function wholeBatch(invalid: StageCallError, batch: Batch): StageCallError {
+  return new StageCallError('STAGE_RESULT_INVALID', invalid.stage, invalid.message, { offsets: batch.offsets, events: batch.values });
+}
