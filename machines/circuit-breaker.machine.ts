@@ -53,6 +53,8 @@ export type CircuitBreakerEvent =
   | { type: 'CALL' }
   | { type: 'SUCCESS' }
   | { type: 'FAILURE' }
+  /** A probe ended with an error that is not a failure: its slot is free again, nothing is counted. */
+  | { type: 'RELEASE' }
   | { type: 'RESET' }
   | { type: 'FORCE_OPEN' }
   | { type: 'ISOLATE' };
@@ -100,6 +102,7 @@ export const circuitBreakerMachine = setup({
     closed: assign({ reopens: 0, probes: 0, probeSuccesses: 0, openFor: ({ context }) => openFor(context, 0) }),
     probeStarted: assign({ probes: ({ context }) => context.probes + 1 }),
     probeSucceeded: assign({ probes: ({ context }) => Math.max(0, context.probes - 1), probeSuccesses: ({ context }) => context.probeSuccesses + 1 }),
+    probeReleased: assign({ probes: ({ context }) => Math.max(0, context.probes - 1) }),
     halfOpened: assign({ probes: 0, probeSuccesses: 0 }),
     emitOpened: emit(({ context }) => ({
       type: 'steadfast.breaker.opened' as const,
@@ -168,6 +171,7 @@ export const circuitBreakerMachine = setup({
         CALL: { guard: 'probeAvailable', actions: 'probeStarted' },
         SUCCESS: [{ guard: 'enoughSuccesses', target: 'closed', actions: ['resetWindows', 'emitClosed'] }, { actions: 'probeSucceeded' }],
         FAILURE: { target: 'open', actions: { type: 'opened', params: { reason: 'probeFailed' as const, reopen: true } } },
+        RELEASE: { actions: 'probeReleased' },
         FORCE_OPEN: { target: 'open', actions: { type: 'opened', params: { reason: 'forced' as const, reopen: false } } },
       },
     },

@@ -12,7 +12,7 @@ export interface CircuitBreakerOptions extends TripOptions {
   name: string;
   /** How long `open` lasts before probes are let through (default 10 000 ms). */
   openMs?: number;
-  /** Each consecutive re-open (a failed probe) lasts `factor` times longer, up to `maxMs` (defaults 2 and 300 000 ms). */
+  /** Each consecutive re-open (a failed probe) lasts `factor` times longer, up to `maxMs` (defaults 2 and the larger of 300 000 ms and `openMs`). */
   openBackoff?: { factor?: number; maxMs?: number };
   /** Probes let through at once in `halfOpen`; others are refused (default 1). */
   halfOpenMaxCalls?: number;
@@ -24,8 +24,8 @@ export interface CircuitBreakerOptions extends TripOptions {
   initialState?: BreakerSnapshot;
   /** The registry to join (default: `breakers`), or `null` for none. */
   registry?: BreakerRegistry | null;
-  /** Time source for windows and slow calls; tests use fake timers. */
-  clock?: Pick<Clock, 'now'>;
+  /** Time source: `now` for the time windows, `monotonic` (if given) for call durations; tests use fake timers. */
+  clock?: Pick<Clock, 'now'> & Partial<Pick<Clock, 'monotonic'>>;
 }
 
 /** Breaker options with defaults filled in. */
@@ -39,7 +39,7 @@ export interface ResolvedBreakerOptions {
   isFailure: (error: unknown) => boolean;
   initialState: BreakerSnapshot | undefined;
   registry: BreakerRegistry | null | undefined;
-  clock: Pick<Clock, 'now'> | undefined;
+  clock: (Pick<Clock, 'now'> & Partial<Pick<Clock, 'monotonic'>>) | undefined;
 }
 
 const OWN_KEYS = ['name', 'openMs', 'openBackoff', 'halfOpenMaxCalls', 'successThreshold', 'isFailure', 'initialState', 'registry', 'clock'] as const;
@@ -55,7 +55,7 @@ export function resolveBreakerOptions(options: unknown): ResolvedBreakerOptions 
   const hasCondition = ['consecutiveFailures', 'failureRate', 'slowCallRate', 'emaThreshold'].some((key) => tripPart[key] !== undefined);
   const trip = tripOptions('circuitBreaker', hasCondition ? tripPart : { consecutiveFailures: 5, ...tripPart });
   const openMs = opts.openMs === undefined ? 10_000 : positiveNumber('circuitBreaker.openMs', opts.openMs);
-  let openBackoff = { factor: 2, maxMs: 300_000 };
+  let openBackoff = { factor: 2, maxMs: Math.max(300_000, openMs) };
   if (opts.openBackoff !== undefined) {
     const given = record('circuitBreaker.openBackoff', opts.openBackoff);
     knownKeys('circuitBreaker.openBackoff', given, ['factor', 'maxMs']);
@@ -70,7 +70,7 @@ export function resolveBreakerOptions(options: unknown): ResolvedBreakerOptions 
   const isFailure = opts.isFailure === undefined ? (error: unknown) => !(error instanceof AbortedError) : fn<(error: unknown) => boolean>('circuitBreaker.isFailure', opts.isFailure);
   const initialState = opts.initialState === undefined ? undefined : snapshot('circuitBreaker.initialState', opts.initialState, name);
   const registry = opts.registry as BreakerRegistry | null | undefined;
-  const clock = opts.clock as Pick<Clock, 'now'> | undefined;
+  const clock = opts.clock as ResolvedBreakerOptions['clock'];
   return { name, trip, openMs, openBackoff, halfOpenMaxCalls, successThreshold, isFailure, initialState, registry, clock };
 }
 

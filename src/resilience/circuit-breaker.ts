@@ -18,7 +18,7 @@ import {
 import { systemClock, type Clock } from '../core/clock.js';
 import { CircuitOpenError } from '../core/errors.js';
 import type { Policy, Work } from './policy.js';
-import { RUN, abortedBy, argumentFor, invoke, isAborted, type StopSource } from './signals.js';
+import { RUN, abortedBy, argumentFor, invoke, isAborted, isThenable, listen, unlisten, type StopSource } from './signals.js';
 import { resolveBreakerOptions, type CircuitBreakerOptions, type ResolvedBreakerOptions } from './circuit-breaker-options.js';
 import { breakers, type BreakerRegistry } from './breaker-registry.js';
 
@@ -38,8 +38,12 @@ export interface BreakerSnapshot {
 export interface BreakerStats {
   name: string;
   state: BreakerState;
-  /** Calls through the breaker, by outcome (rejected: refused while open, isolated or out of probes). */
-  calls: { succeeded: number; failed: number; rejected: number; ignored: number };
+  /**
+   * Calls through the breaker, by outcome. rejected: refused while open, isolated or out of probes;
+   * ignored: failed with an error `isFailure` does not count; abandoned: the caller's signal aborted
+   * while the work ran (its outcome counts for nothing).
+   */
+  calls: { succeeded: number; failed: number; rejected: number; ignored: number; abandoned: number };
   /** Transitions into `open` since creation. */
   opens: number;
   lastOpenReason: OpenReason | undefined;
@@ -67,11 +71,16 @@ export class CircuitBreaker implements Policy {
   private readonly actor: Actor<typeof circuitBreakerMachine>;
   private readonly windows: BreakerWindows;
   private readonly clock: Pick<Clock, 'now'>;
+  /** Durations of calls (slow-call detection): a monotonic clock, or `now` when only that is given. */
+  private readonly elapsed: () => number;
+  /** Bumped each time the breaker half-opens: a probe of an earlier half-open phase does not count. */
+  private phase = 0;
+  private restoring = false;
   private readonly registry: BreakerRegistry | undefined;
   private readonly timed: boolean;
   /** Time-based windows need the time of every call, slow-call detection its duration too. */
   private readonly needsNow: boolean;
-  private readonly counts = { succeeded: 0, failed: 0, rejected: 0, ignored: 0 };
+  private readonly counts = { succeeded: 0, failed: 0, rejected: 0, ignored: 0, abandoned: 0 };
   private opens = 0;
   private openedAt = 0;
   private readonly onOk: (value: unknown) => unknown;
@@ -82,6 +91,8 @@ export class CircuitBreaker implements Policy {
     const o = this.options;
     this.name = o.name;
     this.clock = o.clock ?? systemClock;
+    const given = o.clock;
+    this.elapsed = given === undefined ? () => systemClock.monotonic() : given.monotonic !== undefined ? () => (given.monotonic as () => number)() : () => given.now();
     const now = this.clock.now();
     const saved = o.initialState;
     this.windows = saved === undefined ? createWindows(o.trip, now) : restoreWindows(o.trip, saved.windows, now, 'circuitBreaker.initialState.windows');
@@ -105,10 +116,16 @@ export class CircuitBreaker implements Policy {
       },
     );
     this.actor.on('steadfast.breaker.opened', () => {
-      this.opens++;
+      // Starting open from a saved state is not an opening: not counted (and nobody outside hears it yet).
+      if (!this.restoring) this.opens++;
       this.openedAt = this.clock.now();
     });
+    this.actor.on('steadfast.breaker.halfOpened', () => {
+      this.phase++;
+    });
+    this.restoring = saved !== undefined;
     this.actor.start();
+    this.restoring = false;
     // Untimed breakers settle every call through these two, made once: no closure per call.
     this.onOk = (value) => {
       this.closedSettled(true, 0);
@@ -138,10 +155,12 @@ export class CircuitBreaker implements Policy {
     if (isAborted(signal)) return Promise.reject(abortedBy(signal as StopSource));
     const snapshot = this.actor.getSnapshot();
     const state = snapshot.value;
-    if (state === 'closed') return this.runClosed(work, signal);
+    if (state === 'closed') {
+      return signal === undefined ? this.runClosed(work, undefined, undefined) : stoppable(signal, (call) => this.runClosed(work, signal, call));
+    }
     if (state === 'halfOpen' && snapshot.context.probes < snapshot.context.halfOpenMaxCalls) {
       this.actor.send({ type: 'CALL' });
-      return this.runProbe(work, signal);
+      return signal === undefined ? this.runProbe(work, undefined, undefined) : stoppable(signal, (call) => this.runProbe(work, signal, call));
     }
     this.counts.rejected++;
     return Promise.reject(new CircuitOpenError(this.name, state as string, this.retryAfterMs()));
@@ -207,8 +226,8 @@ export class CircuitBreaker implements Policy {
 
   // The call paths.
 
-  private runClosed<T>(work: Work<T>, signal: StopSource | undefined): Promise<T> {
-    const started = this.timed ? this.clock.now() : 0;
+  private runClosed<T>(work: Work<T>, signal: StopSource | undefined, call: Abandonable | undefined): Promise<T> {
+    const started = this.timed ? this.elapsed() : 0;
     let result: T | PromiseLike<T>;
     try {
       result = invoke(work, argumentFor(work, signal));
@@ -220,14 +239,16 @@ export class CircuitBreaker implements Policy {
       this.closedSettled(true, started);
       return Promise.resolve(result);
     }
-    if (!this.timed) return Promise.resolve(result).then(this.onOk as (value: T) => T, this.onError);
+    if (!this.timed && call === undefined) return Promise.resolve(result).then(this.onOk as (value: T) => T, this.onError);
     return Promise.resolve(result).then(
       (value) => {
-        this.closedSettled(true, started);
+        if (call?.abandoned === true) this.counts.abandoned++;
+        else this.closedSettled(true, started);
         return value;
       },
       (error: unknown) => {
-        this.closedFailed(error, started);
+        if (call?.abandoned === true) this.counts.abandoned++;
+        else this.closedFailed(error, started);
         throw error;
       },
     );
@@ -246,26 +267,39 @@ export class CircuitBreaker implements Policy {
     if (ok) this.counts.succeeded++;
     else this.counts.failed++;
     const now = this.needsNow ? this.clock.now() : 0;
-    const reason = recordCall(this.windows, { ok, durationMs: this.timed ? now - started : 0, now });
+    const reason = recordCall(this.windows, { ok, durationMs: this.timed ? this.elapsed() - started : 0, now });
     if (reason !== undefined && this.actor.getSnapshot().value === 'closed') this.actor.send({ type: 'TRIP', reason });
   }
 
-  private async runProbe<T>(work: Work<T>, signal: StopSource | undefined): Promise<T> {
+  private async runProbe<T>(work: Work<T>, signal: StopSource | undefined, call: Abandonable | undefined): Promise<T> {
+    const phase = this.phase;
+    // A result that comes back after the breaker left this half-open phase (forced open, reset) counts for nothing.
+    const report = (event: 'SUCCESS' | 'FAILURE' | 'RELEASE') => {
+      if (phase === this.phase && this.actor.getSnapshot().value === 'halfOpen') this.actor.send({ type: event });
+    };
     let value: T;
     try {
       value = await invoke(work, argumentFor(work, signal));
     } catch (error) {
-      if (this.options.isFailure(error)) {
+      if (call?.abandoned === true) {
+        this.counts.abandoned++;
+        report('RELEASE');
+      } else if (this.options.isFailure(error)) {
         this.counts.failed++;
-        this.actor.send({ type: 'FAILURE' });
+        report('FAILURE');
       } else {
         this.counts.ignored++;
-        this.actor.send({ type: 'SUCCESS' });
+        report('RELEASE');
       }
       throw error;
     }
-    this.counts.succeeded++;
-    this.actor.send({ type: 'SUCCESS' });
+    if (call?.abandoned === true) {
+      this.counts.abandoned++;
+      report('RELEASE');
+    } else {
+      this.counts.succeeded++;
+      report('SUCCESS');
+    }
     return value;
   }
 
@@ -276,8 +310,36 @@ export class CircuitBreaker implements Policy {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+/** A call whose caller may stop waiting for it (see {@link stoppable}). */
+interface Abandonable {
+  abandoned: boolean;
 }
+
+/**
+ * Runs a call the caller can abandon: when `source` aborts first, the caller gets an AbortedError at
+ * once and the call is marked abandoned, so the breaker counts its late outcome for nothing (an
+ * aborted call says nothing about the dependency). The listener goes when the call settles.
+ */
+function stoppable<T>(source: StopSource, run: (call: Abandonable) => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const call: Abandonable = { abandoned: false };
+    const onAbort = (): void => {
+      call.abandoned = true;
+      reject(abortedBy(source));
+    };
+    listen(source, onAbort);
+    run(call).then(
+      (value) => {
+        unlisten(source, onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        unlisten(source, onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 
 export type { ResolvedTripOptions };

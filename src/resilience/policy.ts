@@ -13,7 +13,17 @@ export interface Policy {
   execute<T>(work: Work<T>, signal?: AbortSignal): Promise<T>;
 }
 
-/** True when `work` declares a parameter, i.e. wants an AbortSignal. */
+let lastWork: Work<unknown> | undefined;
+let lastWants = false;
+
+/**
+ * True when `work` declares a parameter, i.e. wants an AbortSignal. Reading a function's `length`
+ * costs tens of nanoseconds on the hot path, so the answer for the last function asked about is
+ * kept (callers usually pass the same function again and again).
+ */
 export function wantsSignal(work: Work<unknown>): boolean {
-  return work.length > 0;
+  if (work === lastWork) return lastWants;
+  lastWork = work;
+  lastWants = work.length > 0;
+  return lastWants;
 }

@@ -144,6 +144,87 @@ describe('circuit breaker', () => {
     expect(work).not.toHaveBeenCalled();
   });
 
+  it('stops waiting for a running call when the caller aborts, and counts its late outcome for nothing', async () => {
+    const b = breaker({ consecutiveFailures: 1 });
+    const controller = new AbortController();
+    let finish!: (error?: Error) => void;
+    const hanging = () => new Promise<string>((resolve, reject) => (finish = (e) => (e ? reject(e) : resolve('late'))));
+    const call = b.execute(hanging, controller.signal);
+    controller.abort(new Error('shutting down'));
+    const error = await call.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortedError);
+    expect((error as AbortedError).cause).toEqual(new Error('shutting down'));
+    finish(new Error('dependency down')); // would trip a breaker with consecutiveFailures: 1
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.state).toBe('closed');
+    expect(b.stats().calls).toMatchObject({ failed: 0, abandoned: 1 });
+    expect(b.stats().window.calls).toBe(0);
+  });
+
+  it('holds an abandoned probe\'s place until its work settles, then frees it without deciding', async () => {
+    const b = breaker({ consecutiveFailures: 1, openMs: 1_000, halfOpenMaxCalls: 1 });
+    await fail(b, 1);
+    vi.advanceTimersByTime(1_000);
+    const controller = new AbortController();
+    let finish!: () => void;
+    const probe = b.execute(() => new Promise<string>((resolve) => (finish = () => resolve('late'))), controller.signal);
+    controller.abort();
+    expect(await outcome(probe)).toBe('ABORTED');
+    expect(await outcome(b.execute(ok))).toBe('CIRCUIT_OPEN'); // the abandoned work still runs against the dependency
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.state).toBe('halfOpen'); // a success nobody waited for does not close it
+    expect(await outcome(b.execute(ok))).toBe('ok');
+    expect(b.state).toBe('closed');
+  });
+
+  it('frees the probe place of a probe whose error is not a failure', async () => {
+    const b = breaker({ consecutiveFailures: 1, openMs: 1_000, halfOpenMaxCalls: 1, isFailure: (e) => (e as Error).message !== 'not mine' });
+    await fail(b, 1);
+    vi.advanceTimersByTime(1_000);
+    expect(await outcome(b.execute(() => Promise.reject(new Error('not mine'))))).toBe('error');
+    expect(b.state).toBe('halfOpen');
+    expect(await outcome(b.execute(ok))).toBe('ok');
+    expect(b.state).toBe('closed');
+  });
+
+  it('ignores the result of a probe from an earlier half-open phase', async () => {
+    const b = breaker({ consecutiveFailures: 1, openMs: 1_000, halfOpenMaxCalls: 1 });
+    await fail(b, 1);
+    vi.advanceTimersByTime(1_000);
+    let finish!: () => void;
+    const stale = b.execute(() => new Promise<string>((_resolve, reject) => (finish = () => reject(new Error('late')))));
+    b.forceOpen();
+    vi.advanceTimersByTime(10_000);
+    expect(b.state).toBe('halfOpen'); // a new phase, with its own probe place
+    const fresh = b.execute(() => new Promise<string>((resolve) => setTimeout(() => resolve('ok'), 10)));
+    finish();
+    expect(await outcome(stale)).toBe('error');
+    expect(b.state).toBe('halfOpen'); // the stale failure did not re-open it
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await fresh).toBe('ok');
+    expect(b.state).toBe('closed');
+  });
+
+  it('backs off re-opens up to five minutes by default, or openMs when that is longer', async () => {
+    const opens: number[] = [];
+    const b = breaker({ consecutiveFailures: 1, openMs: 100_000, openBackoff: { factor: 2 } });
+    b.on('steadfast.breaker.opened', (e) => opens.push(e.openForMs));
+    await fail(b, 1);
+    for (let i = 0; i < 3; i++) {
+      vi.advanceTimersByTime(opens.at(-1) as number);
+      await fail(b, 1);
+    }
+    expect(opens).toEqual([100_000, 200_000, 300_000, 300_000]);
+    const long = breaker({ consecutiveFailures: 1, openMs: 600_000, openBackoff: { factor: 2 } });
+    const longOpens: number[] = [];
+    long.on('steadfast.breaker.opened', (e) => longOpens.push(e.openForMs));
+    await fail(long, 1);
+    vi.advanceTimersByTime(600_000);
+    await fail(long, 1);
+    expect(longOpens).toEqual([600_000, 600_000]);
+  });
+
   it('saves and restores its state: an open breaker stays open for the time it had left', async () => {
     const b = breaker({ name: 'saved', consecutiveFailures: 2, openMs: 10_000 });
     await fail(b, 2);
@@ -158,6 +239,7 @@ describe('circuit breaker', () => {
     expect(restored.state).toBe('open');
     vi.advanceTimersByTime(1);
     expect(restored.state).toBe('halfOpen');
+    expect(restored.stats().opens).toBe(0); // it was opened before the restart, not by this instance
   });
 
   it('restores the windows of a closed breaker: one more failure trips it', async () => {
