@@ -1,6 +1,7 @@
 /** Stable error codes; a code never changes meaning once released. */
 export type SteadfastErrorCode =
   | 'CONFIG_INVALID'
+  | 'HTTP_LISTEN_FAILED'
   | 'STAGE_CALL_FAILED'
   | 'STAGE_RESULT_INVALID'
   | 'STAGE_OPEN_FAILED'
@@ -28,7 +29,14 @@ export type SteadfastErrorCode =
   | 'BULKHEAD_REJECTED'
   | 'RETRY_EXHAUSTED'
   | 'ABORTED'
-  | 'DEAD_LETTER';
+  | 'DEAD_LETTER'
+  | 'CHECKPOINT_STORE_LOCKED'
+  | 'CHECKPOINT_STORE_MISSING'
+  | 'CHECKPOINT_STORE_FAILED'
+  | 'CHECKPOINT_STORE_CLOSED'
+  | 'CHECKPOINT_ENCODE_FAILED'
+  | 'CHECKPOINT_CORRUPT'
+  | 'CHECKPOINT_STALE';
 
 const BRAND = Symbol.for('steadfast.error');
 
@@ -79,7 +87,13 @@ export type StageCallErrorCode =
   | 'STAGE_STOPPED'
   | 'SINK_WRITE_FAILED'
   | 'ROUTE_FAILED'
-  | 'DEAD_LETTER';
+  | 'DEAD_LETTER'
+  | 'CHECKPOINT_STORE_LOCKED'
+  | 'CHECKPOINT_STORE_MISSING'
+  | 'CHECKPOINT_STORE_FAILED'
+  | 'CHECKPOINT_STORE_CLOSED'
+  | 'CHECKPOINT_ENCODE_FAILED'
+  | 'CHECKPOINT_CORRUPT';
 
 /** A stage call threw, rejected, timed out or returned a malformed result; `events` are the inputs it did not process. */
 export class StageCallError extends SteadfastError {
@@ -176,6 +190,25 @@ export class SourceParseError extends SteadfastError {
     super('SOURCE_PARSE_FAILED', `${path}:${line} is not valid JSON: ${messageOf(cause)}`, { cause });
     this.path = path;
     this.line = line;
+  }
+}
+
+/** The codes of a checkpoint store failure. */
+export type CheckpointStoreErrorCode =
+  | 'CHECKPOINT_STORE_LOCKED'
+  | 'CHECKPOINT_STORE_MISSING'
+  | 'CHECKPOINT_STORE_FAILED'
+  | 'CHECKPOINT_STORE_CLOSED'
+  | 'CHECKPOINT_ENCODE_FAILED'
+  | 'CHECKPOINT_CORRUPT';
+
+/** A checkpoint store could not open, encode, read or write; `location` is its directory (`memory` for a memory store). */
+export class CheckpointStoreError extends SteadfastError {
+  readonly location: string;
+
+  constructor(code: CheckpointStoreErrorCode, location: string, message: string, cause?: unknown) {
+    super(code, message, { cause });
+    this.location = location;
   }
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fnv1a32, fnv1a32Bytes, fnv1a32Hex } from '../../src/core/fnv1a.js';
+import { fnv1a32, fnv1a32Bytes, fnv1a32Hex, fnv1a64, fnv1a64Bytes } from '../../src/core/fnv1a.js';
 
 /** FNV-1a 32 the textbook way: one byte at a time over the UTF-8 encoding. */
 function referenceFnv1a32(bytes: Uint8Array): number {
@@ -115,5 +115,98 @@ describe('fnv1a32Hex', () => {
         expect(fnv1a32Hex(text)).toBe(hex(fnv1a32(text)));
       }),
     );
+  });
+});
+
+/** FNV-1a 64 the textbook way, independent of the limb arithmetic: BigInt, one byte at a time. */
+function referenceFnv1a64(bytes: Uint8Array): string {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of bytes) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
+}
+
+/**
+ * Published FNV-1a 64 values: the draft-eastlake-fnv / RFC 9923 test strings with and without
+ * their terminating NUL, and Noll's short prefixes from test_fnv.c.
+ */
+const VECTORS_64: ReadonlyArray<readonly [string, string]> = [
+  ['', 'cbf29ce484222325'],
+  ['a', 'af63dc4c8601ec8c'],
+  ['foobar', '85944171f73967e8'],
+  ['\0', 'af63bd4c8601b7df'],
+  ['a\0', '089be207b544f1e4'],
+  ['foobar\0', '34531ca7168b8f38'],
+  ['b', 'af63df4c8601f1a5'],
+  ['fo', '08985907b541d342'],
+  ['foo', 'dcb27518fed9d577'],
+];
+
+describe('fnv1a64', () => {
+  it.each(VECTORS_64)('hashes %j to the published value %s', (text, expected) => {
+    expect(referenceFnv1a64(utf8(text))).toBe(expected);
+    expect(fnv1a64(text)).toBe(expected);
+    expect(fnv1a64Bytes(utf8(text))).toBe(expected);
+  });
+
+  it('hashes the raw bytes of the draft string "Hello!\\x01\\xFF\\xED" to bd51ea7094ee6fa1, and a0a0fe4d1127ae93 with its NUL', () => {
+    expect(fnv1a64Bytes(HELLO_BYTES)).toBe('bd51ea7094ee6fa1');
+    expect(fnv1a64Bytes(Uint8Array.from([...HELLO_BYTES, 0]))).toBe('a0a0fe4d1127ae93');
+  });
+
+  it('hashes a string as the UTF-8 bytes of its 2-, 3- and 4-byte characters', () => {
+    for (const text of ['é', 'ß€', '日本語', '𝄞', '👍🏽', 'a\u07ff\u0800\uffff\u{10000}\u{10ffff}z']) {
+      expect(fnv1a64(text)).toBe(referenceFnv1a64(utf8(text)));
+    }
+  });
+
+  it('hashes a lone surrogate as U+FFFD, as TextEncoder encodes it', () => {
+    const replacement = fnv1a64('\ufffd');
+    expect(fnv1a64('\ud800')).toBe(replacement);
+    expect(fnv1a64('\udfff')).toBe(replacement);
+    expect(fnv1a64('x\udbffy')).toBe(fnv1a64('x\ufffdy'));
+    expect(fnv1a64('\udc00\ud800')).toBe(fnv1a64('\ufffd\ufffd'));
+  });
+
+  it('agrees with fnv1a64Bytes over the UTF-8 bytes for any string, lone surrogates included', () => {
+    fc.assert(
+      fc.property(fc.oneof(unicodeString, codeUnitString), (text) => {
+        const bytes = new TextEncoder().encode(text);
+        expect(fnv1a64(text)).toBe(fnv1a64Bytes(bytes));
+        expect(fnv1a64(text)).toBe(referenceFnv1a64(bytes));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('fnv1a64Bytes', () => {
+  it('matches the BigInt reference for any byte array', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(fnv1a64Bytes(bytes)).toBe(referenceFnv1a64(bytes));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('carries across the 32-bit halves: long runs of 0x00 and 0xff bytes match the reference', () => {
+    for (const fill of [0x00, 0xff, 0x80, 0x7f]) {
+      const bytes = new Uint8Array(4096).fill(fill);
+      expect(fnv1a64Bytes(bytes)).toBe(referenceFnv1a64(bytes));
+    }
+  });
+
+  it('renders 16 lowercase hex digits, keeping leading zeros', () => {
+    expect(fnv1a64Bytes(utf8('fo'))).toBe('08985907b541d342');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        expect(fnv1a64Bytes(bytes)).toMatch(/^[0-9a-f]{16}$/);
+      }),
+    );
+  });
+
+  it('hashes only the bytes of a subarray view', () => {
+    const backing = Uint8Array.from([0xaa, ...utf8('foobar'), 0xbb]);
+    expect(fnv1a64Bytes(backing.subarray(1, 7))).toBe('85944171f73967e8');
   });
 });

@@ -1,0 +1,298 @@
+// The checkpoint store over any ordered key-value backend: key formats, envelopes, atomic batches
+// with pruning, and reads that report corrupt entries instead of throwing.
+import { CheckpointStoreError, ConfigError, isSteadfastError, messageOf } from '../core/errors.js';
+import {
+  deadLetterKey,
+  deadLetterPrefix,
+  doneKey,
+  donePrefix,
+  keyName,
+  metaKey,
+  parseKey,
+  prefixEnd,
+  snapshotKey,
+  snapshotPrefix,
+} from '../core/keys.js';
+import { codecOf } from './codec.js';
+import { V8_NOT_TRUSTED, open, seal, storedChecksum, unseal } from './envelope.js';
+import type { OpenOptions } from './envelope.js';
+import type { KvBackend, KvOp } from './kv.js';
+import {
+  completedCheck,
+  completedInput,
+  deadLetterCheck,
+  deadLetterInput,
+  metaProblem,
+  storedDeadLetter,
+  snapshotCheck,
+  snapshotInput,
+  writeOptionsInput,
+} from './records.js';
+import type { RecordCheck, SnapshotMeta } from './records.js';
+import { StoreLifecycle } from './store-lifecycle.js';
+import type {
+  CheckpointStore,
+  CodecName,
+  CompletedCheckpoint,
+  DeadLetter,
+  RawEntry,
+  ReadResult,
+  Snapshot,
+  StoredDeadLetter,
+  WriteOptions,
+  WriteReceipt,
+} from './types.js';
+
+/** How a store encodes and what it may do. */
+export interface StoreSettings {
+  codec: CodecName;
+  readOnly: boolean;
+  /** Decode v8 payloads on read; false for a directory whose origin is not trusted. */
+  decodeV8: boolean;
+}
+
+/** A {@link CheckpointStore} on a {@link KvBackend}; create one with `createCheckpointStore`. */
+export class KvCheckpointStore implements CheckpointStore {
+  readonly kind: 'level' | 'memory';
+  readonly location: string;
+  readonly codec: CodecName;
+  readonly #backend: KvBackend;
+  readonly #settings: StoreSettings;
+  readonly #life: StoreLifecycle;
+  // Writes run one at a time: pruning and dead-letter suffixes read before they write.
+  #writes: Promise<unknown> = Promise.resolve();
+
+  constructor(backend: KvBackend, settings: StoreSettings) {
+    this.#backend = backend;
+    this.#settings = settings;
+    this.#life = new StoreLifecycle(backend);
+    this.kind = backend.kind;
+    this.location = backend.location;
+    this.codec = settings.codec;
+  }
+
+  get isOpen(): boolean {
+    return this.#life.isOpen;
+  }
+
+  open(): Promise<void> {
+    return this.#life.open();
+  }
+
+  close(): Promise<void> {
+    return this.#life.close();
+  }
+
+  async writeSnapshot(snapshot: Snapshot, options?: WriteOptions): Promise<WriteReceipt> {
+    const value = snapshotInput(snapshot);
+    const { sync, pruneBelow } = writeOptionsInput(options);
+    const key = snapshotKey(value.pipeline, value.stage, value.version);
+    const sealed = this.#seal(this.codec, value, key);
+    const receipt = receiptOf(key, sealed);
+    return this.#write('writeSnapshot', async () => {
+      const ops: KvOp[] = [{ type: 'put', key, value: sealed }];
+      const meta = metaKey(value.pipeline, value.stage);
+      const current = await this.#read(meta, { codec: 'json' }, metaProblem);
+      if (current === undefined || !current.ok || (current.value as SnapshotMeta).version <= value.version) {
+        const record: SnapshotMeta = { version: value.version, key, checksum: receipt.checksum, bytes: receipt.bytes, createdAt: value.createdAt, offset: value.offset };
+        ops.push({ type: 'put', key: meta, value: this.#seal('json', record, meta) });
+      }
+      if (pruneBelow !== undefined) {
+        const prefix = snapshotPrefix(value.pipeline, value.stage);
+        for await (const old of this.#backend.keys({ gte: prefix, lt: snapshotKey(value.pipeline, value.stage, pruneBelow) })) {
+          if (old !== key) ops.push({ type: 'del', key: old });
+        }
+      }
+      await this.#backend.write(ops, sync);
+      return receipt;
+    });
+  }
+
+  async *snapshots(pipeline: string, stage: string): AsyncIterable<ReadResult<Snapshot>> {
+    const prefix = snapshotPrefix(pipeline, stage);
+    for await (const entry of this.#life.scan('snapshots', () => this.#backend.entries({ gte: prefix, lt: prefixEnd(prefix), reverse: true }))) {
+      yield this.#decode<Snapshot>(entry, {}, snapshotCheck);
+    }
+  }
+
+  async readSnapshot(pipeline: string, stage: string, version: number): Promise<ReadResult<Snapshot> | undefined> {
+    const key = snapshotKey(pipeline, stage, version);
+    return this.#life.run('readSnapshot', () => this.#read<Snapshot>(key, {}, snapshotCheck));
+  }
+
+  async completeCheckpoint(done: CompletedCheckpoint, options?: WriteOptions): Promise<WriteReceipt> {
+    const value = completedInput(done);
+    const { sync, pruneBelow } = writeOptionsInput(options);
+    const key = doneKey(value.pipeline, value.checkpointId);
+    const sealed = this.#seal('json', value, key);
+    return this.#write('completeCheckpoint', async () => {
+      const ops: KvOp[] = [{ type: 'put', key, value: sealed }];
+      if (pruneBelow !== undefined) {
+        for (const old of await this.#completedOf(value.pipeline)) {
+          // An unreadable marker's version is unknown: it stays, for `verify` to report.
+          if (old.ok && old.key !== key && old.value.version < pruneBelow) ops.push({ type: 'del', key: old.key });
+        }
+      }
+      await this.#backend.write(ops, sync);
+      return receiptOf(key, sealed);
+    });
+  }
+
+  async *completed(pipeline: string): AsyncIterable<ReadResult<CompletedCheckpoint>> {
+    keyName('pipeline', pipeline);
+    yield* await this.#life.run('completed', () => this.#completedOf(pipeline));
+  }
+
+  async putDeadLetter(letter: DeadLetter, options?: WriteOptions): Promise<WriteReceipt> {
+    const value = deadLetterInput(letter);
+    const { sync } = writeOptionsInput(options);
+    const base = deadLetterKey(value.pipeline, value.stage, value.offset);
+    const sealed = this.#seal(this.codec, value, base);
+    return this.#write('putDeadLetter', async () => {
+      const key = await this.#freeDeadLetterKey(value, base);
+      await this.#backend.write([{ type: 'put', key, value: sealed }], sync);
+      return receiptOf(key, sealed);
+    });
+  }
+
+  async deadLetters(pipeline?: string): Promise<Array<ReadResult<StoredDeadLetter>>> {
+    const prefix = deadLetterPrefix(pipeline);
+    const letters: Array<ReadResult<StoredDeadLetter>> = [];
+    for await (const entry of this.#life.scan('deadLetters', () => this.#backend.entries({ gte: prefix, lt: prefixEnd(prefix) }))) {
+      const read = this.#decode<DeadLetter>(entry, {}, deadLetterCheck);
+      letters.push(read.ok ? { ...read, value: storedDeadLetter(read.value, read.key) } : read);
+    }
+    return letters;
+  }
+
+  async markForReplay(keys: readonly string[]): Promise<void> {
+    const wanted = keyList('keys', keys);
+    for (const [i, key] of wanted.entries()) {
+      if (parseKey(key)?.kind !== 'dlq') throw new ConfigError(`keys[${i}]`, key, 'must be a dead-letter key (dlq!<pipeline>!<stage>!<offset>)');
+    }
+    await this.#write('markForReplay', async () => {
+      const ops: KvOp[] = [];
+      for (const key of wanted) {
+        const bytes = await this.#backend.get(key);
+        if (bytes === undefined) throw new CheckpointStoreError('CHECKPOINT_STORE_FAILED', this.location, `no dead letter under ${key}`);
+        const read = this.#decode<DeadLetter>({ key, value: bytes }, {}, deadLetterCheck);
+        if (!read.ok) {
+          const code = read.reason === V8_NOT_TRUSTED ? 'CHECKPOINT_STORE_FAILED' : 'CHECKPOINT_CORRUPT';
+          throw new CheckpointStoreError(code, this.location, `cannot mark ${key} for replay: ${read.reason}`);
+        }
+        const sealedAs = unseal(bytes);
+        const codec = sealedAs.ok ? sealedAs.codec : this.codec;
+        ops.push({ type: 'put', key, value: this.#seal(codec, { ...read.value, replay: true }, key) });
+      }
+      await this.#backend.write(ops, false);
+    });
+  }
+
+  async deleteKeys(keys: readonly string[], options?: WriteOptions): Promise<void> {
+    const doomed = keyList('keys', keys);
+    const { sync } = writeOptionsInput(options);
+    await this.#write('deleteKeys', () => this.#backend.write(doomed.map((key) => ({ type: 'del', key })), sync));
+  }
+
+  async pipelines(): Promise<Array<{ pipeline: string; stages: string[] }>> {
+    const found: Array<{ pipeline: string; stages: string[] }> = [];
+    for await (const key of this.#life.scan('pipelines', () => this.#backend.keys({ gte: 'ckpt!', lt: prefixEnd('ckpt!') }))) {
+      const parsed = parseKey(key);
+      if (parsed?.kind !== 'ckpt') continue;
+      const last = found.at(-1);
+      if (last?.pipeline !== parsed.pipeline) found.push({ pipeline: parsed.pipeline, stages: [parsed.stage] });
+      else if (last.stages.at(-1) !== parsed.stage) last.stages.push(parsed.stage);
+    }
+    return found;
+  }
+
+  async *entries(prefix?: string): AsyncIterable<RawEntry> {
+    if (prefix !== undefined && typeof prefix !== 'string') throw new ConfigError('prefix', prefix, 'must be a string');
+    const range = prefix === undefined || prefix === '' ? {} : { gte: prefix };
+    for await (const entry of this.#life.scan('entries', () => this.#backend.entries(range))) {
+      if (prefix !== undefined && !entry.key.startsWith(prefix)) return;
+      yield entry;
+    }
+  }
+
+  async putRaw(key: string, value: Uint8Array): Promise<void> {
+    if (typeof key !== 'string' || key.length === 0) throw new ConfigError('key', key, 'must be a non-empty string');
+    if (!(value instanceof Uint8Array)) throw new ConfigError('value', value, 'must be a Uint8Array');
+    await this.#write('putRaw', () => this.#backend.write([{ type: 'put', key, value }], false));
+  }
+
+  #write<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    if (this.#settings.readOnly) {
+      return Promise.reject(new CheckpointStoreError('CHECKPOINT_STORE_FAILED', this.location, `checkpoint store at ${this.location} is read-only: ${operation} refused`));
+    }
+    const previous = this.#writes;
+    const result = this.#life.run(operation, async () => {
+      await previous;
+      return work();
+    });
+    this.#writes = result.catch(() => undefined);
+    return result;
+  }
+
+  async #read<T>(key: string, options: OpenOptions, check: RecordCheck): Promise<ReadResult<T> | undefined> {
+    const bytes = await this.#backend.get(key);
+    return bytes === undefined ? undefined : this.#decode<T>({ key, value: bytes }, options, check);
+  }
+
+  #decode<T>(entry: RawEntry, options: OpenOptions, check: RecordCheck): ReadResult<T> {
+    const opened = open(entry.value, { decodeV8: this.#settings.decodeV8, ...options });
+    if (!opened.ok) return { ok: false, key: entry.key, reason: opened.reason };
+    const problem = check(opened.value, entry.key);
+    if (problem !== undefined) return { ok: false, key: entry.key, reason: problem };
+    return { ok: true, key: entry.key, value: opened.value as T, bytes: entry.value.length, checksum: opened.checksum };
+  }
+
+  async #completedOf(pipeline: string): Promise<Array<ReadResult<CompletedCheckpoint>>> {
+    const prefix = donePrefix(pipeline);
+    const good: Array<Extract<ReadResult<CompletedCheckpoint>, { ok: true }>> = [];
+    const bad: Array<ReadResult<CompletedCheckpoint>> = [];
+    for await (const entry of this.#backend.entries({ gte: prefix, lt: prefixEnd(prefix) })) {
+      const read = this.#decode<CompletedCheckpoint>(entry, { codec: 'json' }, completedCheck);
+      if (read.ok) good.push(read);
+      else bad.push(read);
+    }
+    // Checkpoint ids carry no order: newest first by version, then by time; unreadable ones last.
+    good.sort((a, b) => b.value.version - a.value.version || b.value.createdAt - a.value.createdAt);
+    return [...good, ...bad];
+  }
+
+  async #freeDeadLetterKey(letter: DeadLetter, base: string): Promise<string> {
+    if ((await this.#backend.get(base)) === undefined) return base;
+    let highest = 0;
+    for await (const key of this.#backend.keys({ gte: `${base}~`, lt: `${base}\u007f` })) {
+      const parsed = parseKey(key);
+      if (parsed?.kind === 'dlq') highest = Math.max(highest, parsed.suffix);
+    }
+    return deadLetterKey(letter.pipeline, letter.stage, letter.offset, highest + 1);
+  }
+
+  #encode(codec: CodecName, value: unknown, key: string): Uint8Array {
+    try {
+      return codecOf(codec).encode(value);
+    } catch (error) {
+      const cause = isSteadfastError(error) ? (error.cause ?? error) : error;
+      throw new CheckpointStoreError('CHECKPOINT_ENCODE_FAILED', this.location, `cannot encode the value for ${key}: ${messageOf(error)}`, cause);
+    }
+  }
+
+  #seal(codec: CodecName, value: unknown, key: string): Uint8Array {
+    return seal(codec, this.#encode(codec, value, key));
+  }
+}
+
+function receiptOf(key: string, sealed: Uint8Array): WriteReceipt {
+  return { key, bytes: sealed.length, checksum: storedChecksum(sealed) as string };
+}
+
+function keyList(field: string, keys: unknown): string[] {
+  if (!Array.isArray(keys)) throw new ConfigError(field, keys, 'must be an array of keys');
+  return keys.map((key: unknown, i) => {
+    if (typeof key !== 'string' || key.length === 0) throw new ConfigError(`${field}[${i}]`, key, 'must be a non-empty string');
+    return key;
+  });
+}

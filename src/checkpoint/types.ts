@@ -1,0 +1,122 @@
+// The records a checkpoint store keeps, and the store contract both stores (level, memory) honour.
+// Format and guarantees: DESIGN.md "Checkpoints" and docs/checkpointing.md.
+
+/** How a state is turned into stored bytes: `json` (default) or `v8` (trusted data only). */
+export type CodecName = 'json' | 'v8';
+
+/** One stage instance's state at one checkpoint version. */
+export interface Snapshot<TState = unknown> {
+  pipeline: string;
+  /** The stage instance name, as in `stats().stages` (replicas are `<node>#<i>`). */
+  stage: string;
+  /** The checkpoint's sequence number in this pipeline (1, 2, …); versions order snapshots. */
+  version: number;
+  /** The last source offset whose effects the state includes (-1: none yet). */
+  offset: number;
+  checkpointId: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  state: TState;
+}
+
+/** A pipeline checkpoint every stage instance wrote: from here on its source offset is committed. */
+export interface CompletedCheckpoint {
+  pipeline: string;
+  checkpointId: string;
+  version: number;
+  /** The committed source offset: after a crash the source replays from `offset + 1`. */
+  offset: number;
+  createdAt: number;
+  /** The stage instances whose snapshots at `version` make up the checkpoint. */
+  stages: string[];
+}
+
+/** An event that exhausted its retries, or met a stage in `deadLetter` mode. */
+export interface DeadLetter {
+  pipeline: string;
+  stage: string;
+  offset: number;
+  event: unknown;
+  error: { name: string; code: string | undefined; message: string };
+  attempts: number;
+  /** Epoch milliseconds. */
+  at: number;
+  /** Set by `steadfast dlq replay`: the pipeline re-injects it at its next start. */
+  replay?: boolean;
+}
+
+/** A dead letter as read back, with the key it is stored under. */
+export interface StoredDeadLetter extends DeadLetter {
+  key: string;
+}
+
+/** One stored value read back: decoded when its checksum and codec agree, or why not. */
+export type ReadResult<T> =
+  | { ok: true; key: string; value: T; bytes: number; checksum: string }
+  | { ok: false; key: string; reason: string };
+
+/** Where a write went. */
+export interface WriteReceipt {
+  key: string;
+  /** Stored bytes of the value (header included). */
+  bytes: number;
+  /** FNV-1a 64 of the value, 16 lowercase hex digits. */
+  checksum: string;
+}
+
+/** Durability of one write: `sync` waits for the OS to flush it to disk (LevelDB `sync: true`). */
+export interface WriteOptions {
+  sync?: boolean;
+  /** Entries of the same kind (this stage's snapshots / this pipeline's done markers) with a lower version are deleted in the same atomic batch. */
+  pruneBelow?: number;
+}
+
+/** A raw key/value pair, for `verify` and for tests. */
+export interface RawEntry {
+  key: string;
+  value: Uint8Array;
+}
+
+/**
+ * Where checkpoints, completed-checkpoint markers and dead letters live. Reads never throw for
+ * corrupt data: they return `{ ok: false, reason }` entries; I/O failures throw typed errors.
+ */
+export interface CheckpointStore {
+  readonly kind: 'level' | 'memory';
+  /** The absolute directory of a level store, `memory` otherwise. */
+  readonly location: string;
+  readonly codec: CodecName;
+  readonly isOpen: boolean;
+  /** Opens the store; CHECKPOINT_STORE_LOCKED at once if another process (or store) holds it. Idempotent. */
+  open(): Promise<void>;
+  /** Closes the store after the writes in flight. Idempotent. */
+  close(): Promise<void>;
+
+  /** Writes a snapshot, its `meta!` record and the pruning of older versions, in one atomic batch. */
+  writeSnapshot(snapshot: Snapshot, options?: WriteOptions): Promise<WriteReceipt>;
+  /** A stage instance's snapshots, newest version first. */
+  snapshots(pipeline: string, stage: string): AsyncIterable<ReadResult<Snapshot>>;
+  /** One version of a stage instance's snapshot; `undefined` when absent. */
+  readSnapshot(pipeline: string, stage: string, version: number): Promise<ReadResult<Snapshot> | undefined>;
+
+  /** Records a completed checkpoint (`done!…`), pruning older markers per `pruneBelow`, in one atomic batch. */
+  completeCheckpoint(done: CompletedCheckpoint, options?: WriteOptions): Promise<WriteReceipt>;
+  /** A pipeline's completed checkpoints, newest first. */
+  completed(pipeline: string): AsyncIterable<ReadResult<CompletedCheckpoint>>;
+
+  /** Stores a dead letter under `dlq!<pipeline>!<stage>!<offset>` (a suffix keeps two letters of one offset apart). */
+  putDeadLetter(letter: DeadLetter, options?: WriteOptions): Promise<WriteReceipt>;
+  /** Dead letters in key order, of one pipeline or all; corrupt ones come back as failed reads. */
+  deadLetters(pipeline?: string): Promise<Array<ReadResult<StoredDeadLetter>>>;
+  /** Marks dead letters for replay at the pipeline's next start. */
+  markForReplay(keys: readonly string[]): Promise<void>;
+  /** Deletes entries by key (dead letters after replay, or pruning by the CLI). */
+  deleteKeys(keys: readonly string[], options?: WriteOptions): Promise<void>;
+
+  /** Pipelines and their stage instances that have snapshots, in key order. */
+  pipelines(): Promise<Array<{ pipeline: string; stages: string[] }>>;
+  /** Raw entries whose key starts with `prefix` (all when omitted), in key order. */
+  entries(prefix?: string): AsyncIterable<RawEntry>;
+  /** Writes raw bytes under a key. Tests and repair tools only: it bypasses every check. @internal */
+  putRaw(key: string, value: Uint8Array): Promise<void>;
+}

@@ -1,0 +1,162 @@
+import type { CheckpointStore, ReadResult, Snapshot } from '../checkpoint/types.js';
+import { integerOption } from './args.js';
+import type { ParsedArgs } from './args.js';
+import { checkEntry, readProblem } from './entry-check.js';
+import { EXIT } from './main.js';
+import { parseSubcommand } from './subcommand.js';
+import type { CliIo } from './main.js';
+import { withStore } from './open-store.js';
+import { toPlain } from './plain-json.js';
+import { planPrune } from './prune-plan.js';
+import { listStore } from './store-listing.js';
+import type { PipelineListing } from './store-listing.js';
+import { table } from './table.js';
+
+const USAGE = `Usage: steadfast checkpoints list <dir> [--json] [--trust]
+       steadfast checkpoints verify <dir> [--trust]
+       steadfast checkpoints show <dir> [--pipeline p] [--stage s] [--version n] [--all] [--trust]
+       steadfast checkpoints prune <dir> --keep n
+
+Inspects a checkpoint store (a LevelDB directory); never creates one.
+
+Commands:
+  list     pipelines, stages, snapshot versions, offsets and sizes, completed checkpoints
+  verify   checks the checksum of every entry; exits 1 if any is corrupt
+  show     prints snapshots as JSON: the newest readable one per stage, or --version n, or --all
+  prune    deletes all but the newest n good snapshots per stage and n completed checkpoints per pipeline
+
+Options:
+  --json            machine-readable output (list)
+  --trust           decode v8 payloads (only for a directory you trust)
+  --verbose         show the stack of an error
+  -h, --help        show this help
+`;
+
+const SPEC = {
+  list: { flags: ['json', 'trust', 'verbose'], values: [] },
+  verify: { flags: ['trust', 'verbose'], values: [] },
+  show: { flags: ['all', 'trust', 'verbose'], values: ['pipeline', 'stage', 'version'] },
+  prune: { flags: ['verbose'], values: ['keep'] },
+} as const;
+
+/** `steadfast checkpoints list|verify|show|prune <dir>`; resolves with the exit code, never throws. */
+export async function checkpoints(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseSubcommand(argv, io, { command: 'checkpoints', usage: USAGE, subs: SPEC });
+  if (typeof parsed === 'number') return parsed;
+  const { sub, args, dir } = parsed;
+  const trust = args.flags.has('trust');
+  const verbose = args.flags.has('verbose');
+  switch (sub) {
+    case 'list':
+      return withStore(io, { dir, write: false, trust, verbose }, (store) => list(io, store, args, trust));
+    case 'verify':
+      return withStore(io, { dir, write: false, trust, verbose }, (store) => verify(io, store, trust));
+    case 'show': {
+      const version = integerOption('version', args.values.get('version'), 0);
+      if (typeof version === 'string') return usage(io, version);
+      return withStore(io, { dir, write: false, trust, verbose }, (store) => show(io, store, args, version));
+    }
+    case 'prune': {
+      const keep = integerOption('keep', args.values.get('keep'), 1);
+      if (keep === undefined) return usage(io, 'checkpoints prune needs --keep n');
+      if (typeof keep === 'string') return usage(io, keep);
+      return withStore(io, { dir, write: true, trust: false, verbose }, (store) => prune(io, store, keep));
+    }
+  }
+}
+
+async function list(io: CliIo, store: CheckpointStore, args: ParsedArgs, trust: boolean): Promise<number> {
+  const pipelines = await listStore(store.entries(), trust);
+  if (args.flags.has('json')) {
+    io.stdout.write(`${JSON.stringify({ location: store.location, pipelines }, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  if (pipelines.length === 0) {
+    io.stdout.write(`no checkpoints in ${store.location}\n`);
+    return EXIT.ok;
+  }
+  io.stdout.write(renderListing(pipelines));
+  return EXIT.ok;
+}
+
+function renderListing(pipelines: PipelineListing[]): string {
+  const time = (ms: number | undefined): string => (ms === undefined ? '-' : new Date(ms).toISOString());
+  const show = (n: number | undefined): string => (n === undefined ? '-' : String(n));
+  const snapshots = pipelines.flatMap((p) =>
+    p.stages.flatMap((s) => s.snapshots.map((v) => [p.pipeline, s.stage, String(v.version), show(v.offset), String(v.bytes), time(v.createdAt), v.problem ?? 'ok'])),
+  );
+  const completed = pipelines.flatMap((p) =>
+    p.completed.map((c) => [p.pipeline, show(c.version), show(c.offset), c.checkpointId, time(c.createdAt), c.stages?.join(',') ?? '-', c.problem ?? 'ok']),
+  );
+  let text = `Snapshots\n${table(['PIPELINE', 'STAGE', 'VERSION', 'OFFSET', 'BYTES', 'CREATED', 'STATUS'], snapshots)}`;
+  text += completed.length === 0 ? '\nCompleted checkpoints: none\n' : `\nCompleted checkpoints\n${table(['PIPELINE', 'VERSION', 'OFFSET', 'CHECKPOINT', 'CREATED', 'STAGES', 'STATUS'], completed)}`;
+  return text;
+}
+
+async function verify(io: CliIo, store: CheckpointStore, trust: boolean): Promise<number> {
+  let total = 0;
+  let corrupt = 0;
+  let undecoded = 0;
+  for await (const entry of store.entries()) {
+    total++;
+    const checked = checkEntry(entry, trust);
+    // An untrusted v8 payload passed its checksum; only its decoding was skipped.
+    if (!checked.ok && checked.untrusted) undecoded++;
+    else if (!checked.ok) {
+      corrupt++;
+      io.stdout.write(`corrupt ${checked.key}: ${checked.problem}\n`);
+    }
+  }
+  const skipped = undecoded === 0 ? '' : ` (${undecoded} v8 payload${undecoded === 1 ? '' : 's'} checked but not decoded: pass --trust to decode)`;
+  if (corrupt > 0) {
+    io.stdout.write(`${corrupt} of ${total} entr${total === 1 ? 'y' : 'ies'} corrupt${skipped}\n`);
+    return EXIT.failure;
+  }
+  io.stdout.write(`${total} entr${total === 1 ? 'y' : 'ies'} verified, none corrupt${skipped}\n`);
+  return EXIT.ok;
+}
+
+async function show(io: CliIo, store: CheckpointStore, args: ParsedArgs, version: number | undefined): Promise<number> {
+  const pipeline = args.values.get('pipeline');
+  const stage = args.values.get('stage');
+  const shown: unknown[] = [];
+  for (const p of await store.pipelines()) {
+    if (pipeline !== undefined && p.pipeline !== pipeline) continue;
+    for (const s of p.stages) {
+      if (stage !== undefined && s !== stage) continue;
+      if (version !== undefined) {
+        const read = await store.readSnapshot(p.pipeline, s, version);
+        if (read !== undefined) shown.push(shownRead(read));
+        continue;
+      }
+      for await (const read of store.snapshots(p.pipeline, s)) {
+        shown.push(shownRead(read));
+        if (read.ok && !args.flags.has('all')) break;
+      }
+    }
+  }
+  if (shown.length === 0) {
+    const filters = [pipeline && `pipeline "${pipeline}"`, stage && `stage "${stage}"`, version !== undefined && `version ${version}`].filter(Boolean);
+    io.stderr.write(`steadfast: no snapshots${filters.length === 0 ? '' : ` of ${filters.join(', ')}`} in ${store.location}\n`);
+    return EXIT.failure;
+  }
+  io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  return EXIT.ok;
+}
+
+function shownRead(read: ReadResult<Snapshot>): unknown {
+  return read.ok ? { key: read.key, checksum: read.checksum, bytes: read.bytes, snapshot: toPlain(read.value) } : { key: read.key, problem: readProblem(read.reason) };
+}
+
+async function prune(io: CliIo, store: CheckpointStore, keep: number): Promise<number> {
+  const plan = await planPrune(store.entries(), keep);
+  await store.deleteKeys([...plan.snapshots, ...plan.markers], { sync: true });
+  const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+  io.stdout.write(`pruned ${count(plan.snapshots.length, 'snapshot')} and ${count(plan.markers.length, 'completed-checkpoint marker')}; kept the newest ${keep} per stage and per pipeline\n`);
+  return EXIT.ok;
+}
+
+function usage(io: CliIo, problem: string): number {
+  io.stderr.write(`steadfast: ${problem}; see \`steadfast checkpoints --help\`\n`);
+  return EXIT.usage;
+}

@@ -1,0 +1,39 @@
+import { parseArgs, type ArgSpec, type ParsedArgs } from './args.js';
+import { EXIT } from './main.js';
+import type { CliIo } from './main.js';
+
+/** A command made of subcommands that each take one store directory: `steadfast <command> <sub> <dir>`. */
+export interface SubcommandSpec<S extends string> {
+  command: string;
+  usage: string;
+  subs: Record<S, ArgSpec>;
+}
+
+/** What the command line asked for, or the exit code when it was help or a usage error (already printed). */
+export type Parsed<S extends string> = { sub: S; args: ParsedArgs; dir: string } | number;
+
+/** Parses `<sub> [options] <dir>`: help on `help`/`--help`, a usage error (exit 2, one line) for anything else amiss. */
+export function parseSubcommand<S extends string>(argv: readonly string[], io: CliIo, spec: SubcommandSpec<S>): Parsed<S> {
+  const usage = (problem: string): number => {
+    io.stderr.write(`steadfast: ${problem}; see \`steadfast ${spec.command} --help\`\n`);
+    return EXIT.usage;
+  };
+  const names = Object.keys(spec.subs);
+  const [sub, ...rest] = argv;
+  if (sub === undefined) return usage(`${spec.command} needs a subcommand: ${names.slice(0, -1).join(', ')}${names.length > 1 ? ' or ' : ''}${names.at(-1)}`);
+  if (sub === 'help' || sub === '-h' || sub === '--help') {
+    io.stdout.write(spec.usage);
+    return EXIT.ok;
+  }
+  if (!Object.hasOwn(spec.subs, sub)) return usage(`unknown subcommand "${sub}"`);
+  const args = parseArgs(rest, spec.subs[sub as S]);
+  if (typeof args === 'string') return usage(args);
+  if (args.flags.has('help')) {
+    io.stdout.write(spec.usage);
+    return EXIT.ok;
+  }
+  const [dir, extra] = args.positionals;
+  if (dir === undefined) return usage(`${spec.command} ${sub} needs a store directory`);
+  if (extra !== undefined) return usage(`unexpected argument "${extra}"`);
+  return { sub: sub as S, args, dir };
+}

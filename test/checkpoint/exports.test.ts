@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import * as steadfast from '../../src/index.js';
+
+describe('the package root', () => {
+  it('exports the checkpoint store, FNV-1a 64 and CheckpointStoreError', async () => {
+    expect(steadfast.fnv1a64('foobar')).toBe('85944171f73967e8');
+    expect(steadfast.fnv1a64Bytes(new Uint8Array(0))).toBe('cbf29ce484222325');
+    const store = steadfast.createCheckpointStore();
+    await store.writeSnapshot({ pipeline: 'p', stage: 's', version: 1, offset: -1, checkpointId: 'c', createdAt: 0, state: null });
+    await store.close();
+    const error = await store.open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(steadfast.CheckpointStoreError);
+    expect(steadfast.isSteadfastError(error, 'CHECKPOINT_STORE_CLOSED')).toBe(true);
+  });
+});
