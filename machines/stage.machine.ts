@@ -70,6 +70,7 @@ const stageSetup = setup({
   guards: {
     hasInput: () => false,
     hasCredit: () => true,
+    atBarrier: () => false,
     upstreamEnded: ({ context }) => context.ended,
     resumesAfterFailure: ({ context }) => context.onFailure === 'resume',
   },
@@ -89,6 +90,7 @@ const stageSetup = setup({
       };
     }),
     deliver: (_, _params: { output: StageCallOutput }) => {},
+    passBarrier: (_, _params: { state: unknown }) => {},
     reportFailure: (_, _params: { error: unknown }) => {},
     reportLifecycleFailure: (_, _params: { phase: 'open' | 'close'; error: unknown }) => {},
   },
@@ -114,7 +116,9 @@ const commitAndDeliver = [
  *
  * - `starting`: `open` runs and provides the state to start from (sinks open files here;
  *   checkpoints will restore here).
- * - `idle`: waits for input; takes a batch when input is queued and downstream has room.
+ * - `idle`: waits for input; takes a batch when input is queued and downstream has room. A
+ *   checkpoint barrier at the front of the mailbox is passed first (`passBarrier` gets the state
+ *   that every event before it built: the stage's snapshot for that checkpoint).
  * - `blocked`: input is queued but downstream is full; waits for credit.
  * - `busy`: one user call (`call`) is in flight; its result or failure comes back as an event.
  *   With more input and room downstream, a finished call goes straight into the next one.
@@ -151,6 +155,8 @@ export const stageMachine = stageSetup.createMachine({
     },
     idle: {
       always: [
+        // A checkpoint barrier is next in the mailbox: snapshot the state every earlier event built, pass the barrier on.
+        { guard: 'atBarrier', actions: { type: 'passBarrier', params: ({ context }) => ({ state: context.state }) } },
         { guard: and(['hasInput', 'hasCredit']), target: 'busy' },
         { guard: 'hasInput', target: 'blocked' },
         { guard: 'upstreamEnded', target: 'stopping' },
@@ -161,7 +167,10 @@ export const stageMachine = stageSetup.createMachine({
       },
     },
     blocked: {
-      always: { guard: and(['hasInput', 'hasCredit']), target: 'busy' },
+      always: [
+        { guard: 'atBarrier', target: 'idle' },
+        { guard: and(['hasInput', 'hasCredit']), target: 'busy' },
+      ],
       on: {
         'steadfast.stage.credit': { target: 'idle' },
         'steadfast.stage.input': {},

@@ -10,6 +10,8 @@ interface Segment<T> {
   values: T[];
   offsets: number[];
   start: number;
+  /** A marker between events (a checkpoint barrier): a segment holding no events. */
+  mark?: unknown;
 }
 
 /**
@@ -20,8 +22,10 @@ interface Segment<T> {
 export class BatchQueue<T = unknown> {
   private segments: Segment<T>[] = [];
   private head = 0;
-  /** Number of events queued. */
+  /** Number of events queued (markers are not events). */
   length = 0;
+  /** Number of markers queued. */
+  marks = 0;
 
   /** Appends a batch; the queue takes ownership of both arrays. */
   push(values: T[], offsets: number[]): void {
@@ -39,9 +43,43 @@ export class BatchQueue<T = unknown> {
     this.length += values.length;
   }
 
-  /** Removes and returns up to `max` events from the front, in order. */
+  /** Appends a marker after everything queued; `take` never crosses it. */
+  pushMark(mark: unknown): void {
+    this.segments.push({ values: EMPTY as T[], offsets: EMPTY as number[], start: 0, mark });
+    this.marks++;
+  }
+
+  /** The marker at the front, if the next thing queued is a marker. */
+  headMark(): unknown {
+    if (this.marks === 0) return undefined;
+    return this.segments[this.head]?.mark;
+  }
+
+  /** Removes the marker at the front (see {@link headMark}). */
+  shiftMark(): unknown {
+    const seg = this.segments[this.head];
+    if (seg?.mark === undefined) return undefined;
+    const { mark } = seg;
+    this.marks--;
+    this.dropHead();
+    return mark;
+  }
+
+  /** Events queued before the first marker (all of them with no marker). */
+  beforeMark(): number {
+    if (this.marks === 0) return this.length;
+    let n = 0;
+    for (let i = this.head; i < this.segments.length; i++) {
+      const seg = this.segments[i] as Segment<T>;
+      if (seg.mark !== undefined) return n;
+      n += seg.values.length - seg.start;
+    }
+    return n;
+  }
+
+  /** Removes and returns up to `max` events from the front, in order, never past a marker. */
   take(max: number): Batch<T> {
-    const n = Math.min(max, this.length);
+    const n = Math.min(max, this.marks === 0 ? this.length : this.beforeMark());
     const first = this.segments[this.head];
     if (n === 0 || first === undefined) return { values: [], offsets: [] };
     const firstLeft = first.values.length - first.start;
@@ -74,7 +112,7 @@ export class BatchQueue<T = unknown> {
     return { values, offsets };
   }
 
-  /** Removes and returns everything queued. */
+  /** Removes and returns every event queued before the first marker. */
   drain(): Batch<T> {
     return this.take(this.length);
   }
@@ -85,6 +123,7 @@ export class BatchQueue<T = unknown> {
     const seg = this.segments[this.head] as Segment<T>;
     seg.values = EMPTY as T[];
     seg.offsets = EMPTY as number[];
+    seg.mark = undefined;
     this.segments[this.head] = undefined as unknown as Segment<T>;
     this.head++;
     if (this.head === this.segments.length) {

@@ -19,6 +19,9 @@ import type { Outlet, Inlet } from './outlet.js';
 import type { FlowCounter, Producer } from './producer.js';
 import { BatchFailure, type CallOutcome, type CallRunner, type MutableStageContext } from './run-call.js';
 import type { StageGuards } from './resilient-runner.js';
+import { distinctCount, type Barrier, type BarrierHooks } from './barrier.js';
+import type { Observers } from './observer.js';
+import type { Inspection } from './inspection.js';
 
 /** The settings of one node instance. */
 export interface CellConfig {
@@ -49,10 +52,16 @@ type CellPhase = 'new' | 'running' | 'crashed' | 'halted' | 'done';
 export interface CellHooks {
   clock: Clock;
   flow: FlowCounter;
+  /** Listeners of `pipeline.observe()`: told of every finished call. */
+  observers?: Observers;
   log: Logger;
   /** Reports a failure that does not stop the pipeline; `log` is the reporting actor's logger. */
   report(error: SteadfastError, log: Logger): void;
   onComplete(cell: NodeCell): void;
+  /** Checkpointing, when the pipeline has it: barriers, snapshots, replay after a restart. */
+  barriers?: BarrierHooks;
+  /** Told of every actor this cell creates, so that inspection listeners hear it while they listen. */
+  inspection?: Pick<Inspection, 'watch'>;
 }
 
 /**
@@ -106,6 +115,20 @@ export class NodeCell implements Inlet, Producer {
   /** While gated, the mailbox takes nothing new: producers wait (a scale drains the group first). */
   private gated = false;
 
+  // Checkpoints (with `hooks.barriers`).
+  /** Barriers arrived per checkpoint version, until one came from every distinct producer. */
+  private readonly arrivals = new Map<number, number>();
+  /** Nodes fed a barrier that still wait for it on other inputs: no new call until they have it. */
+  private stalls = 0;
+  /** The state at the last barrier (or restore): where a restarted incarnation starts from. */
+  private snapshot: { state: unknown } | undefined;
+  /** Events processed since that state, replayed to a restarted incarnation; undefined once over the limit. */
+  private replayLog: Batch[] | undefined = [];
+  private logged = 0;
+  /** Events at the front of the mailbox that are replays: their outputs were delivered before the restart. */
+  private replaying = 0;
+  private replayCall = false;
+
   constructor(
     private config: CellConfig,
     private readonly hooks: CellHooks,
@@ -131,11 +154,14 @@ export class NodeCell implements Inlet, Producer {
         close: fromPromise(async () => this.config.close()),
       },
       guards: {
-        hasInput: () => this.queue.length > 0 && !this.paused,
+        hasInput: () => this.hasInput(),
         hasCredit: () => this.hasCredit(),
+        atBarrier: () => this.queue.marks > 0 && this.queue.headMark() !== undefined,
+        upstreamEnded: ({ context }) => context.ended && this.queue.length === 0 && this.queue.marks === 0,
       },
       actions: {
         deliver: (_, params) => this.deliver(params.output as CallOutcome),
+        passBarrier: (_, params) => this.passBarrier(params.state),
         reportFailure: (_, params) => this.reportFailure(params.error),
         reportLifecycleFailure: (_, params) => this.lifecycleFailed(params.phase, params.error),
       },
@@ -148,6 +174,7 @@ export class NodeCell implements Inlet, Producer {
       input: { stage: this.config.name, state: undefined, onFailure: this.config.onFailure },
       id: this.config.name,
     });
+    this.hooks.inspection?.watch(this, actor);
     actor.subscribe({
       complete: () => this.actorEnded(actor),
       error: (error) => {
@@ -167,6 +194,7 @@ export class NodeCell implements Inlet, Producer {
     this.supervisor = ctx;
     if (this.phase !== 'new') {
       this.restarts++;
+      this.prepareReplay();
       this.abort = new AbortController();
       this.ctx.signal = this.abort.signal;
       this.actor = this.newActor();
@@ -356,6 +384,7 @@ export class NodeCell implements Inlet, Producer {
     await this.closeQuietly();
     if (config !== undefined) this.config = { ...this.config, ...config };
     this.startFrom = state;
+    this.restartPoint(state.state);
     this.abort = new AbortController();
     this.ctx.signal = this.abort.signal;
     this.actor = this.newActor();
@@ -390,6 +419,127 @@ export class NodeCell implements Inlet, Producer {
     if (snapshot.value === 'idle' && snapshot.status === 'active') this.actor.send({ type: 'steadfast.stage.input' });
   }
 
+  // Checkpoint barriers.
+
+  get alignsInputs(): boolean {
+    return distinctCount(this.producers) > 1;
+  }
+
+  enqueueBarrier(barrier: Barrier): void {
+    this.queue.pushMark(barrier);
+    const snapshot = this.actor.getSnapshot();
+    if (snapshot.status === 'active' && (snapshot.value === 'idle' || snapshot.value === 'blocked')) this.actor.send({ type: 'steadfast.stage.input' });
+  }
+
+  barrierReleased(): void {
+    if (this.stalls > 0 && --this.stalls === 0) this.send({ type: 'steadfast.stage.input' });
+  }
+
+  /** Starts the next incarnation from `state` (a restored checkpoint) instead of `initialState()`. */
+  restoreFrom(state: unknown): void {
+    this.startFrom = { state };
+    this.restartPoint(state);
+  }
+
+  /**
+   * From now on a restart starts from `state`, replaying what this node processes after it. The
+   * state is copied: a stage that updates its state in place must not change its snapshot.
+   */
+  private restartPoint(state: unknown, copied = false): void {
+    if (this.hooks.barriers === undefined || this.kind !== 'stage') return;
+    this.snapshot = { state: copied ? state : this.copy(state) };
+    this.replayLog = [];
+    this.logged = 0;
+  }
+
+  /** A deep copy (structured clone); a state that cannot be cloned is kept as is, with a warning. */
+  private copy(state: unknown): unknown {
+    if (state === null || typeof state !== 'object') return state;
+    try {
+      return structuredClone(state);
+    } catch (error) {
+      this.log.warn({ err: error }, `stage state cannot be copied (${messageOf(error)}): its snapshot shares the live object, so updating it in place changes the snapshot`);
+      return state;
+    }
+  }
+
+  /**
+   * The machine reached a barrier (nothing before it left in the mailbox, no call in flight), with
+   * the state every earlier event built. Once it came from every input, the node snapshots and
+   * passes the barrier on; with alignment it then waits until the nodes it fed have it from all
+   * their inputs too.
+   */
+  private passBarrier(state: unknown): void {
+    this.takeBarrier(state);
+    // XState runs this action after its step, so the machine has not seen the barrier leave: tell it.
+    this.send({ type: 'steadfast.stage.input' });
+  }
+
+  private takeBarrier(state: unknown): void {
+    const barrier = this.queue.shiftMark() as Barrier | undefined;
+    const hooks = this.hooks.barriers;
+    if (hooks === undefined || barrier === undefined) return;
+    const expected = distinctCount(this.producers);
+    const arrived = (this.arrivals.get(barrier.version) ?? 0) + 1;
+    if (arrived < expected) {
+      this.arrivals.set(barrier.version, arrived);
+      return;
+    }
+    this.arrivals.delete(barrier.version);
+    // A copy now: the write happens later, and the stage may update its state in place meanwhile.
+    const snapshot = this.kind === 'stage' ? this.copy(state) : undefined;
+    this.restartPoint(snapshot, true);
+    hooks.reached(this, barrier, snapshot);
+    if (hooks.aligned && expected > 1) for (const producer of new Set(this.producers)) producer.barrierReleased();
+    // Counted before sending: a node downstream may align, and release this one, during the send.
+    if (hooks.aligned) this.stalls += this.outlet.aligningInlets();
+    this.outlet.broadcastBarrier(barrier);
+  }
+
+  /** Keeps processed events for a replay after a restart, up to the limit. */
+  private remember(values: unknown[], offsets: number[]): void {
+    const log = this.replayLog;
+    const hooks = this.hooks.barriers;
+    if (log === undefined || hooks === undefined || this.kind !== 'stage' || values.length === 0) return;
+    this.logged += values.length;
+    if (this.logged > hooks.replayLimit) {
+      this.replayLog = undefined;
+      this.log.warn({ replayLimit: hooks.replayLimit }, 'more events since the last checkpoint than the replay limit: a restart now starts from the last state instead of the snapshot');
+      return;
+    }
+    log.push({ values, offsets });
+  }
+
+  /**
+   * Before a restart: the new incarnation starts from the last snapshot, and the events processed
+   * since are put back at the front of the mailbox to be replayed (outputs dropped). Without a
+   * replay log (over the limit) it starts from the state the last incarnation had.
+   */
+  private prepareReplay(): void {
+    if (this.hooks.barriers === undefined || this.kind !== 'stage') return;
+    const log = this.replayLog;
+    if (log === undefined) {
+      this.startFrom = { state: this.actor.getSnapshot().context.state };
+      this.restartPoint(this.startFrom.state);
+      return;
+    }
+    // A copy again: the snapshot must survive the new incarnation updating its state in place.
+    if (this.snapshot !== undefined) this.startFrom = { state: this.copy(this.snapshot.state) };
+    this.replayLog = [];
+    this.logged = 0;
+    for (let i = log.length - 1; i >= 0; i--) {
+      const { values, offsets } = log[i] as Batch;
+      this.queue.unshift(values, offsets);
+      this.hooks.flow.buffered += values.length;
+      this.replaying += values.length;
+    }
+  }
+
+  private hasInput(): boolean {
+    if (this.queue.length === 0 || this.paused || this.stalls > 0) return false;
+    return this.queue.marks === 0 || this.queue.beforeMark() > 0;
+  }
+
   // Producer: how the nodes this one feeds wake it.
 
   isBlocked(): boolean {
@@ -421,7 +571,12 @@ export class NodeCell implements Inlet, Producer {
   }
 
   private runCall(state: unknown): CallOutcome | Promise<CallOutcome> {
-    const n = Math.max(0, Math.min(this.wantSize(), this.outlet.minFree()));
+    let n = Math.max(0, Math.min(this.wantSize(), this.outlet.minFree()));
+    if (this.replaying > 0) {
+      // Replays run in calls of their own, so that their outputs can be told apart and dropped.
+      n = Math.min(n, this.replaying);
+      this.replayCall = true;
+    }
     const batch = this.queue.take(n);
     this.inFlight = batch;
     this.outlet.reserve(batch.values.length);
@@ -431,7 +586,7 @@ export class NodeCell implements Inlet, Producer {
   }
 
   /** Ends the call in flight: timing, and the events it held leave the buffered count. */
-  private finishCall(): Batch {
+  private finishCall(ok: boolean): Batch {
     const batch = this.inFlight ?? { values: [], offsets: [] };
     const n = batch.values.length;
     this.inFlight = undefined;
@@ -439,26 +594,45 @@ export class NodeCell implements Inlet, Producer {
     const ms = this.hooks.clock.monotonic() - this.takenAt;
     this.perEventMs = updatePerEventMs(this.perEventMs, ms, n);
     this.counters.busyMs += ms;
+    const observers = this.hooks.observers;
+    // Nothing is allocated unless someone listens: this runs once per call.
+    if (observers !== undefined && observers.size > 0) observers.emit({ type: 'call', stage: this.name, group: this.group, events: n, ms, ok });
     return batch;
   }
 
   private deliver(output: CallOutcome): void {
-    const batch = this.finishCall();
-    this.counters.eventsIn += batch.values.length;
-    this.counters.eventsOut += output.values.length;
-    // Outputs go into the room reserved for them before the reservation is given back.
-    this.outlet.route(output.values, output.offsets);
+    const batch = this.finishCall(true);
+    if (this.replayCall) {
+      // A replay after a restart: the state is rebuilt, the outputs were delivered the first time.
+      this.replayCall = false;
+      this.replaying -= batch.values.length;
+    } else {
+      this.counters.eventsIn += batch.values.length;
+      this.counters.eventsOut += output.values.length;
+      // Outputs go into the room reserved for them before the reservation is given back.
+      this.outlet.route(output.values, output.offsets);
+    }
+    this.remember(batch.values, batch.offsets);
     this.outlet.release(batch.values.length);
     forget(output, batch);
     this.roomFreed();
   }
 
   private reportFailure(error: unknown): void {
-    const batch = this.finishCall();
+    const batch = this.finishCall(false);
+    const replay = this.replayCall;
+    this.replayCall = false;
     if (error instanceof BatchFailure) {
       const { committed, rest } = error;
-      this.counters.eventsOut += committed.values.length;
-      this.outlet.route(committed.values, committed.offsets);
+      const processed = batch.values.length - rest.values.length;
+      if (replay) this.replaying -= processed;
+      else {
+        this.counters.eventsOut += committed.values.length;
+        this.outlet.route(committed.values, committed.offsets);
+      }
+      // The events before the failing ones built the state the machine keeps.
+      const kept = processed - error.error.events.length;
+      if (kept > 0) this.remember(batch.values.slice(0, kept), batch.offsets.slice(0, kept));
       if (rest.values.length > 0) {
         this.queue.unshift(rest.values, rest.offsets);
         this.hooks.flow.buffered += rest.values.length;
@@ -468,6 +642,7 @@ export class NodeCell implements Inlet, Producer {
       this.crash = error.error;
       this.failed(error.error);
     } else {
+      if (replay) this.replaying -= batch.values.length;
       this.counters.eventsIn += batch.values.length;
       this.counters.failedEvents += batch.values.length;
       // A timeout or a crash of a thread stage keeps its own code; anything else is a failed call.

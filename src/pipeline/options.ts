@@ -1,4 +1,5 @@
 import type { LevelWithSilent, Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ConfigError, type SteadfastError } from '../core/errors.js';
 import { fn, integerIn, knownKeys, name as validName, oneOf, record } from '../core/validate.js';
@@ -10,6 +11,7 @@ import type { AnyStage } from '../stage.js';
 import { chainToGraph, compileGraph, toSink, type CompiledGraph, type GraphSpec } from './graph.js';
 import { MODES, MODE_NAMES, type PipelineMode } from './modes.js';
 import { resolveSupervisorOptions, type SupervisorOptions } from '../supervision/options.js';
+import { resolveCheckpointOptions, type CheckpointOptions, type ResolvedCheckpointOptions } from '../checkpoint/options.js';
 
 /** Options of {@link createPipeline}. Give `stages` (a chain) or `graph`. */
 export interface PipelineOptions<TIn = unknown> {
@@ -41,6 +43,17 @@ export interface PipelineOptions<TIn = unknown> {
    * called when it gives up; the run then fails with RESTART_INTENSITY_EXCEEDED.
    */
   supervision?: PipelineSupervision;
+  /**
+   * Consistent checkpoints to a LevelDB directory (`dir`) or a store: `start()` restores the last
+   * complete one and the source replays after its offset; a restarted stage resumes from its last
+   * snapshot. See docs/checkpointing.md.
+   */
+  checkpoint?: CheckpointOptions;
+  /**
+   * Receives the XState inspection events of every actor of the pipeline (its stage actors and its
+   * supervisor), as `createActor(machine, { inspect })` would; `pipeline.inspect()` adds listeners later.
+   */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 /** Supervision options of a pipeline: a supervisor's options without its name and children. */
@@ -52,7 +65,7 @@ export type PipelineSupervision = Pick<SupervisorOptions, 'strategy' | 'maxResta
   exitOnEscalate?: boolean | number;
 };
 
-const KNOWN = ['name', 'source', 'stages', 'graph', 'sink', 'mode', 'logger', 'logLevel', 'onError', 'stopTimeoutMs', 'clock', 'supervision'] as const;
+const KNOWN = ['name', 'source', 'stages', 'graph', 'sink', 'mode', 'logger', 'logLevel', 'onError', 'stopTimeoutMs', 'clock', 'supervision', 'checkpoint', 'inspect'] as const;
 const SUPERVISION_KEYS = ['strategy', 'maxRestarts', 'withinMs', 'backoff', 'flapping', 'onEscalate', 'random', 'exitOnEscalate'] as const;
 
 /** Options after validation, with defaults filled in and the graph compiled. */
@@ -66,6 +79,8 @@ export interface ResolvedPipelineOptions {
   clock: Clock;
   log: Logger;
   supervision: PipelineSupervision;
+  checkpoint: ResolvedCheckpointOptions | undefined;
+  inspect: ((event: InspectionEvent) => void) | undefined;
 }
 
 /** Checks every option (a mistake is a CONFIG_INVALID naming the field) and compiles the graph. */
@@ -102,5 +117,14 @@ export function resolvePipelineOptions(options: unknown, runId: string): Resolve
     resolveSupervisorOptions({ name, ...supervisorOnly, logger: log });
     supervision = given as PipelineSupervision;
   }
-  return { name, source: opts.source, mode, graph, onError, stopTimeoutMs, clock, log, supervision };
+  const checkpoint = opts.checkpoint === undefined ? undefined : resolveCheckpointOptions(opts.checkpoint);
+  if (checkpoint !== undefined) {
+    const variant = graph.find((node) => node.kind === 'stage' && node.fallbackTo !== undefined);
+    if (variant !== undefined) {
+      // A variant's failed events re-enter its main stage outside the barriers' order: no exactly-once promise holds.
+      throw new ConfigError('pipeline.checkpoint', opts.checkpoint, `cannot be combined with variants yet (node "${variant.name}" is a variant)`);
+    }
+  }
+  const inspect = opts.inspect === undefined ? undefined : fn<(event: InspectionEvent) => void>('pipeline.inspect', opts.inspect);
+  return { name, source: opts.source, mode, graph, onError, stopTimeoutMs, clock, log, supervision, checkpoint, inspect };
 }

@@ -1,9 +1,10 @@
 import { fnv1a32 } from '../core/fnv1a.js';
 import { StageCallError, messageOf } from '../core/errors.js';
 import type { PartitionDef } from './graph.js';
+import type { Barrier, BarrierInlet } from './barrier.js';
 
 /** What an outlet delivers to: a node's mailbox. */
-export interface Inlet {
+export interface Inlet extends BarrierInlet {
   readonly name: string;
   /** Mailbox room left after queued, in-flight and reserved events (negative when over). */
   free(): number;
@@ -39,7 +40,7 @@ export class Outlet {
   /** Room reserved in every inlet by this outlet's calls in flight (reserve minus release). */
   private outstanding = 0;
   /** While set, deliveries wait here (a node it feeds is being reshaped); routed in order on flush. */
-  private held: Array<{ values: unknown[]; offsets: number[] }> | undefined;
+  private held: Array<{ values: unknown[]; offsets: number[]; barrier?: Barrier }> | undefined;
 
   constructor(
     private readonly producer: string,
@@ -136,6 +137,27 @@ export class Outlet {
     }
   }
 
+  /** The inlets that align several inputs: each releases this producer once it has a barrier from all of them. */
+  aligningInlets(): number {
+    let aligning = 0;
+    for (let i = 0; i < this.inlets.length; i++) if ((this.inlets[i] as Inlet).alignsInputs) aligning++;
+    return aligning;
+  }
+
+  /**
+   * Sends a checkpoint barrier to every inlet (all replicas, whatever the routes' filters), behind
+   * what was delivered before. An inlet may align and release its producers before this returns:
+   * a producer counts what it waits for ({@link aligningInlets}) before sending.
+   */
+  broadcastBarrier(barrier: Barrier): void {
+    if (this.held !== undefined) {
+      // Behind the deliveries held back, in order (a reshape holds outlets while its node drains).
+      this.held.push({ values: [], offsets: [], barrier });
+      return;
+    }
+    for (let i = 0; i < this.inlets.length; i++) (this.inlets[i] as Inlet).enqueueBarrier(barrier);
+  }
+
   /** Holds deliveries back from now on (they wait, in order) until `flush()`. */
   hold(): void {
     this.held ??= [];
@@ -145,7 +167,11 @@ export class Outlet {
   flush(): void {
     const held = this.held;
     this.held = undefined;
-    if (held !== undefined) for (const batch of held) this.route(batch.values, batch.offsets);
+    if (held === undefined) return;
+    for (const batch of held) {
+      if (batch.barrier !== undefined) this.broadcastBarrier(batch.barrier);
+      else this.route(batch.values, batch.offsets);
+    }
   }
 
   private pick(route: Route, value: unknown): Inlet {

@@ -10,6 +10,13 @@ import type { CellHooks, NodeCell } from './node-cell.js';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import type { FlowCounter } from './producer.js';
 import { SourcePump } from './source-pump.js';
+import { Observers, forwardSupervision, type PipelineObserver } from './observer.js';
+import { Inspection, type InspectionListener } from './inspection.js';
+import { CheckpointCoordinator } from '../checkpoint/coordinator.js';
+import { createCheckpointStore } from '../checkpoint/create-store.js';
+import { DeadLetterBox } from '../checkpoint/dead-letters.js';
+import type { CompletedCheckpoint, StoredDeadLetter } from '../checkpoint/types.js';
+import type { StageCallError } from '../core/errors.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
 import { stageStats, type PipelineStats, type PipelineStatus, type StageStats } from './stats.js';
 import type { Escalation } from '../../supervisors/supervisor.machine.js';
@@ -43,6 +50,22 @@ export interface Pipeline {
   stats(): PipelineStats;
   /** The circuit breakers of this pipeline's stages (for metrics and dashboards). */
   readonly breakers: BreakerRegistry;
+  /**
+   * Takes a checkpoint now (with the `checkpoint` option); resolves once every stage has written it
+   * and the source offset is committed.
+   */
+  checkpoint(): Promise<CompletedCheckpoint>;
+  /** The dead letters stored for this pipeline (events that exhausted retries, or met `deadLetter` mode). */
+  deadLetters(): Promise<StoredDeadLetter[]>;
+  /**
+   * Re-injects dead letters (all, or those given by letter or key) into the stage instances they
+   * failed in; resolves with how many went back. They leave the store once a checkpoint covers them.
+   */
+  replay(letters?: ReadonlyArray<StoredDeadLetter | string>): Promise<number>;
+  /** Hears stage calls, restarts, flapping, escalations, breaker transitions and checkpoints; returns the unsubscribe function. */
+  observe(listener: PipelineObserver): () => void;
+  /** Hears the XState inspection events of the pipeline's actors (stage actors, supervisor); returns the unsubscribe function. */
+  inspect(listener: InspectionListener): () => void;
   /**
    * The state of a stage instance after its last successful call (`name` as in `stats().stages`).
    * The type parameter is the caller's claim about that state; it is not checked.
@@ -96,6 +119,10 @@ class PipelineRun implements Pipeline {
   private readonly flow: FlowCounter = { buffered: 0, peak: 0 };
   /** The breakers of this pipeline's stages, by name (`<pipeline>.<node>`). */
   readonly breakers = new BreakerRegistry();
+  private readonly observers = new Observers();
+  private readonly inspection = new Inspection();
+  private readonly checkpoints: CheckpointCoordinator | undefined;
+  private readonly letters: DeadLetterBox;
   private readonly supervisor: Supervisor;
   private readonly onEscalate: ((escalation: Escalation) => void) | undefined;
   private finishing = false;
@@ -123,6 +150,7 @@ class PipelineRun implements Pipeline {
     this.stopTimeoutMs = resolved.stopTimeoutMs;
     this.clock = resolved.clock;
     this.log = resolved.log;
+    if (resolved.inspect !== undefined) this.inspection.add(resolved.inspect);
 
     this.done = new Promise<PipelineStats>((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -132,12 +160,33 @@ class PipelineRun implements Pipeline {
 
     const preset = MODES[this.mode];
     this.pump = new SourcePump(this.source, sourceBatch(resolved.graph, preset.maxBatch), this.clock);
+    const ckpt = resolved.checkpoint;
+    const store = ckpt === undefined ? createCheckpointStore({ kind: 'memory' }) : (ckpt.store ?? createCheckpointStore({ dir: ckpt.dir as string, codec: ckpt.codec }));
+    if (ckpt !== undefined) {
+      this.checkpoints = new CheckpointCoordinator(ckpt, store, {
+        pipeline: this.name,
+        log: this.log,
+        clock: this.clock,
+        nodes: () => this.cells,
+        events: () => this.pump.events,
+        nudge: () => this.pump.nudge(),
+        emit: (event) => {
+          if (event.type === 'checkpoint.completed') void this.letters.checkpointCompleted();
+          if (this.observers.size > 0) this.observers.emit(event);
+        },
+      });
+      this.pump.barriers = this.checkpoints;
+    }
+    this.letters = new DeadLetterBox(store, this.name, this.log, this.clock, ckpt !== undefined);
     const hooks: CellHooks = {
       clock: this.clock,
       flow: this.flow,
+      observers: this.observers,
       log: this.log,
       report: (error, log) => this.report(error, log),
       onComplete: (cell) => this.cellCompleted(cell),
+      inspection: this.inspection,
+      ...(this.checkpoints === undefined ? {} : { barriers: this.checkpoints }),
     };
     this.wiring = wireGraph(resolved.graph, preset, hooks, this.pump, (error) => this.report(error), {
       pipeline: this.name,
@@ -158,7 +207,9 @@ class PipelineRun implements Pipeline {
       clock: this.clock,
       onEscalate: (escalation) => this.escalated(escalation),
       children: this.cells.map(stageChild),
+      inspect: this.inspection.emit,
     });
+    forwardSupervision(this.supervisor, this.breakers, this.observers);
   }
 
   get status(): PipelineStatus {
@@ -186,10 +237,16 @@ class PipelineRun implements Pipeline {
     this.state = 'starting';
     this.startedAt = this.clock.now();
     let failed: SteadfastError | undefined;
+    let restored = false;
     try {
+      // The newest complete checkpoint puts every stage back where it was, and says where the source resumes.
+      const offset = this.checkpoints === undefined ? -1 : await this.checkpoints.restore();
+      restored = true;
       // The supervisor starts every stage and sink in order; each resolves once it opened.
       await this.supervisor.start();
-      await this.pump.open(0, (error) => this.report(error));
+      this.pump.startOffset = offset;
+      await this.pump.open(offset + 1, (error) => this.report(error));
+      if (this.checkpoints !== undefined) await this.replayMarked();
     } catch (error) {
       failed = startError(error);
     }
@@ -197,14 +254,36 @@ class PipelineRun implements Pipeline {
       this.failure = failed;
       this.state = 'stopping';
       this.pumpFinished = true;
-      await this.supervisor.stop(); // closes what opened
+      if (restored) await this.supervisor.stop(); // closes what opened
       for (const cell of this.cells) cell.kill();
       await this.done.catch(() => {});
       throw failed;
     }
+    this.checkpoints?.start();
     this.state = 'running';
     this.log.info({ stages: this.cells.map((c) => c.name), source: this.source.name, mode: this.mode }, 'pipeline started');
     void this.pump.run(() => this.sourceFinished());
+  }
+
+  /** Dead letters marked with `steadfast dlq replay` go back into their stages, ahead of the source. */
+  private async replayMarked(): Promise<void> {
+    try {
+      const marked = await this.letters.marked();
+      if (marked.length > 0) {
+        const n = await this.letters.replay((stage, event, offset) => this.inject(stage, event, offset), marked);
+        this.log.info({ replayed: n }, `replayed ${n} dead letters marked for replay`);
+      }
+    } catch (error) {
+      this.log.error({ err: error }, `marked dead letters not replayed: ${messageOf(error)}`);
+    }
+  }
+
+  /** Puts one event into a stage instance's mailbox (a replayed dead letter). */
+  private inject(stage: string, event: unknown, offset: number): boolean {
+    const cell = this.byName.get(stage);
+    if (cell === undefined || cell.kind !== 'stage' || (this.state !== 'running' && this.state !== 'starting') || cell.inputsEnded >= cell.inputs) return false;
+    cell.enqueue([event], [offset]);
+    return true;
   }
 
   /** The supervisor gave up (restart intensity or flapping): the run fails, the stages are stopped. */
@@ -309,8 +388,9 @@ class PipelineRun implements Pipeline {
     if (this.finishing) return;
     this.finishing = true;
     // Every stage is done: stop the (now empty) supervisor, wait for closes after kills, then settle `done`.
-    void Promise.all([this.supervisor.stop(), ...this.cells.map((cell) => cell.closed())]).then(() => {
+    void Promise.all([this.supervisor.stop(), ...this.cells.map((cell) => cell.closed())]).then(async () => {
       for (const breaker of this.breakers.list()) breaker.dispose();
+      await this.closeCheckpoints();
       this.endedAt = this.clock.now();
       this.state = this.failure === undefined ? 'stopped' : 'failed';
       const stats = this.stats();
@@ -323,6 +403,37 @@ class PipelineRun implements Pipeline {
         process.exit(this.exitCode);
       }
     });
+  }
+
+  /** The final checkpoint completes (unless the run failed), dead letters are stored, then the store closes. */
+  private async closeCheckpoints(): Promise<void> {
+    try {
+      if (this.failure === undefined) await this.checkpoints?.settled();
+      await this.letters.flushed();
+      // Without checkpoints the letters live in memory and stay readable after the run: nothing to release.
+      await this.checkpoints?.close();
+    } catch (error) {
+      this.log.error({ err: error }, `closing the checkpoint store failed: ${messageOf(error)}`);
+    }
+  }
+
+  checkpoint(): Promise<CompletedCheckpoint> {
+    if (this.checkpoints === undefined) {
+      return Promise.reject(new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" has no \`checkpoint\` option`));
+    }
+    if (this.state !== 'running') {
+      return Promise.reject(new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; checkpoint() needs it running`));
+    }
+    return this.checkpoints.request();
+  }
+
+  deadLetters(): Promise<StoredDeadLetter[]> {
+    return this.letters.list();
+  }
+
+  async replay(letters?: ReadonlyArray<StoredDeadLetter | string>): Promise<number> {
+    if (this.state !== 'running') throw new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; replay() needs it running`);
+    return this.letters.replay((stage, event, offset) => this.inject(stage, event, offset), letters);
   }
 
   // Events in and out.
@@ -340,6 +451,7 @@ class PipelineRun implements Pipeline {
   /** A failure that does not stop the pipeline: counted, then to `onError`, or logged without one. */
   private report(error: SteadfastError, log: Logger = this.log): void {
     this.errorCount++;
+    if (error.code === 'DEAD_LETTER') this.letters.record(error as StageCallError);
     if (this.onError === undefined) {
       log.error({ err: error }, error.message);
       return;
@@ -364,7 +476,13 @@ class PipelineRun implements Pipeline {
     if ((group.cells[0]?.inputsEnded ?? 0) > 0) {
       throw new SteadfastError('PIPELINE_STATE_INVALID', `stage "${group.node.name}" has started to finish its input; it cannot be scaled any more`);
     }
-    return this.reshaping(() => scaleGroup(this.reshapeEnv(), group, count, options));
+    return this.reshaping(() => {
+      // Checked again when its turn comes: the input may have started to end meanwhile.
+      if ((group.cells[0]?.inputsEnded ?? 0) > 0) {
+        throw new SteadfastError('PIPELINE_STATE_INVALID', `stage "${group.node.name}" has started to finish its input; it cannot be scaled any more`);
+      }
+      return scaleGroup(this.reshapeEnv(), group, count, options);
+    });
   }
 
   async swap(node: string | AnyStage, stage: AnyStage, options: SwapOptions = {}): Promise<void> {
@@ -378,7 +496,13 @@ class PipelineRun implements Pipeline {
     if (this.state !== 'running') {
       return Promise.reject(new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; it can be reshaped while running only`));
     }
-    const run = this.reshapes.then(work);
+    const checkpoints = this.checkpoints;
+    // A reshape changes the nodes a checkpoint waits for: none may be in flight meanwhile.
+    const turn = async (): Promise<T> => {
+      if (this.state !== 'running') throw new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; it can be reshaped while running only`);
+      return work();
+    };
+    const run = this.reshapes.then(() => (checkpoints === undefined ? turn() : checkpoints.without(turn)));
     this.reshapes = run.then(
       () => undefined,
       () => undefined,
@@ -407,6 +531,14 @@ class PipelineRun implements Pipeline {
     return cell.stageState() as TState;
   }
 
+  observe(listener: PipelineObserver): () => void {
+    return this.observers.add(listener);
+  }
+
+  inspect(listener: InspectionListener): () => void {
+    return this.inspection.add(listener);
+  }
+
   stats(): PipelineStats {
     const end = this.endedAt ?? this.clock.now();
     const uptimeMs = this.startedAt === null ? 0 : Math.max(0, end - this.startedAt);
@@ -415,6 +547,7 @@ class PipelineRun implements Pipeline {
     for (const cell of this.cells) {
       capacity += cell.capacity;
       stages[cell.name] = stageStats(cell);
+      if (this.checkpoints !== undefined && cell.kind === 'stage') stages[cell.name]!.checkpoint = this.checkpoints.stageCheckpoint(cell.name);
     }
     return {
       pipeline: this.name,
@@ -435,6 +568,7 @@ class PipelineRun implements Pipeline {
       errors: this.errorCount,
       eventsPerSecond: uptimeMs > 0 ? (this.pump.events * 1000) / uptimeMs : 0,
       supervision: this.supervisor.stats(),
+      ...(this.checkpoints === undefined ? {} : { checkpoint: this.checkpoints.stats() }),
     };
   }
 }

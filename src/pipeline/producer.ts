@@ -10,6 +10,8 @@ export interface Producer {
   canTake(): boolean;
   /** Room freed up: try again. */
   wake(): void;
+  /** A node this one fed a barrier to now has it from all its inputs: one less to wait for. */
+  barrierReleased(): void;
 }
 
 /** Events buffered across a whole pipeline (queued in mailboxes or in a call), and the peak. */

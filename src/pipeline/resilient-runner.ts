@@ -2,6 +2,7 @@ import type { Batch } from '../core/batch-queue.js';
 import { CircuitOpenError, RetryExhaustedError, StageCallError, TimeoutError, messageOf } from '../core/errors.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { Policy } from '../resilience/policy.js';
+import type { BreakerSnapshot } from '../resilience/circuit-breaker.js';
 import type { ResolvedDegraded } from '../resilience/stage-resilience-options.js';
 import type { Stage, StageContext } from '../stage.js';
 import { LruCache } from './lru-cache.js';
@@ -17,6 +18,16 @@ export interface StageGuards {
   counters: { retries: number; degraded: number; deadLetters: number };
   /** Reports an event sent to the dead letters. */
   deadLetter: (error: StageCallError) => void;
+  /** The breaker's state and the counters, for a checkpoint. */
+  save(): GuardsSnapshot;
+  /** Puts back what `save()` returned (the breaker is rebuilt from its saved state). */
+  load(saved: GuardsSnapshot): void;
+}
+
+/** A stage's breaker state and resilience counters, as checkpoints carry them. */
+export interface GuardsSnapshot {
+  breaker?: BreakerSnapshot;
+  counters: { retries: number; degraded: number; deadLetters: number };
 }
 
 type Handled = { state: unknown; emit: readonly unknown[] } | undefined;

@@ -4,6 +4,17 @@ import { SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
 import type { Source, SourceReader } from '../sources/source.js';
 import type { Outlet } from './outlet.js';
 import type { Producer } from './producer.js';
+import type { Barrier } from './barrier.js';
+
+/** Where the pump gets checkpoint barriers from (the pipeline's checkpoint coordinator). */
+export interface PumpBarriers {
+  /** The barrier to inject now, if a checkpoint is due (between two batches). */
+  due(): Barrier | undefined;
+  /** The last barrier, as the source ends or stops (not after a failure). */
+  final(): Barrier | undefined;
+  /** With alignment: wait until the nodes fed a barrier have it on all their inputs. */
+  readonly aligned: boolean;
+}
 
 /** Where the pump is: reading, waiting for room downstream, or finished (and how). */
 export type PumpStatus = 'idle' | 'reading' | 'waiting' | 'ended' | 'stopped' | 'failed';
@@ -26,6 +37,12 @@ export class SourcePump implements Producer {
   private stopRequested = false;
   private resume: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  /** Checkpoint barriers, when the pipeline has checkpoints. */
+  barriers: PumpBarriers | undefined;
+  /** The offset before the first event this run reads (-1, or the committed offset when restored). */
+  startOffset = -1;
+  /** Nodes fed the last barrier that still wait for it on other inputs. */
+  private stalls = 0;
 
   constructor(
     readonly source: Source<unknown>,
@@ -57,6 +74,15 @@ export class SourcePump implements Producer {
     let lastYield = this.clock.monotonic();
     try {
       while (!this.stopRequested) {
+        const barrier = this.barriers?.due();
+        if (barrier !== undefined) {
+          this.inject(barrier);
+          continue;
+        }
+        if (this.stalls > 0) {
+          await this.waitForRoom();
+          continue;
+        }
         if (!this.canTake()) {
           await this.waitForRoom();
           continue;
@@ -72,6 +98,8 @@ export class SourcePump implements Producer {
           this.outlet.release(n);
           throw error;
         }
+        // A barrier injected during the read is aligning downstream: its events wait until then.
+        while (this.stalls > 0 && !this.stopRequested) await this.waitForRoom();
         // Events go into the room reserved for them before the reservation is given back.
         if (batch !== null) this.deliver(batch.values, batch.offsets);
         this.outlet.release(n);
@@ -83,6 +111,8 @@ export class SourcePump implements Producer {
         }
       }
       this.status = this.stopRequested ? 'stopped' : 'ended';
+      const last = this.barriers?.final();
+      if (last !== undefined) this.inject(last);
     } catch (error) {
       this.status = 'failed';
       this.failure = isSteadfastError(error)
@@ -112,12 +142,39 @@ export class SourcePump implements Producer {
     return this.closing;
   }
 
+  /** Sends a barrier after everything read so far; with alignment, reading waits for the nodes that align it. */
+  private inject(barrier: Barrier): void {
+    barrier.offset = this.lastOffset ?? this.startOffset;
+    // Counted before sending: a node downstream may align, and release the pump, during the send.
+    if (this.barriers?.aligned === true) this.stalls += this.outlet.aligningInlets();
+    this.outlet.broadcastBarrier(barrier);
+  }
+
+  barrierReleased(): void {
+    if (this.stalls > 0 && --this.stalls === 0) this.wake();
+  }
+
+  /**
+   * A checkpoint became due: a pump waiting for room injects its barrier now (barriers need no
+   * room), and so does one waiting for its source (an idle push source must not hold checkpoints
+   * back); the events of that read are delivered after the barrier.
+   */
+  nudge(): void {
+    if (this.status === 'waiting') {
+      this.wake();
+      return;
+    }
+    if (this.status !== 'reading' || this.stopRequested) return;
+    const barrier = this.barriers?.due();
+    if (barrier !== undefined) this.inject(barrier);
+  }
+
   isBlocked(): boolean {
-    return this.status === 'waiting';
+    return this.status === 'waiting' && this.stalls === 0;
   }
 
   canTake(): boolean {
-    return this.outlet.minFree() >= Math.min(this.batchSize, this.outlet.lowWater);
+    return this.stalls === 0 && this.outlet.minFree() >= Math.min(this.batchSize, this.outlet.lowWater);
   }
 
   wake(): void {

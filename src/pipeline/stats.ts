@@ -3,6 +3,7 @@ import type { BreakerState } from '../../machines/circuit-breaker.machine.js';
 import type { NodeCell } from './node-cell.js';
 import type { PumpStatus } from './source-pump.js';
 import type { SupervisorStats } from '../supervision/supervisor.js';
+import type { CheckpointStats, StageCheckpointInfo } from '../checkpoint/coordinator.js';
 
 /** Lifecycle of a pipeline run. */
 export type PipelineStatus = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -39,6 +40,8 @@ export interface StageStats {
   mailbox: { depth: number; capacity: number; peak: number };
   /** Exponential average of time per event, and total time in calls. */
   latency: { perEventMs: number | null; busyMs: number };
+  /** With checkpoints: the last snapshot this instance wrote in this run (null before its first). */
+  checkpoint?: StageCheckpointInfo | null;
 }
 
 /** A snapshot of a pipeline's counters; see `pipeline.stats()`. */
@@ -61,6 +64,8 @@ export interface PipelineStats {
   eventsPerSecond: number;
   /** The pipeline's supervisor: restarts, intensity, the tree's restart budget. */
   supervision: SupervisorStats;
+  /** With the `checkpoint` option: completed, failed and corrupt counts, the last one, what the run restored. */
+  checkpoint?: CheckpointStats;
 }
 
 /** The counters of one node instance, read now. */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { SteadfastError } from '../core/errors.js';
 import { ThreadRunner } from '../isolation/thread-runner.js';
 import type { BreakerRegistry } from '../resilience/breaker-registry.js';
-import { circuitBreaker, type CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { circuitBreaker, type BreakerSnapshot, type CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { Policy } from '../resilience/policy.js';
 import { retry } from '../resilience/retry.js';
 import { timeout } from '../resilience/timeout.js';
@@ -212,19 +212,32 @@ function stageGuards(stage: AnyStage, cellName: string, env: LifecycleEnv): Stag
       }),
     );
   }
-  let breaker: CircuitBreaker | undefined;
-  if (stage.breaker !== undefined) {
+  const newBreaker = (initialState?: BreakerSnapshot): CircuitBreaker | undefined => {
+    if (stage.breaker === undefined) return undefined;
     const name = `${env.pipeline}.${cellName}`;
-    env.breakers.get(name)?.dispose(); // a swap replaces the stage's breaker
-    breaker = circuitBreaker({ ...stage.breaker, name, registry: env.breakers });
-    policies.push(breaker);
-  }
-  if (stage.timeoutMs !== undefined) policies.push(timeout(stage.timeoutMs));
-  return {
-    policy: policies.length === 1 ? (policies[0] as Policy) : wrap(...policies),
+    env.breakers.get(name)?.dispose(); // a swap or a restore replaces the stage's breaker
+    return circuitBreaker({ ...stage.breaker, name, registry: env.breakers, ...(initialState === undefined ? {} : { initialState }) });
+  };
+  const compose = (breaker: CircuitBreaker | undefined): Policy => {
+    const all = [...policies];
+    if (breaker !== undefined) all.push(breaker);
+    if (stage.timeoutMs !== undefined) all.push(timeout(stage.timeoutMs));
+    return all.length === 1 ? (all[0] as Policy) : wrap(...all);
+  };
+  const breaker = newBreaker();
+  const guards: StageGuards = {
+    policy: compose(breaker),
     breaker,
     degraded: stage.degraded,
     counters,
     deadLetter: env.report,
+    save: () => ({ counters: { ...counters }, ...(guards.breaker === undefined ? {} : { breaker: guards.breaker.toJSON() }) }),
+    load: (saved) => {
+      Object.assign(counters, saved.counters);
+      if (saved.breaker === undefined || stage.breaker === undefined) return;
+      guards.breaker = newBreaker(saved.breaker);
+      guards.policy = compose(guards.breaker);
+    },
   };
+  return guards;
 }

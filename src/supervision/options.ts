@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import { DEFAULT_FLAP_OPTIONS, flapOptions, type FlapOptions } from '../../supervisors/flapping.js';
 import type { Escalation } from '../../supervisors/supervisor.machine.js';
 import type { Strategy } from '../../supervisors/strategies.js';
@@ -34,6 +35,8 @@ export interface SupervisorOptions {
   clock?: Pick<Clock, 'now'>;
   /** Random source of the backoff jitter, in [0, 1). */
   random?: () => number;
+  /** Receives the XState inspection events of the supervisor's actor (`createActor(machine, { inspect })`). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 /** Supervisor options with defaults filled in. */
@@ -50,9 +53,10 @@ export interface ResolvedSupervisorOptions {
   logger: Logger;
   clock: Pick<Clock, 'now'>;
   random: () => number;
+  inspect: ((event: InspectionEvent) => void) | undefined;
 }
 
-const KNOWN = ['name', 'strategy', 'maxRestarts', 'withinMs', 'backoff', 'flapping', 'children', 'child', 'onEscalate', 'logger', 'clock', 'random'] as const;
+const KNOWN = ['name', 'strategy', 'maxRestarts', 'withinMs', 'backoff', 'flapping', 'children', 'child', 'onEscalate', 'logger', 'clock', 'random', 'inspect'] as const;
 const STRATEGIES = ['one_for_one', 'one_for_all', 'rest_for_one', 'simple_one_for_one'] as const;
 
 /** Checks supervisor options; a mistake is a CONFIG_INVALID naming the field and the value. */
@@ -84,7 +88,8 @@ export function resolveSupervisorOptions(options: unknown): ResolvedSupervisorOp
   const random = opts.random === undefined ? Math.random : fn<() => number>('supervisor.random', opts.random);
   const logger = (opts.logger as Logger | undefined) ?? createLogger('warn', { supervisor: name });
   const clock = (opts.clock as Pick<Clock, 'now'> | undefined) ?? systemClock;
-  return { name, strategy, maxRestarts, withinMs, backoff, flapping, children, template, onEscalate, logger, clock, random };
+  const inspect = opts.inspect === undefined ? undefined : fn<(event: InspectionEvent) => void>('supervisor.inspect', opts.inspect);
+  return { name, strategy, maxRestarts, withinMs, backoff, flapping, children, template, onEscalate, logger, clock, random, inspect };
 }
 
 function resolveFlapping(value: unknown): FlapOptions & { escalate: boolean } {

@@ -114,8 +114,8 @@ export class Supervisor implements Child {
         reportFailed: (_, params) => queueMicrotask(() => this.failed(params.escalation)),
       },
     });
-    const { strategy, maxRestarts, withinMs, flapping } = this.options;
-    this.actor = createActor(machine, { input: { name: this.name, strategy, maxRestarts, withinMs, flapping }, id: this.name });
+    const { strategy, maxRestarts, withinMs, flapping, inspect } = this.options;
+    this.actor = createActor(machine, { input: { name: this.name, strategy, maxRestarts, withinMs, flapping }, id: this.name, ...(inspect === undefined ? {} : { inspect }) });
     this.actor.subscribe({ error: (error) => this.log.fatal({ err: error }, 'supervisor machine crashed') });
   }
 

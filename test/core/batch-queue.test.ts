@@ -178,3 +178,87 @@ describe('BatchQueue', () => {
     );
   });
 });
+
+describe('BatchQueue markers', () => {
+  it('never takes events past a marker, and hands the marker over once it is at the front', () => {
+    const q = new BatchQueue<string>();
+    q.push(...batch(0, 3));
+    q.pushMark('barrier-1');
+    q.push(...batch(3, 2));
+    expect(q.length).toBe(5);
+    expect(q.marks).toBe(1);
+    expect(q.headMark()).toBeUndefined();
+    expect(q.beforeMark()).toBe(3);
+    expect(q.take(10).values).toEqual(['e0', 'e1', 'e2']);
+    expect(q.take(10).values).toEqual([]);
+    expect(q.headMark()).toBe('barrier-1');
+    expect(q.shiftMark()).toBe('barrier-1');
+    expect(q.marks).toBe(0);
+    expect(q.shiftMark()).toBeUndefined();
+    expect(q.take(10).values).toEqual(['e3', 'e4']);
+  });
+
+  it('keeps events put back in front ahead of a marker', () => {
+    const q = new BatchQueue<string>();
+    q.pushMark('m');
+    q.unshift(...batch(0, 2));
+    expect(q.headMark()).toBeUndefined();
+    expect(q.take(5).values).toEqual(['e0', 'e1']);
+    expect(q.shiftMark()).toBe('m');
+    expect(q.length).toBe(0);
+  });
+
+  it('matches a model list under random pushes, marks, takes and shifts', () => {
+    type Step = { kind: 'push'; n: number } | { kind: 'mark' } | { kind: 'take'; max: number } | { kind: 'shift' } | { kind: 'unshift'; n: number };
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('push' as const), n: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant('mark' as const) }),
+      fc.record({ kind: fc.constant('take' as const), max: fc.integer({ min: 0, max: 8 }) }),
+      fc.record({ kind: fc.constant('shift' as const) }),
+      fc.record({ kind: fc.constant('unshift' as const), n: fc.integer({ min: 0, max: 3 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step as fc.Arbitrary<Step>, { maxLength: 60 }), (steps) => {
+        const q = new BatchQueue<string>();
+        const model: Array<{ mark: string } | { value: string; offset: number }> = [];
+        let next = 0;
+        let marks = 0;
+        for (const s of steps) {
+          if (s.kind === 'push' || s.kind === 'unshift') {
+            const [values, offsets] = batch(next, s.n);
+            next += s.n;
+            const items = values.map((value, i) => ({ value, offset: offsets[i] as number }));
+            if (s.kind === 'push') {
+              q.push(values, offsets);
+              model.push(...items);
+            } else {
+              q.unshift(values, offsets);
+              model.unshift(...items);
+            }
+          } else if (s.kind === 'mark') {
+            const mark = `m${marks++}`;
+            q.pushMark(mark);
+            model.push({ mark });
+          } else if (s.kind === 'take') {
+            let end = 0;
+            while (end < model.length && end < s.max && !('mark' in (model[end] as object))) end++;
+            const expected = model.splice(0, end) as Array<{ value: string; offset: number }>;
+            const taken = q.take(s.max);
+            expect(taken.values).toEqual(expected.map((e) => e.value));
+            expect(taken.offsets).toEqual(expected.map((e) => e.offset));
+          } else {
+            const head = model[0];
+            const expected = head !== undefined && 'mark' in head ? head.mark : undefined;
+            if (expected !== undefined) model.shift();
+            expect(q.shiftMark()).toBe(expected);
+          }
+          expect(q.length).toBe(model.filter((e) => !('mark' in e)).length);
+          expect(q.marks).toBe(model.filter((e) => 'mark' in e).length);
+          const head = model[0];
+          expect(q.headMark()).toBe(head !== undefined && 'mark' in head ? head.mark : undefined);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

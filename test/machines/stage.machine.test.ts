@@ -14,6 +14,11 @@ interface Fakes {
   failures: unknown[];
   lifecycle: Array<{ phase: string; error: unknown }>;
   closed: number;
+  /** Barriers queued ahead of the input (all of them before any event). */
+  barriers: number;
+  /** The state passed with each barrier, and the number of calls made by then. */
+  passed: Array<{ state: unknown; callsBefore: number }>;
+  calls: number;
 }
 
 function fakes(overrides: Partial<Fakes> = {}): Fakes {
@@ -25,6 +30,9 @@ function fakes(overrides: Partial<Fakes> = {}): Fakes {
     failures: [],
     lifecycle: [],
     closed: 0,
+    barriers: 0,
+    passed: [],
+    calls: 0,
     ...overrides,
   };
 }
@@ -38,6 +46,7 @@ function start(f: Fakes, state: unknown = 0) {
       }),
       call: fromPromise<StageCallOutput, { state: unknown }>(({ input }) => {
         f.input--;
+        f.calls++;
         return f.callResult(input.state);
       }),
       close: fromPromise(async () => {
@@ -45,14 +54,21 @@ function start(f: Fakes, state: unknown = 0) {
         if (f.closeError) throw f.closeError;
       }),
     },
-    guards: { hasInput: () => f.input > 0, hasCredit: () => f.credit },
+    guards: { hasInput: () => f.input > 0 && f.barriers === 0, hasCredit: () => f.credit, atBarrier: () => f.barriers > 0 },
     actions: {
       deliver: (_, params) => f.delivered.push(params.output),
       reportFailure: (_, params) => f.failures.push(params.error),
       reportLifecycleFailure: (_, params) => f.lifecycle.push(params),
+      passBarrier: (_, params) => {
+        // As the runtime does: take the barrier off, then tell the machine (actions run after its step).
+        f.barriers--;
+        f.passed.push({ state: params.state, callsBefore: f.calls });
+        actorRef.send({ type: 'steadfast.stage.input' });
+      },
     },
   });
-  return createActor(machine, { input: { stage: 'test', state } }).start();
+  const actorRef = createActor(machine, { input: { stage: 'test', state } });
+  return actorRef.start();
 }
 
 describe('stage machine', () => {
@@ -167,6 +183,42 @@ describe('stage machine', () => {
     await waitFor(actor, (s) => s.status === 'done');
     expect(actor.getSnapshot().value).toBe('failed');
     expect(f.lifecycle).toEqual([{ phase: 'close', error: f.closeError }]);
+  });
+
+  it('passes each barrier with the state every earlier event built, before taking more input', async () => {
+    const f = fakes({ input: 2 });
+    const actor = start(f, 10);
+    await waitFor(actor, (s) => s.value === 'idle' && f.input === 0);
+    expect(actor.getSnapshot().context.state).toBe(12);
+    f.barriers = 2;
+    f.input = 1;
+    actor.send({ type: 'steadfast.stage.input' });
+    await waitFor(actor, (s) => s.value === 'idle' && f.input === 0);
+    expect(f.passed).toEqual([
+      { state: 12, callsBefore: 2 },
+      { state: 12, callsBefore: 2 },
+    ]);
+    expect(actor.getSnapshot().context.state).toBe(13);
+  });
+
+  it('leaves blocked for a barrier: a barrier needs no downstream room', async () => {
+    const f = fakes({ input: 1, credit: false });
+    const actor = start(f, 0);
+    await waitFor(actor, (s) => s.value === 'blocked');
+    f.barriers = 1;
+    actor.send({ type: 'steadfast.stage.input' });
+    expect(f.passed).toEqual([{ state: 0, callsBefore: 0 }]);
+    expect(actor.getSnapshot().value).toBe('blocked');
+  });
+
+  it('does not stop while a barrier is still queued after the end', async () => {
+    const f = fakes();
+    const actor = start(f, 5);
+    await waitFor(actor, (s) => s.value === 'idle');
+    f.barriers = 1;
+    actor.send({ type: 'steadfast.stage.end' });
+    await waitFor(actor, (s) => s.status === 'done');
+    expect(f.passed).toEqual([{ state: 5, callsBefore: 0 }]);
   });
 
   it('is inert with its default implementations (drawable without I/O)', async () => {

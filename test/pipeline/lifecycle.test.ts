@@ -286,7 +286,11 @@ describe('pipeline options', () => {
       [{ name: 'p', source, stages: [pass], onError: 'log' }, 'pipeline.onError'],
       [{ name: 'p', source, stages: [pass], stopTimeoutMs: -1 }, 'pipeline.stopTimeoutMs'],
       [{ name: 'p', source, stages: [pass], sink: 'stdout' }, 'pipeline.sink'],
-      [{ name: 'p', source, stages: [pass], checkpoint: { dir: '.x' } }, 'pipeline.checkpoint'],
+      [{ name: 'p', source, stages: [pass], checkpoint: { dir: '.x', everyEvents: -1 } }, 'pipeline.checkpoint.everyEvents'],
+      [{ name: 'p', source, stages: [pass], checkpoint: { everyMs: 10 } }, 'pipeline.checkpoint.dir'],
+      [{ name: 'p', source, stages: [pass], checkpoint: { dir: '.x', delivery: 'maybe' } }, 'pipeline.checkpoint.delivery'],
+      [{ name: 'p', source, stages: [pass], checkpoint: { dir: '.x', sync: true } }, 'pipeline.checkpoint.sync'],
+      [{ name: 'p', source, stages: [pass], checkpoint: { dir: '.x', interval: 5 } }, 'pipeline.checkpoint.interval'],
       [{ name: 'p', source, stages: [] }, 'stages'],
       [{ name: 'p', source, stages: [{ name: 'fake' }] }, 'stages[0]'],
     ];

@@ -1,0 +1,370 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { SteadfastError, messageOf } from '../core/errors.js';
+import { newId } from '../ids.js';
+import type { Barrier, BarrierHooks } from '../pipeline/barrier.js';
+import type { PipelineObservation } from '../pipeline/observer.js';
+import type { PumpBarriers } from '../pipeline/source-pump.js';
+import type { GuardsSnapshot } from '../pipeline/resilient-runner.js';
+import type { ResolvedCheckpointOptions } from './options.js';
+import type { CheckpointStore, CompletedCheckpoint } from './types.js';
+import { createCheckpointWriter, type CheckpointWriter } from './writer.js';
+import { findRestorePoint } from './restore.js';
+
+/** What the coordinator needs to know of a node. */
+export interface CheckpointedNode {
+  readonly name: string;
+  readonly kind: 'stage' | 'sink';
+  restoreFrom(state: unknown): void;
+  guards(): { save(): GuardsSnapshot; load(saved: GuardsSnapshot): void } | undefined;
+}
+
+/** The state a stage snapshot stores: the stage's own state, with its breaker and counters when it has them. */
+export interface StoredStageState {
+  value: unknown;
+  guards?: GuardsSnapshot;
+}
+
+/** The last snapshot a stage instance wrote. */
+export interface StageCheckpointInfo {
+  version: number;
+  /** Epoch milliseconds. */
+  at: number;
+  bytes: number;
+}
+
+/** Checkpoint counters of a pipeline, in `stats().checkpoint`. */
+export interface CheckpointStats {
+  /** The last completed checkpoint (restored or taken in this run). */
+  last: { version: number; offset: number; at: number } | null;
+  /** Version of the checkpoint in flight. */
+  inFlight: number | null;
+  completed: number;
+  failed: number;
+  /** Stored values that failed their checksum or decoding, at restore. */
+  corrupt: number;
+  /** The checkpoint this run started from. */
+  restored: { version: number; offset: number } | null;
+  /** Barrier injection to completed marker, of the last completed checkpoint. */
+  lastMs: number | null;
+  lastBytes: number | null;
+}
+
+interface Pending {
+  barrier: Barrier;
+  waiting: Set<string>;
+  stages: string[];
+  startedAt: number;
+  bytes: number;
+  settled: boolean;
+  resolvers: Array<{ resolve: (done: CompletedCheckpoint) => void; reject: (error: unknown) => void }>;
+}
+
+/** What the coordinator gets from its pipeline. */
+export interface CoordinatorEnv {
+  pipeline: string;
+  log: Logger;
+  clock: Clock;
+  /** The nodes now (replicas change with `scale()`). */
+  nodes(): readonly CheckpointedNode[];
+  /** Source events read so far. */
+  events(): number;
+  /** Wakes the source pump so that it injects a due barrier. */
+  nudge(): void;
+  emit(event: PipelineObservation): void;
+}
+
+/**
+ * Takes consistent checkpoints: decides when a barrier is due (every N events, every T ms, on
+ * demand), collects each node's snapshot as the barrier reaches it, writes them through one
+ * checkpoint writer (actor) per stage instance, and marks the checkpoint complete, committing the
+ * source offset, once every node has it. Restores the newest complete checkpoint at start.
+ */
+export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
+  readonly aligned: boolean;
+  readonly replayLimit: number;
+  readonly store: CheckpointStore;
+  private readonly writers = new Map<string, CheckpointWriter>();
+  private readonly pending = new Map<number, Pending>();
+  /** Completed versions, oldest first, to prune beyond `keep`. */
+  private readonly completedVersions: number[] = [];
+  private readonly stageInfo = new Map<string, StageCheckpointInfo>();
+  private version = 0;
+  private eventsAtLast = 0;
+  private timeDue = false;
+  private requested: Pending['resolvers'] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private finalTaken = false;
+  /** While held (a reshape runs), no new checkpoint starts. */
+  private holds = 0;
+  private readonly counts: CheckpointStats = { last: null, inFlight: null, completed: 0, failed: 0, corrupt: 0, restored: null, lastMs: null, lastBytes: null };
+
+  constructor(
+    private readonly options: ResolvedCheckpointOptions,
+    store: CheckpointStore,
+    private readonly env: CoordinatorEnv,
+  ) {
+    this.store = store;
+    this.aligned = options.delivery === 'exactly-once';
+    this.replayLimit = options.replayLimit;
+  }
+
+  /**
+   * Opens the store and puts every node back at the newest complete checkpoint whose snapshots all
+   * verify; resolves with the committed source offset (-1 without one).
+   */
+  async restore(): Promise<number> {
+    await this.store.open();
+    const nodes = this.env.nodes();
+    const found = await findRestorePoint(this.store, this.env.pipeline, nodes.filter((n) => n.kind === 'stage').map((n) => n.name));
+    for (const bad of found.corrupt) {
+      this.counts.corrupt++;
+      this.env.log.error({ key: bad.key, reason: bad.reason }, `corrupt checkpoint entry skipped: ${bad.key}: ${bad.reason}`);
+      this.env.emit({ type: 'checkpoint.corrupt', stage: bad.stage ?? '', key: bad.key, reason: bad.reason });
+    }
+    this.version = found.maxVersion;
+    if (found.point === undefined) {
+      if (found.corrupt.length > 0 || found.sawCompleted) {
+        this.env.log.error({ corrupt: found.corrupt.length }, 'no valid checkpoint: every stage starts from its initial state and the source from its beginning');
+        this.env.emit({ type: 'steadfast.checkpoint.none_valid', pipeline: this.env.pipeline, corrupt: found.corrupt.map(({ key, reason }) => ({ key, reason })) });
+      } else {
+        this.env.log.info('no checkpoint yet: starting from the beginning');
+      }
+      return -1;
+    }
+    const { done, states } = found.point;
+    const running = new Set(nodes.map((n) => n.name));
+    const gone = done.stages.filter((name) => !running.has(name));
+    if (gone.length > 0) {
+      // e.g. replicas added by scale() in the last run: the graph as defined now decides what runs.
+      this.env.log.warn({ stages: gone, version: done.version }, `checkpoint ${done.version} holds stages this pipeline no longer runs (${gone.join(', ')}): their state is not restored`);
+    }
+    for (const node of nodes) {
+      const saved = states.get(node.name) as StoredStageState | undefined;
+      if (saved === undefined) {
+        if (node.kind === 'stage') this.env.log.warn({ stage: node.name, version: done.version }, `stage "${node.name}" has no snapshot in checkpoint ${done.version}: it starts from its initial state`);
+        continue;
+      }
+      node.restoreFrom(saved.value);
+      if (saved.guards !== undefined) node.guards()?.load(saved.guards);
+    }
+    this.completedVersions.push(done.version);
+    this.counts.last = { version: done.version, offset: done.offset, at: done.createdAt };
+    this.counts.restored = { version: done.version, offset: done.offset };
+    this.env.log.info({ version: done.version, offset: done.offset, checkpointId: done.checkpointId }, `restored checkpoint ${done.version}: the source replays after offset ${done.offset}`);
+    this.env.emit({ type: 'checkpoint.restored', version: done.version, offset: done.offset });
+    return done.offset;
+  }
+
+  /** Starts the timer of `everyMs` (it never keeps the process alive). */
+  start(): void {
+    this.eventsAtLast = this.env.events();
+    if (this.options.everyMs > 0) {
+      this.timer = setInterval(() => {
+        this.timeDue = true;
+        this.env.nudge();
+      }, this.options.everyMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Asks for a checkpoint now; resolves once it is complete. */
+  request(): Promise<CompletedCheckpoint> {
+    if (this.closed || this.finalTaken) {
+      return Promise.reject(new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.env.pipeline}" is finishing; no more checkpoints`));
+    }
+    return new Promise((resolve, reject) => {
+      this.requested.push({ resolve, reject });
+      this.env.nudge();
+    });
+  }
+
+  // PumpBarriers: asked by the source pump between batches.
+
+  due(): Barrier | undefined {
+    if (this.closed || this.holds > 0 || this.counts.inFlight !== null) return undefined;
+    const byCount = this.options.everyEvents > 0 && this.env.events() - this.eventsAtLast >= this.options.everyEvents;
+    if (!byCount && !this.timeDue && this.requested.length === 0) return undefined;
+    return this.begin(false);
+  }
+
+  final(): Barrier | undefined {
+    if (this.closed || this.finalTaken) return undefined;
+    this.finalTaken = true;
+    return this.begin(true);
+  }
+
+  private begin(final: boolean): Barrier {
+    this.timeDue = false;
+    this.eventsAtLast = this.env.events();
+    const version = ++this.version;
+    const barrier: Barrier = { version, checkpointId: `${String(version).padStart(16, '0')}-${newId()}`, offset: -1, final };
+    const nodes = this.env.nodes();
+    const pending: Pending = {
+      barrier,
+      waiting: new Set(nodes.map((n) => n.name)),
+      stages: nodes.filter((n) => n.kind === 'stage').map((n) => n.name),
+      startedAt: this.env.clock.monotonic(),
+      bytes: 0,
+      settled: false,
+      resolvers: this.requested,
+    };
+    this.requested = [];
+    this.pending.set(version, pending);
+    this.counts.inFlight = version;
+    return barrier;
+  }
+
+  // BarrierHooks: a node reached a barrier on all its inputs.
+
+  reached(node: { name: string; kind: 'stage' | 'sink' }, barrier: Barrier, state: unknown): void {
+    const pending = this.pending.get(barrier.version);
+    if (pending === undefined || pending.settled) return;
+    if (node.kind === 'sink') {
+      // Every output before the barrier has been written: the sink's part is done.
+      this.arrived(pending, node.name);
+      return;
+    }
+    const guards = (node as Partial<CheckpointedNode>).guards?.();
+    const stored: StoredStageState = guards === undefined ? { value: state } : { value: state, guards: guards.save() };
+    const createdAt = this.env.clock.now();
+    const snapshot = { pipeline: this.env.pipeline, stage: node.name, version: barrier.version, offset: barrier.offset, checkpointId: barrier.checkpointId, createdAt, state: stored };
+    const started = this.env.clock.monotonic();
+    this.writer(node.name)
+      .write(snapshot, this.floor() > 0 ? { pruneBelow: this.floor() } : {})
+      .then((outcome) => {
+        if (!outcome.written) {
+          this.fail(pending, new SteadfastError('CHECKPOINT_STORE_FAILED', `checkpoint ${barrier.version}: the snapshot of "${node.name}" was replaced by version ${outcome.supersededBy}`));
+          return;
+        }
+        const bytes = outcome.receipt.bytes;
+        pending.bytes += bytes;
+        this.stageInfo.set(node.name, { version: barrier.version, at: createdAt, bytes });
+        this.env.emit({ type: 'checkpoint.written', stage: node.name, version: barrier.version, bytes, ms: this.env.clock.monotonic() - started });
+        this.arrived(pending, node.name);
+      })
+      .catch((error: unknown) => this.fail(pending, error));
+  }
+
+  private writer(stage: string): CheckpointWriter {
+    let writer = this.writers.get(stage);
+    if (writer === undefined) {
+      writer = createCheckpointWriter({ store: this.store, pipeline: this.env.pipeline, stage, sync: this.options.sync, logger: this.env.log, clock: this.env.clock });
+      this.writers.set(stage, writer);
+    }
+    return writer;
+  }
+
+  /** Snapshots and markers below this version are pruned: the oldest of the newest `keep` completed ones. */
+  private floor(): number {
+    const kept = this.completedVersions;
+    return kept.length >= this.options.keep ? (kept[kept.length - this.options.keep] as number) : 0;
+  }
+
+  private arrived(pending: Pending, node: string): void {
+    if (pending.settled) return;
+    pending.waiting.delete(node);
+    if (pending.waiting.size === 0) void this.complete(pending);
+  }
+
+  private async complete(pending: Pending): Promise<void> {
+    const { barrier } = pending;
+    const done: CompletedCheckpoint = {
+      pipeline: this.env.pipeline,
+      checkpointId: barrier.checkpointId,
+      version: barrier.version,
+      offset: barrier.offset,
+      createdAt: this.env.clock.now(),
+      stages: pending.stages,
+    };
+    this.completedVersions.push(barrier.version);
+    const floor = this.floor();
+    try {
+      await this.store.completeCheckpoint(done, { sync: this.options.sync !== 'never', ...(floor > 0 ? { pruneBelow: floor } : {}) });
+    } catch (error) {
+      this.completedVersions.pop();
+      this.fail(pending, error);
+      return;
+    }
+    pending.settled = true;
+    this.pending.delete(barrier.version);
+    if (this.counts.inFlight === barrier.version) this.counts.inFlight = null;
+    const ms = this.env.clock.monotonic() - pending.startedAt;
+    this.counts.completed++;
+    this.counts.last = { version: done.version, offset: done.offset, at: done.createdAt };
+    this.counts.lastMs = ms;
+    this.counts.lastBytes = pending.bytes;
+    this.env.log.debug({ version: done.version, offset: done.offset, ms, bytes: pending.bytes }, 'checkpoint complete');
+    this.env.emit({ type: 'checkpoint.completed', version: done.version, checkpointId: done.checkpointId, offset: done.offset, ms, bytes: pending.bytes });
+    for (const r of pending.resolvers) r.resolve(done);
+    // An older checkpoint still open can no longer matter: this one covers it.
+    for (const [version, older] of this.pending) if (version < barrier.version) this.abandon(older, 'a newer checkpoint completed');
+  }
+
+  private fail(pending: Pending, error: unknown): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    this.pending.delete(pending.barrier.version);
+    if (this.counts.inFlight === pending.barrier.version) this.counts.inFlight = null;
+    this.counts.failed++;
+    const failure =
+      error instanceof SteadfastError
+        ? error
+        : new SteadfastError('CHECKPOINT_STORE_FAILED', `checkpoint ${pending.barrier.version} failed: ${messageOf(error)}`, { cause: error });
+    this.env.log.error({ err: failure, version: pending.barrier.version }, `checkpoint ${pending.barrier.version} failed: ${failure.message}`);
+    this.env.emit({ type: 'checkpoint.failed', version: pending.barrier.version, error: failure });
+    for (const r of pending.resolvers) r.reject(failure);
+  }
+
+  private abandon(pending: Pending, why: string): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    this.pending.delete(pending.barrier.version);
+    if (this.counts.inFlight === pending.barrier.version) this.counts.inFlight = null;
+    const error = new SteadfastError('PIPELINE_STOPPED', `checkpoint ${pending.barrier.version} did not complete: ${why}`);
+    for (const r of pending.resolvers) r.reject(error);
+  }
+
+  /**
+   * Runs `work` (a reshape: scale, swap) with no checkpoint in flight: waits for the one in flight,
+   * starts none meanwhile, and lets due ones start again afterwards.
+   */
+  async without<T>(work: () => Promise<T>): Promise<T> {
+    this.holds++;
+    try {
+      await this.settled();
+      return await work();
+    } finally {
+      this.holds--;
+      this.env.nudge();
+    }
+  }
+
+  /** Settles once the checkpoint in flight (the final one, at the end) completed or failed. */
+  async settled(): Promise<void> {
+    const open = [...this.pending.values()];
+    await Promise.all(open.map((p) => new Promise<void>((resolve) => p.resolvers.push({ resolve: () => resolve(), reject: () => resolve() }))));
+  }
+
+  /** Stops taking checkpoints; what is in flight is abandoned; writers and the store are closed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const pending of [...this.pending.values()]) this.abandon(pending, 'the pipeline stopped');
+    for (const r of this.requested) r.reject(new SteadfastError('PIPELINE_STOPPED', `pipeline "${this.env.pipeline}" stopped before the checkpoint`));
+    this.requested = [];
+    await Promise.allSettled([...this.writers.values()].map((w) => w.close()));
+    await this.store.close();
+  }
+
+  stats(): CheckpointStats {
+    return { ...this.counts, last: this.counts.last === null ? null : { ...this.counts.last } };
+  }
+
+  /** The last snapshot each stage instance wrote in this run. */
+  stageCheckpoint(stage: string): StageCheckpointInfo | null {
+    return this.stageInfo.get(stage) ?? null;
+  }
+}

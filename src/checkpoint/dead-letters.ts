@@ -1,0 +1,131 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { ConfigError, messageOf, type StageCallError } from '../core/errors.js';
+import type { CheckpointStore, DeadLetter, StoredDeadLetter } from './types.js';
+
+/** Where a replayed dead letter goes: the mailbox of the stage instance it failed in. */
+export type DeadLetterInjector = (stage: string, event: unknown, offset: number) => boolean;
+
+/**
+ * A pipeline's dead letters: every event that exhausted its retries or met a stage in
+ * `deadLetter` mode is stored (`dlq!<pipeline>!<stage>!<offset>`), listed, and replayed into the
+ * stage it failed in. With checkpoints a replayed letter is deleted once a checkpoint covering it
+ * has completed, so that a crash in between neither loses it nor applies it twice.
+ */
+export class DeadLetterBox {
+  private writes = new Set<Promise<unknown>>();
+  /** Replayed letters to delete once the next checkpoint completes. */
+  private replayed: string[] = [];
+  stored = 0;
+  failedWrites = 0;
+
+  constructor(
+    private readonly store: CheckpointStore,
+    private readonly pipeline: string,
+    private readonly log: Logger,
+    private readonly clock: Clock,
+    /** True when checkpoints complete on this store: deletions wait for them. */
+    private readonly checkpointed: boolean,
+  ) {}
+
+  /** Stores the events of a DEAD_LETTER report, one letter per event. */
+  record(error: StageCallError): void {
+    const failure = error.cause ?? error;
+    const attempts = attemptsOf(failure);
+    for (let i = 0; i < error.events.length; i++) {
+      const letter: DeadLetter = {
+        pipeline: this.pipeline,
+        stage: error.stage,
+        offset: error.offsets[i] ?? -1,
+        event: error.events[i],
+        error: describeError(failure),
+        attempts,
+        at: this.clock.now(),
+      };
+      const write = this.store.putDeadLetter(letter).then(
+        () => {
+          this.stored++;
+        },
+        (writeError: unknown) => {
+          this.failedWrites++;
+          this.log.error({ err: writeError, stage: letter.stage, offset: letter.offset }, `dead letter not stored: ${messageOf(writeError)}`);
+        },
+      );
+      this.writes.add(write);
+      void write.finally(() => this.writes.delete(write));
+    }
+  }
+
+  /** Resolves once every letter recorded so far is stored (or its failure logged). */
+  async flushed(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
+  }
+
+  /** The stored letters of this pipeline, oldest offset first per stage; unreadable ones are logged and left out. */
+  async list(): Promise<StoredDeadLetter[]> {
+    await this.flushed();
+    const letters: StoredDeadLetter[] = [];
+    for (const read of await this.store.deadLetters(this.pipeline)) {
+      if (read.ok) letters.push(read.value);
+      else this.log.error({ key: read.key, reason: read.reason }, `unreadable dead letter skipped: ${read.key}`);
+    }
+    return letters;
+  }
+
+  /**
+   * Puts letters back into the stage instances they failed in (all of this pipeline's, or those
+   * given, by letter or key); resolves with how many went back. A letter whose stage no longer
+   * runs stays stored.
+   */
+  async replay(inject: DeadLetterInjector, which?: ReadonlyArray<StoredDeadLetter | string>): Promise<number> {
+    const all = await this.list();
+    let chosen = all;
+    if (which !== undefined) {
+      if (!Array.isArray(which)) throw new ConfigError('replay(letters)', which, 'must be an array of dead letters or their keys');
+      const keys = new Set(which.map((w) => (typeof w === 'string' ? w : w.key)));
+      chosen = all.filter((letter) => keys.has(letter.key));
+    }
+    const done: string[] = [];
+    for (const letter of chosen) {
+      if (inject(letter.stage, letter.event, letter.offset)) done.push(letter.key);
+      else this.log.warn({ stage: letter.stage, key: letter.key }, `dead letter not replayed: stage "${letter.stage}" is not running`);
+    }
+    if (this.checkpointed) this.replayed.push(...done);
+    else await this.store.deleteKeys(done);
+    return done.length;
+  }
+
+  /** The letters marked for replay (`steadfast dlq replay`), to re-inject at start. */
+  async marked(): Promise<StoredDeadLetter[]> {
+    return (await this.list()).filter((letter) => letter.replay === true);
+  }
+
+  /** A checkpoint completed: letters replayed before it are covered by it and deleted. */
+  async checkpointCompleted(): Promise<void> {
+    if (this.replayed.length === 0) return;
+    const keys = this.replayed;
+    this.replayed = [];
+    try {
+      await this.store.deleteKeys(keys);
+    } catch (error) {
+      this.log.error({ err: error }, `replayed dead letters not deleted: ${messageOf(error)}`);
+    }
+  }
+}
+
+function attemptsOf(error: unknown): number {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const attempts = (e as { attempts?: unknown }).attempts;
+    if (typeof attempts === 'number') return attempts;
+  }
+  return 1;
+}
+
+function describeError(error: unknown): DeadLetter['error'] {
+  const e = error as { name?: unknown; code?: unknown };
+  return {
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    code: typeof e?.code === 'string' ? e.code : undefined,
+    message: messageOf(error),
+  };
+}

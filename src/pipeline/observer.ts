@@ -1,0 +1,178 @@
+import type { BreakerState } from '../../machines/circuit-breaker.machine.js';
+import type { Escalation } from '../../supervisors/supervisor.machine.js';
+import type { FlapPattern } from '../../supervisors/flapping.js';
+import type { ExitKind } from '../../supervisors/restart-decision.js';
+import type { BreakerRegistry } from '../resilience/breaker-registry.js';
+import type { Supervisor } from '../supervision/supervisor.js';
+
+/**
+ * A stage instance finished a call: `events` it took, `ms` spent (monotonic clock), `ok` unless it
+ * failed. The events of a failed batch after the failing one go back to the mailbox and are taken again.
+ */
+export interface CallObserved {
+  type: 'call';
+  /** Instance name (replicas are `<group>#<i>`). */
+  stage: string;
+  /** Graph node the instance belongs to. */
+  group: string;
+  events: number;
+  ms: number;
+  ok: boolean;
+}
+
+/** The pipeline's supervisor is restarting a stage that exited. */
+export interface RestartObserved {
+  type: 'restart';
+  supervisor: string;
+  stage: string;
+  exit: ExitKind;
+  error: unknown;
+}
+
+/** The supervisor saw a flapping pattern among the failing stages. */
+export interface FlappingObserved {
+  type: 'flapping';
+  supervisor: string;
+  pattern: FlapPattern;
+  stages: string[];
+}
+
+/** The supervisor gave up (restart intensity, flapping, or a failed start). */
+export interface EscalationObserved {
+  type: 'escalation';
+  escalation: Escalation;
+}
+
+/** A breaker of the pipeline changed state; `isolated` is a forced open (see `breaker.isolate()`). */
+export interface BreakerObserved {
+  type: 'breaker';
+  breaker: string;
+  state: BreakerState;
+}
+
+/** A stage snapshot was written: its version, encoded size and write time. */
+export interface CheckpointWrittenObserved {
+  type: 'checkpoint.written';
+  stage: string;
+  version: number;
+  bytes: number;
+  ms: number;
+}
+
+/** A stored snapshot failed its checksum or could not be decoded; it was skipped. */
+export interface CheckpointCorruptObserved {
+  type: 'checkpoint.corrupt';
+  stage: string;
+  key: string;
+  reason: string;
+}
+
+/** Every node wrote checkpoint `version`: the source offset up to `offset` is committed. */
+export interface CheckpointCompletedObserved {
+  type: 'checkpoint.completed';
+  version: number;
+  checkpointId: string;
+  offset: number;
+  /** From the barrier's injection to the completed marker, monotonic milliseconds. */
+  ms: number;
+  bytes: number;
+}
+
+/** A checkpoint could not complete (a snapshot write failed); the next one will try again. */
+export interface CheckpointFailedObserved {
+  type: 'checkpoint.failed';
+  version: number;
+  error: unknown;
+}
+
+/** The pipeline started from a completed checkpoint: the source replays after `offset`. */
+export interface CheckpointRestoredObserved {
+  type: 'checkpoint.restored';
+  version: number;
+  offset: number;
+}
+
+/** Checkpoints were stored but none could be restored: every stage starts from its initial state. */
+export interface CheckpointNoneValidObserved {
+  type: 'steadfast.checkpoint.none_valid';
+  pipeline: string;
+  /** The keys that failed, with why. */
+  corrupt: Array<{ key: string; reason: string }>;
+}
+
+/** What `pipeline.observe()` listeners hear: a side channel for metrics, health and dashboards. */
+export type PipelineObservation =
+  | CheckpointCompletedObserved
+  | CheckpointFailedObserved
+  | CheckpointRestoredObserved
+  | CheckpointNoneValidObserved
+  | CallObserved
+  | RestartObserved
+  | FlappingObserved
+  | EscalationObserved
+  | BreakerObserved
+  | CheckpointWrittenObserved
+  | CheckpointCorruptObserved;
+
+/** A listener of `pipeline.observe()`. */
+export type PipelineObserver = (event: PipelineObservation) => void;
+
+/**
+ * The listeners of one pipeline. Emitters check `size` first, so that nothing is allocated on the
+ * hot path while nobody listens; a listener that throws is ignored (observation never breaks the flow).
+ */
+export class Observers {
+  private readonly listeners = new Set<PipelineObserver>();
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  add(listener: PipelineObserver): () => void {
+    // A wrapper per subscription, so the same function added twice is removed once per unsubscribe.
+    const entry: PipelineObserver = (event) => listener(event);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  emit(event: PipelineObservation): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // a listener's bug must not break the pipeline
+      }
+    }
+  }
+}
+
+const BREAKER_STATES = {
+  'steadfast.breaker.opened': 'open',
+  'steadfast.breaker.halfOpened': 'halfOpen',
+  'steadfast.breaker.closed': 'closed',
+  'steadfast.breaker.isolated': 'isolated',
+} as const satisfies Record<string, BreakerState>;
+
+/** Forwards the supervisor's events and the breakers' transitions to `observers`; returns the unsubscribe function. */
+export function forwardSupervision(supervisor: Supervisor, breakers: BreakerRegistry, observers: Observers): () => void {
+  const offs = [
+    supervisor.on('steadfast.supervisor.restarting', (e) => {
+      if (observers.size > 0) observers.emit({ type: 'restart', supervisor: e.supervisor, stage: e.child, exit: e.exit, error: e.error });
+    }),
+    supervisor.on('steadfast.supervisor.flapping', (e) => {
+      if (observers.size > 0) observers.emit({ type: 'flapping', supervisor: e.supervisor, pattern: e.pattern, stages: [...e.children] });
+    }),
+    supervisor.on('steadfast.supervisor.escalated', (e) => {
+      if (observers.size > 0) observers.emit({ type: 'escalation', escalation: e.escalation });
+    }),
+    breakers.on((e) => {
+      if (observers.size > 0) observers.emit({ type: 'breaker', breaker: e.breaker, state: BREAKER_STATES[e.type] });
+    }),
+  ];
+  return () => {
+    for (const off of offs) off();
+  };
+}
