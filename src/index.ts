@@ -5,6 +5,7 @@ export type { Stage, StageOptions, StageContext, StageResult, StageIsolation, St
 
 export { createPipeline } from './pipeline/pipeline.js';
 export type { Pipeline, PipelineOptions, AnyStage } from './pipeline/pipeline.js';
+export type { InspectionListener } from './pipeline/inspection.js';
 export type { GraphSpec, StageNodeSpec, SinkNodeSpec, InputSpec, PartitionSpec } from './pipeline/graph.js';
 export { MODES } from './pipeline/modes.js';
 export type { PipelineMode, ModePreset } from './pipeline/modes.js';
@@ -37,12 +38,28 @@ export {
   BulkheadRejectedError,
   RetryExhaustedError,
   AbortedError,
+  CheckpointStoreError,
   isSteadfastError,
 } from './core/errors.js';
-export type { SteadfastErrorCode, StageCallErrorCode } from './core/errors.js';
+export type { SteadfastErrorCode, StageCallErrorCode, CheckpointStoreErrorCode } from './core/errors.js';
 export type { Batch } from './core/batch-queue.js';
 export type { Clock } from './core/clock.js';
-export { fnv1a32 } from './core/fnv1a.js';
+export { fnv1a32, fnv1a64, fnv1a64Bytes } from './core/fnv1a.js';
+
+export { createCheckpointStore } from './checkpoint/create-store.js';
+export type { CheckpointStoreOptions } from './checkpoint/create-store.js';
+export type {
+  CheckpointStore,
+  CodecName,
+  Snapshot,
+  CompletedCheckpoint,
+  DeadLetter,
+  StoredDeadLetter,
+  ReadResult,
+  WriteReceipt,
+  WriteOptions,
+  RawEntry,
+} from './checkpoint/types.js';
 
 export { createSupervisor, supervisorChild, Supervisor } from './supervision/supervisor.js';
 export type { SupervisorStats } from './supervision/supervisor.js';
@@ -81,3 +98,36 @@ export type { Policy, Work } from './resilience/policy.js';
 
 export { stageMachine } from '../machines/stage.machine.js';
 export type { StageMachineContext, StageMachineEvent, StageStateValue, StageFailurePolicy } from '../machines/stage.machine.js';
+
+export { serve } from './observability/server.js';
+export type { ServeOptions, ObservabilityServer } from './observability/server.js';
+export { createMetrics } from './observability/metrics.js';
+export type { Metrics, MetricsOptions } from './observability/metrics.js';
+export { createHealthMonitor } from './observability/health.js';
+export type { HealthMonitor, HealthReport, PipelineHealth, StageHealth } from './observability/health.js';
+export type { HealthOptions, StageWeights } from './observability/health-options.js';
+export type { StageHealthStatus, SystemState } from './observability/health-rules.js';
+export type { ObservedPipeline } from './observability/tracked-pipeline.js';
+export type { TreeSnapshot, DashboardSnapshot } from './observability/dashboard-feed.js';
+export type { PipelineNode, SupervisorNode, WorkerNode, LastCheckpoint } from './observability/tree.js';
+export type { InspectedEntry } from './observability/inspection-log.js';
+export type {
+  PipelineObservation,
+  PipelineObserver,
+  CallObserved,
+  RestartObserved,
+  FlappingObserved,
+  EscalationObserved,
+  BreakerObserved,
+  CheckpointWrittenObserved,
+  CheckpointCorruptObserved,
+} from './pipeline/observer.js';
+
+export { checkpointMachine } from '../machines/checkpoint.machine.js';
+export type { CheckpointMachineEvent, CheckpointEmitted, CheckpointStateValue, CheckpointRejectReason } from '../machines/checkpoint.machine.js';
+export { createCheckpointWriter } from './checkpoint/writer.js';
+export type { CheckpointWriter, CheckpointWriterOptions, CheckpointWriterState, CheckpointWriterStats, WriteOutcome, SnapshotWriteOptions } from './checkpoint/writer.js';
+
+export { toMermaid } from './viz/to-mermaid.js';
+export { toDot } from './viz/to-dot.js';
+export type { ToMermaidOptions, ToDotOptions, DiagramDirection } from './viz/options.js';

@@ -1,4 +1,8 @@
 import { createRequire } from 'node:module';
+import { checkpoints } from './checkpoints.js';
+import { dlq } from './dlq.js';
+import { run } from './run.js';
+import { viz } from './viz.js';
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -16,6 +20,12 @@ Supervised, checkpointed actor pipelines for Node.js.
 Commands:
   help              show this help
   version           print the version
+  run <module>      run the pipeline a module exports; \`steadfast run --help\`
+  viz [machine]     print a statechart (Mermaid or DOT); \`steadfast viz --help\`
+  checkpoints list|verify|show|prune <dir>
+                    inspect, verify and prune a checkpoint store; \`steadfast checkpoints --help\`
+  dlq list|replay <dir>
+                    list dead letters, or mark them for replay; \`steadfast dlq --help\`
 
 Options:
   -h, --help        show this help
@@ -36,6 +46,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stdout.write(`${version()}\n`);
     return EXIT.ok;
   }
+  if (command === 'run') return run(rest, io);
+  if (command === 'viz') return viz(rest, io);
+  if (command === 'checkpoints') return checkpoints(rest, io);
+  if (command === 'dlq') return dlq(rest, io);
   return usage(io, `unknown command "${command}"`);
 }
 

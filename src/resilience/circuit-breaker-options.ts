@@ -3,6 +3,7 @@ import { tripOptions, type ResolvedTripOptions, type TripOptions } from '../core
 import { ConfigError } from '../core/errors.js';
 import { fn, integerIn, knownKeys, name as validName, positiveNumber, record } from '../core/validate.js';
 import { AbortedError } from '../core/errors.js';
+import { defaultBreakerThreshold, defaultBreakerTimeoutMs } from './breaker-env-defaults.js';
 import type { BreakerRegistry } from './breaker-registry.js';
 import type { BreakerSnapshot } from './circuit-breaker.js';
 
@@ -10,7 +11,7 @@ import type { BreakerSnapshot } from './circuit-breaker.js';
 export interface CircuitBreakerOptions extends TripOptions {
   /** Unique in its registry; used in metrics and the dashboard. */
   name: string;
-  /** How long `open` lasts before probes are let through (default 10 000 ms). */
+  /** How long `open` lasts before probes are let through (default `STEADFAST_BREAKER_TIMEOUT_MS`, else 10 000 ms). */
   openMs?: number;
   /** Each consecutive re-open (a failed probe) lasts `factor` times longer, up to `maxMs` (defaults 2 and the larger of 300 000 ms and `openMs`). */
   openBackoff?: { factor?: number; maxMs?: number };
@@ -51,10 +52,10 @@ export function resolveBreakerOptions(options: unknown): ResolvedBreakerOptions 
   const name = validName('circuitBreaker.name', opts.name);
   const tripPart: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(opts)) if (!(OWN_KEYS as readonly string[]).includes(key)) tripPart[key] = value;
-  // With no trip condition given, five failures in a row open the breaker (as cockatiel's ConsecutiveBreaker(5)).
+  // With no trip condition given, N failures in a row open the breaker: STEADFAST_BREAKER_THRESHOLD, else 5 (as cockatiel's ConsecutiveBreaker(5)).
   const hasCondition = ['consecutiveFailures', 'failureRate', 'slowCallRate', 'emaThreshold'].some((key) => tripPart[key] !== undefined);
-  const trip = tripOptions('circuitBreaker', hasCondition ? tripPart : { consecutiveFailures: 5, ...tripPart });
-  const openMs = opts.openMs === undefined ? 10_000 : positiveNumber('circuitBreaker.openMs', opts.openMs);
+  const trip = tripOptions('circuitBreaker', hasCondition ? tripPart : { consecutiveFailures: defaultBreakerThreshold(), ...tripPart });
+  const openMs = opts.openMs === undefined ? defaultBreakerTimeoutMs() : positiveNumber('circuitBreaker.openMs', opts.openMs);
   let openBackoff = { factor: 2, maxMs: Math.max(300_000, openMs) };
   if (opts.openBackoff !== undefined) {
     const given = record('circuitBreaker.openBackoff', opts.openBackoff);

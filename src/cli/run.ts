@@ -1,0 +1,84 @@
+import { messageOf } from '../core/errors.js';
+import { integerOption, parseArgs } from './args.js';
+import { parseHostPort, type HostPort } from './host-port.js';
+import { loadPipeline } from './load-pipeline.js';
+import { EXIT, type CliIo } from './main.js';
+import { readRunEnv, type RunEnv } from './run-env.js';
+import { processHost, type RunHost } from './run-host.js';
+import { FORCED_EXIT, report, runSession } from './run-session.js';
+
+const USAGE = `Usage: steadfast run <module> [--http host:port] [--interval ms] [--verbose]
+
+Runs the pipeline a module exports: its default export, or the export named \`pipeline\`; a
+pipeline, or a function (or promise) giving one. A .js or .mjs module always; a .ts module when
+the CLI runs under tsx (\`node --import tsx <steadfast bin> run app.ts\`).
+
+On a terminal a live status line is redrawn in place; otherwise a plain status line is written
+every interval. SIGINT or SIGTERM stops the pipeline gracefully (the source stops, in-flight
+events drain, the final checkpoint is written, the store closes), then the command exits 0; a
+second signal exits at once with code ${FORCED_EXIT}.
+
+Options:
+  --http <host:port>  serve /, /health, /tree, /inspect and /metrics while running
+                      (e.g. 127.0.0.1:9464; port 0 picks a free one; default STEADFAST_HTTP)
+  --interval <ms>     period of the plain status lines (default 5000, or
+                      STEADFAST_STATUS_INTERVAL_MS; 0 = the final line only)
+  --verbose           show stacks with errors
+  -h, --help          show this help
+
+Environment: STEADFAST_LOG_LEVEL, STEADFAST_METRICS (on|off), STEADFAST_HTTP,
+STEADFAST_STATUS_INTERVAL_MS, STEADFAST_BREAKER_THRESHOLD, STEADFAST_BREAKER_TIMEOUT_MS
+(see docs/cli.md).
+
+Exit codes: 0 stopped or finished, 1 runtime failure, 2 usage or configuration error,
+${FORCED_EXIT} forced exit after a second signal.
+`;
+
+const SPEC = { flags: ['verbose'], values: ['http', 'interval'] } as const;
+
+/** Default period of the plain status lines. */
+const DEFAULT_INTERVAL_MS = 5_000;
+
+/** `steadfast run <module>`: runs a pipeline module until it ends or is stopped; resolves with the exit code, never throws. */
+export async function run(argv: readonly string[], io: CliIo, host: RunHost = processHost()): Promise<number> {
+  const args = parseArgs(argv, SPEC);
+  if (typeof args === 'string') return usage(io, args);
+  if (args.flags.has('help')) {
+    io.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  const [module, extra] = args.positionals;
+  if (module === undefined) return usage(io, 'run needs a module: steadfast run <module>');
+  if (extra !== undefined) return usage(io, `unexpected argument "${extra}"`);
+  let env: RunEnv;
+  try {
+    env = readRunEnv(host.env);
+  } catch (error) {
+    // A mistake in the environment is one in how the command was called: exit 2, like a bad option.
+    io.stderr.write(`steadfast: ${messageOf(error)}\n`);
+    return EXIT.usage;
+  }
+  const http = httpOption(args.values.get('http'), env.http);
+  if (typeof http === 'string') return usage(io, http);
+  const interval = integerOption('interval', args.values.get('interval'), 0);
+  if (typeof interval === 'string') return usage(io, interval);
+  if (interval !== undefined && interval > 0 && interval < 100) return usage(io, `option "--interval" must be 0 or at least 100 (ms), got "${interval}"`);
+  const verbose = args.flags.has('verbose');
+  const pipeline = await loadPipeline(module, host.cwd());
+  if ('problem' in pipeline) return report(io, pipeline.problem, pipeline.error, verbose);
+  return runSession(pipeline, io, host, { http, metrics: env.metrics, intervalMs: interval ?? env.statusIntervalMs ?? DEFAULT_INTERVAL_MS, verbose });
+}
+
+/** The address from `--http`, else from STEADFAST_HTTP; a problem names where it came from. */
+function httpOption(flag: string | undefined, fromEnv: string | undefined): HostPort | undefined | string {
+  const text = flag ?? fromEnv;
+  if (text === undefined) return undefined;
+  const parsed = parseHostPort(text);
+  if (typeof parsed !== 'string') return parsed;
+  return flag !== undefined ? `option "--http" ${parsed}` : `STEADFAST_HTTP ${parsed}`;
+}
+
+function usage(io: CliIo, problem: string): number {
+  io.stderr.write(`steadfast: ${problem}; see \`steadfast run --help\`\n`);
+  return EXIT.usage;
+}

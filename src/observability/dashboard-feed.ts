@@ -1,0 +1,106 @@
+import { messageOf } from '../core/errors.js';
+import type { PipelineObservation } from '../pipeline/observer.js';
+import type { HealthMonitor, HealthReport } from './health.js';
+import type { SseHub } from './sse-hub.js';
+import { treeOf, type LastCheckpoint, type PipelineNode } from './tree.js';
+import type { ObservedPipeline } from './tracked-pipeline.js';
+
+/** What `/tree` answers, and the `snapshot` event of `/events` carries (with `health`). */
+export interface TreeSnapshot {
+  /** Epoch ms. */
+  at: number;
+  pipelines: PipelineNode[];
+}
+
+/** A `snapshot` event: the tree and a health summary. */
+export interface DashboardSnapshot extends TreeSnapshot {
+  health: Pick<HealthReport, 'state' | 'availability'> & {
+    stages: Array<{ pipeline: string; stage: string; status: string; reasons: string[] }>;
+  };
+}
+
+/**
+ * Feeds the dashboard: the supervision trees (with the last checkpoint of each stage), a snapshot
+ * every `updateMs` while an `/events` stream is open, and the pipelines' notable events (restarts,
+ * flapping, escalations, breaker transitions, checkpoints) as they happen. Calls are not forwarded:
+ * the snapshots carry their counts.
+ */
+export class DashboardFeed {
+  private readonly checkpoints = new Map<ObservedPipeline, Map<string, LastCheckpoint>>();
+  private readonly offs: Array<() => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly pipelines: readonly ObservedPipeline[],
+    private readonly hub: SseHub,
+    private readonly health: HealthMonitor,
+    private readonly updateMs: number,
+    private readonly now: () => number,
+  ) {
+    for (const pipeline of pipelines) {
+      const checkpoints = new Map<string, LastCheckpoint>();
+      this.checkpoints.set(pipeline, checkpoints);
+      this.offs.push(
+        pipeline.observe((event) => {
+          if (event.type === 'call') return;
+          if (event.type === 'checkpoint.written') checkpoints.set(event.stage, { version: event.version, bytes: event.bytes, ms: event.ms, at: this.now() });
+          this.hub.send('observation', { pipeline: pipeline.name, at: this.now(), event: plain(event) });
+        }),
+      );
+    }
+  }
+
+  tree(): TreeSnapshot {
+    return {
+      at: this.now(),
+      pipelines: this.pipelines.map((p) => treeOf(p.stats(), p.breakers.list(), this.checkpoints.get(p))),
+    };
+  }
+
+  snapshot(): DashboardSnapshot {
+    const report = this.health.check();
+    return {
+      ...this.tree(),
+      health: {
+        state: report.state,
+        availability: report.availability,
+        stages: report.pipelines.flatMap((p) => p.stages.map((s) => ({ pipeline: p.pipeline, stage: s.stage, status: s.status, reasons: s.reasons }))),
+      },
+    };
+  }
+
+  /** A stream opened: it gets a snapshot now, and all streams get one every `updateMs` while any is open. */
+  streamOpened(send: (event: string, data: unknown) => void): void {
+    send('snapshot', this.snapshot());
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => {
+      if (this.hub.size === 0) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+        return;
+      }
+      this.hub.send('snapshot', this.snapshot());
+    }, this.updateMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    for (const off of this.offs.splice(0)) off();
+  }
+}
+
+/** An observation as JSON can carry it: errors become their messages. */
+function plain(event: PipelineObservation): unknown {
+  switch (event.type) {
+    case 'restart':
+      return { ...event, error: messageOf(event.error) };
+    case 'checkpoint.failed':
+      return { ...event, error: messageOf(event.error) };
+    case 'escalation':
+      return { type: 'escalation', escalation: { ...event.escalation, error: messageOf(event.escalation.error) } };
+    default:
+      return event;
+  }
+}
