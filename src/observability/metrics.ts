@@ -224,7 +224,21 @@ class PipelineMetrics implements Metrics {
   }
 
   expose(): Promise<string> {
+    for (const tracked of this.tracked.values()) this.dropRemoved(tracked);
     return this.registry.metrics();
+  }
+
+  /** Histogram series of stage instances a pipeline no longer has (replicas removed by `scale()`) are deleted. */
+  private dropRemoved(tracked: Tracked): void {
+    const name = tracked.pipeline.name;
+    const alive = tracked.pipeline.stats().stages;
+    for (const [cache, histogram] of [[tracked.latency, this.latency], [tracked.checkpoint, this.checkpointSeconds]] as const) {
+      for (const stage of [...cache.keys()]) {
+        if (Object.hasOwn(alive, stage)) continue;
+        histogram.remove({ pipeline: name, stage });
+        cache.delete(stage);
+      }
+    }
   }
 }
 

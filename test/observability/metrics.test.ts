@@ -165,6 +165,25 @@ describe('metrics', () => {
     metrics.untrack(drop); // twice is harmless
   });
 
+  it('deletes the series of replicas removed by scale()', async () => {
+    const metrics = createMetrics();
+    const source = pushSource<number>();
+    const pipeline = createPipeline({ name: 'scaled', source, graph: { work: { stage: double, from: 'source', replicas: 3, partition: 'roundRobin' } }, sink: toArray(), logLevel: 'silent' });
+    metrics.track(pipeline);
+    await pipeline.start();
+    for (const n of numbers(30)) await pipeline.push(n);
+    const stagesIn = (families: Map<string, Family>, metric: string) =>
+      new Set(samplesOf(families, metric).map((s) => s.labels.stage).filter((stage) => stage?.startsWith('work')));
+    await vi.waitFor(async () => expect(stagesIn(await scrape(metrics), 'steadfast_stage_latency_seconds_count')).toEqual(new Set(['work#0', 'work#1', 'work#2'])));
+    await pipeline.scale('work', 1);
+    const families = await scrape(metrics);
+    for (const metric of ['steadfast_stage_latency_seconds_count', 'steadfast_mailbox_depth', 'steadfast_stage_events_total']) {
+      expect([...stagesIn(families, metric)].filter((stage) => stage !== 'work#0' && stage !== 'work'), metric).toEqual([]);
+    }
+    source.end();
+    await pipeline.done;
+  });
+
   it('escapes names with a quote, a newline and a backslash into a parseable exposition', async () => {
     // Stage and pipeline names are validated ([A-Za-z0-9_.:-]); this view renames them to show that
     // the exposition stays valid whatever a name holds.
