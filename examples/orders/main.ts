@@ -133,8 +133,11 @@ async function main(): Promise<number> {
   if (generatedMs !== undefined && meta !== undefined) {
     console.log(`generated ${fmt(meta.orders)} orders (${fmt(meta.lines)} lines, ${(meta.bytes / 1e6).toFixed(1)} MB) in ${seconds(generatedMs)}`);
   }
-  // toNdjson appends: start from an empty file so the results are this run's only.
+  // toNdjson appends: start from an empty file so the results are this run's only. The checkpoints
+  // of an earlier run go too: a run resumes from them, and this demo checks a whole run.
   await rm(options.out, { force: true });
+  const checkpoints = resolve(DATA_DIR, 'checkpoints');
+  await rm(checkpoints, { recursive: true, force: true });
 
   const malformedLines: number[] = [];
   const otherErrors: SteadfastError[] = [];
@@ -150,6 +153,8 @@ async function main(): Promise<number> {
     sink: toNdjson(options.out),
     mode: 'throughput',
     onError,
+    // A consistent checkpoint of every stage every 20,000 orders, to LevelDB, checksummed.
+    checkpoint: { dir: checkpoints, everyEvents: 20_000 },
   });
 
   // Ctrl-C: stop reading, drain what is in flight, close the sink; run() then resolves.
@@ -176,6 +181,13 @@ async function main(): Promise<number> {
   printErrors(malformedLines, otherErrors);
   printRejections(rejections);
   printTopCustomers(totals);
+  const ckpt = stats.checkpoint;
+  if (ckpt !== undefined) {
+    console.log(
+      `\ncheckpoints: ${ckpt.completed} completed in ${show(checkpoints)}, the last at offset ${fmt(ckpt.last?.offset ?? -1)} ` +
+        `(${fmt(ckpt.lastBytes ?? 0)} bytes, ${Math.round(ckpt.lastMs ?? 0)} ms); \`steadfast checkpoints list ${show(checkpoints)}\` shows them`,
+    );
+  }
   const eventsPerSecond = (stats.source.events * 1000) / wallMs;
   console.log(
     `\ntotal: ${fmt(stats.source.events)} orders read, ${fmt(totals.orders)} aggregated, ` +
