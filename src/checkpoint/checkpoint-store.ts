@@ -59,6 +59,15 @@ export class KvCheckpointStore implements CheckpointStore {
   readonly #backend: KvBackend;
   readonly #settings: StoreSettings;
   readonly #life: StoreLifecycle;
+  /**
+   * What this store knows it wrote while open (it holds the lock: nobody else writes meanwhile):
+   * the newest meta version per stage, and the version below which its snapshots are pruned. They
+   * spare a snapshot write the read of its meta record and the scan for versions to prune.
+   */
+  readonly #metaVersion = new Map<string, number>();
+  readonly #prunedBelow = new Map<string, number>();
+  /** Versions of each stage written since the first prune (which scanned for older ones): pruned by key, no scan. */
+  readonly #written = new Map<string, number[]>();
   // Writes run one at a time: pruning and dead-letter suffixes read before they write.
   #writes: Promise<unknown> = Promise.resolve();
 
@@ -76,6 +85,9 @@ export class KvCheckpointStore implements CheckpointStore {
   }
 
   open(): Promise<void> {
+    this.#metaVersion.clear();
+    this.#prunedBelow.clear();
+    this.#written.clear();
     return this.#life.open();
   }
 
@@ -92,18 +104,40 @@ export class KvCheckpointStore implements CheckpointStore {
     return this.#write('writeSnapshot', async () => {
       const ops: KvOp[] = [{ type: 'put', key, value: sealed }];
       const meta = metaKey(value.pipeline, value.stage);
-      const current = await this.#read(meta, { codec: 'json' }, metaProblem);
-      if (current === undefined || !current.ok || (current.value as SnapshotMeta).version <= value.version) {
+      let known = this.#metaVersion.get(meta);
+      if (known === undefined) {
+        const current = await this.#read(meta, { codec: 'json' }, metaProblem);
+        known = current !== undefined && current.ok ? (current.value as SnapshotMeta).version : -1;
+      }
+      if (known <= value.version) {
         const record: SnapshotMeta = { version: value.version, key, checksum: receipt.checksum, bytes: receipt.bytes, createdAt: value.createdAt, offset: value.offset };
         ops.push({ type: 'put', key: meta, value: this.#seal('json', record, meta) });
       }
-      if (pruneBelow !== undefined) {
+      // Versions below a floor already pruned cannot have come back: only newer ones are written.
+      const prune = pruneBelow !== undefined && pruneBelow > (this.#prunedBelow.get(meta) ?? 0);
+      const written = this.#written.get(meta);
+      let kept = written;
+      if (prune && written === undefined) {
+        // The first prune scans (versions of earlier runs); later ones delete the versions written since.
         const prefix = snapshotPrefix(value.pipeline, value.stage);
         for await (const old of this.#backend.keys({ gte: prefix, lt: snapshotKey(value.pipeline, value.stage, pruneBelow) })) {
           if (old !== key) ops.push({ type: 'del', key: old });
         }
+        kept = [];
+      } else if (prune && written !== undefined) {
+        kept = [];
+        for (const version of written) {
+          if (version < pruneBelow && version !== value.version) ops.push({ type: 'del', key: snapshotKey(value.pipeline, value.stage, version) });
+          else kept.push(version);
+        }
       }
       await this.#backend.write(ops, sync);
+      this.#metaVersion.set(meta, Math.max(known, value.version));
+      if (prune) this.#prunedBelow.set(meta, pruneBelow);
+      if (kept !== undefined) {
+        if (!kept.includes(value.version)) kept.push(value.version);
+        this.#written.set(meta, kept);
+      }
       return receipt;
     });
   }

@@ -52,6 +52,9 @@ export interface CheckpointStats {
 
 interface Pending {
   barrier: Barrier;
+  /** Nodes the barrier has not reached yet: no new barrier starts before it has reached them all. */
+  unreached: Set<string>;
+  /** Nodes whose part (snapshot written, outputs flushed) is not done yet. */
   waiting: Set<string>;
   stages: string[];
   startedAt: number;
@@ -183,7 +186,9 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   // PumpBarriers: asked by the source pump between batches.
 
   due(): Barrier | undefined {
-    if (this.closed || this.holds > 0 || this.counts.inFlight !== null) return undefined;
+    // At most two at once: one completing while the next travels. A third would make the writers
+    // coalesce snapshots, and a checkpoint whose snapshot one writer skipped can never complete.
+    if (this.closed || this.holds > 0 || this.pending.size >= 2 || this.travelling()) return undefined;
     const byCount = this.options.everyEvents > 0 && this.env.events() - this.eventsAtLast >= this.options.everyEvents;
     if (!byCount && !this.timeDue && this.requested.length === 0) return undefined;
     return this.begin(false);
@@ -195,6 +200,16 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     return this.begin(true);
   }
 
+  /**
+   * A barrier is still on its way through the graph. The next one waits for it (one barrier at a
+   * time keeps alignment simple); the writes and the completed marker of a checkpoint may still
+   * be going on while the next barrier travels.
+   */
+  private travelling(): boolean {
+    for (const pending of this.pending.values()) if (pending.unreached.size > 0) return true;
+    return false;
+  }
+
   private begin(final: boolean): Barrier {
     this.timeDue = false;
     this.eventsAtLast = this.env.events();
@@ -203,6 +218,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     const nodes = this.env.nodes();
     const pending: Pending = {
       barrier,
+      unreached: new Set(nodes.map((n) => n.name)),
       waiting: new Set(nodes.map((n) => n.name)),
       stages: nodes.filter((n) => n.kind === 'stage').map((n) => n.name),
       startedAt: this.env.clock.monotonic(),
@@ -221,6 +237,8 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   reached(node: { name: string; kind: 'stage' | 'sink' }, barrier: Barrier, state: unknown): void {
     const pending = this.pending.get(barrier.version);
     if (pending === undefined || pending.settled) return;
+    pending.unreached.delete(node.name);
+    if (pending.unreached.size === 0) this.env.nudge();
     if (node.kind === 'sink') {
       // Every output before the barrier has been written: the sink's part is done.
       this.arrived(pending, node.name);
@@ -234,10 +252,9 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     this.writer(node.name)
       .write(snapshot, this.floor() > 0 ? { pruneBelow: this.floor() } : {})
       .then((outcome) => {
-        if (!outcome.written) {
-          this.fail(pending, new SteadfastError('CHECKPOINT_STORE_FAILED', `checkpoint ${barrier.version}: the snapshot of "${node.name}" was replaced by version ${outcome.supersededBy}`));
-          return;
-        }
+        // Replaced in the writer's queue by a newer snapshot: this checkpoint will not complete,
+        // the newer one covers it (and settles whoever waits for this one).
+        if (!outcome.written) return;
         const bytes = outcome.receipt.bytes;
         pending.bytes += bytes;
         this.stageInfo.set(node.name, { version: barrier.version, at: createdAt, bytes });
@@ -265,7 +282,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   private arrived(pending: Pending, node: string): void {
     if (pending.settled) return;
     pending.waiting.delete(node);
-    if (pending.waiting.size === 0) void this.complete(pending);
+    if (pending.waiting.size === 0) void this.complete(pending).finally(() => this.env.nudge());
   }
 
   private async complete(pending: Pending): Promise<void> {
@@ -289,7 +306,6 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     }
     pending.settled = true;
     this.pending.delete(barrier.version);
-    if (this.counts.inFlight === barrier.version) this.counts.inFlight = null;
     const ms = this.env.clock.monotonic() - pending.startedAt;
     this.counts.completed++;
     this.counts.last = { version: done.version, offset: done.offset, at: done.createdAt };
@@ -298,15 +314,28 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     this.env.log.debug({ version: done.version, offset: done.offset, ms, bytes: pending.bytes }, 'checkpoint complete');
     this.env.emit({ type: 'checkpoint.completed', version: done.version, checkpointId: done.checkpointId, offset: done.offset, ms, bytes: pending.bytes });
     for (const r of pending.resolvers) r.resolve(done);
-    // An older checkpoint still open can no longer matter: this one covers it.
-    for (const [version, older] of this.pending) if (version < barrier.version) this.abandon(older, 'a newer checkpoint completed');
+    // An older checkpoint still open (its snapshot replaced by a newer one) can no longer complete:
+    // this one covers everything it would have, so whoever waits for it gets this one.
+    for (const [version, older] of this.pending) {
+      if (version >= barrier.version || older.settled) continue;
+      older.settled = true;
+      this.pending.delete(version);
+      for (const r of older.resolvers) r.resolve(done);
+    }
+    this.counts.inFlight = this.newestPending();
+  }
+
+  private newestPending(): number | null {
+    let newest: number | null = null;
+    for (const version of this.pending.keys()) if (newest === null || version > newest) newest = version;
+    return newest;
   }
 
   private fail(pending: Pending, error: unknown): void {
     if (pending.settled) return;
     pending.settled = true;
     this.pending.delete(pending.barrier.version);
-    if (this.counts.inFlight === pending.barrier.version) this.counts.inFlight = null;
+    this.counts.inFlight = this.newestPending();
     this.counts.failed++;
     const failure =
       error instanceof SteadfastError
@@ -321,7 +350,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     if (pending.settled) return;
     pending.settled = true;
     this.pending.delete(pending.barrier.version);
-    if (this.counts.inFlight === pending.barrier.version) this.counts.inFlight = null;
+    this.counts.inFlight = this.newestPending();
     const error = new SteadfastError('PIPELINE_STOPPED', `checkpoint ${pending.barrier.version} did not complete: ${why}`);
     for (const r of pending.resolvers) r.reject(error);
   }

@@ -128,6 +128,7 @@ export class NodeCell implements Inlet, Producer {
   /** Events at the front of the mailbox that are replays: their outputs were delivered before the restart. */
   private replaying = 0;
   private replayCall = false;
+  private replayOverflows = 0;
 
   constructor(
     private config: CellConfig,
@@ -504,7 +505,9 @@ export class NodeCell implements Inlet, Producer {
     this.logged += values.length;
     if (this.logged > hooks.replayLimit) {
       this.replayLog = undefined;
-      this.log.warn({ replayLimit: hooks.replayLimit }, 'more events since the last checkpoint than the replay limit: a restart now starts from the last state instead of the snapshot');
+      // Once at warn level: with checkpoints further apart than the limit it happens between every two.
+      const level = this.replayOverflows++ === 0 ? 'warn' : 'debug';
+      this.log[level]({ replayLimit: hooks.replayLimit }, 'more events since the last checkpoint than the replay limit: until the next one, a restart starts from the last state instead of the snapshot');
       return;
     }
     log.push({ values, offsets });

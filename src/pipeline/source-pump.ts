@@ -14,6 +14,7 @@ export interface PumpBarriers {
   final(): Barrier | undefined;
   /** With alignment: wait until the nodes fed a barrier have it on all their inputs. */
   readonly aligned: boolean;
+
 }
 
 /** Where the pump is: reading, waiting for room downstream, or finished (and how). */
@@ -43,6 +44,8 @@ export class SourcePump implements Producer {
   startOffset = -1;
   /** Nodes fed the last barrier that still wait for it on other inputs. */
   private stalls = 0;
+  /** Awaiting a read of the source or a yield to the event loop: nothing half-delivered, a barrier may go in now. */
+  private parked = false;
 
   constructor(
     readonly source: Source<unknown>,
@@ -93,10 +96,15 @@ export class SourcePump implements Producer {
         let batch: Batch<unknown> | null;
         try {
           const got = reader.read(n);
-          batch = got instanceof Promise ? await got : (got as Batch<unknown> | null);
+          if (got instanceof Promise) {
+            this.parked = true;
+            batch = await got;
+          } else batch = got as Batch<unknown> | null;
         } catch (error) {
           this.outlet.release(n);
           throw error;
+        } finally {
+          this.parked = false;
         }
         // A barrier injected during the read is aligning downstream: its events wait until then.
         while (this.stalls > 0 && !this.stopRequested) await this.waitForRoom();
@@ -106,7 +114,9 @@ export class SourcePump implements Producer {
         if (batch === null || this.stopRequested) break;
         const now = this.clock.monotonic();
         if (now - lastYield >= YIELD_EVERY_MS) {
+          this.parked = true;
           await new Promise<void>((resolve) => setImmediate(resolve));
+          this.parked = false;
           lastYield = this.clock.monotonic();
         }
       }
@@ -164,7 +174,8 @@ export class SourcePump implements Producer {
       this.wake();
       return;
     }
-    if (this.status !== 'reading' || this.stopRequested) return;
+    // Only between deliveries: while the pump runs, its loop asks for due barriers itself.
+    if (!this.parked || this.stopRequested) return;
     const barrier = this.barriers?.due();
     if (barrier !== undefined) this.inject(barrier);
   }
