@@ -112,7 +112,9 @@ export async function serve(options: ServeOptions): Promise<ObservabilityServer>
     untrack();
     throw error;
   });
-  allowed = allowedHosts(opts.host, port, opts.allowedHosts);
+  // On a loopback address `localhost` is the same machine: a rebinding page cannot send it as its Host.
+  const loopback = opts.host === '127.0.0.1' || opts.host === '::1' || opts.host === 'localhost';
+  allowed = allowedHosts(opts.host, port, loopback ? [...opts.allowedHosts, 'localhost'] : opts.allowedHosts);
   const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
 
   let closing: Promise<void> | undefined;

@@ -120,6 +120,19 @@ describe('serve()', () => {
     }
   });
 
+  it('accepts localhost on a loopback address without being told, and still refuses other names', async () => {
+    const p = stubPipeline('loop', ['s']);
+    const server = await serve({ pipelines: [p], port: 0 });
+    try {
+      const status = async (host: string) => (await httpGet(server.url, '/health', { host })).status;
+      expect(await status(`localhost:${server.port}`)).toBe(200);
+      expect(await status(`127.0.0.1:${server.port}`)).toBe(200);
+      expect(await status(`attacker.example:${server.port}`)).toBe(400);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('answers 404 for unknown paths and 405 (with Allow) for other methods', async () => {
     const server = await serve({ pipelines: [], port: 0 });
     try {
