@@ -3,7 +3,7 @@ import { builtinMachines } from '../../src/viz/builtin-machines.js';
 import { toDot } from '../../src/viz/to-dot.js';
 import { toMermaid } from '../../src/viz/to-mermaid.js';
 import { expectedEdges, stateNodes } from './expected-transitions.js';
-import { dotGraph, runDot, skipGraphviz, type DotGraph } from './graphviz.js';
+import { dotGraph, runDot, type DotGraph } from './graphviz.js';
 import { parseMermaid, type MermaidChart } from './mermaid-grammar.js';
 
 /** The Mermaid id of each XState state, found by key under the parent's block (the machine's root: the top level, or its own block). */
@@ -58,14 +58,14 @@ describe.each(builtinMachines.map((builtin) => [builtin.name, builtin] as const)
     }
   });
 
-  it.skipIf(skipGraphviz)('draws in DOT that dot -Tsvg renders without a warning', () => {
+  it('draws in DOT that dot -Tsvg renders without a warning', () => {
     const result = runDot(toDot(machine), 'svg');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('</svg>');
   });
 
-  it.skipIf(skipGraphviz)('draws in DOT every state and every transition, with its trigger and guard', () => {
+  it('draws in DOT every state and every transition, with its trigger and guard', () => {
     const graph = dotGraph(toDot(machine));
     for (const node of stateNodes(machine).slice(1)) expect(dotEnds(graph, node.id).length, node.id).toBeGreaterThan(0);
     const lines = graph.edges.flatMap((edge) => edge.lines.map((line) => ({ ...edge, line })));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toDot } from '../../src/viz/to-dot.js';
 import { toMermaid } from '../../src/viz/to-mermaid.js';
-import { dotGraph, runDot, skipGraphviz } from './graphviz.js';
+import { dotGraph, runDot } from './graphviz.js';
 import { parseMermaid } from './mermaid-grammar.js';
 import { AWKWARD_EVENTS, AWKWARD_STATES, awkward } from './sample-machines.js';
 
@@ -30,7 +30,7 @@ describe('names with spaces, quotes, dots and syntax characters', () => {
     expect(parseMermaid(text).direction).toBeUndefined();
   });
 
-  it.skipIf(skipGraphviz)('keep DOT valid, each state and edge drawn with its own text', () => {
+  it('keep DOT valid, each state and edge drawn with its own text', () => {
     const graph = dotGraph(toDot(awkward));
     expect(graph.name).toBe('awk "ward"');
     const states = [...graph.nodes.values()].filter((node) => !node.name.endsWith(':initial'));

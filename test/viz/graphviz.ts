@@ -1,15 +1,11 @@
 import { spawnSync } from 'node:child_process';
 
-/**
- * Graphviz's `dot` as the judge of DOT text: installed by .ci/run (Debian's graphviz). Without
- * it the DOT checks fail, unless STEADFAST_SKIP_GRAPHVIZ=1 says to skip them on purpose.
- */
+/** Graphviz's `dot` as the judge of DOT text: installed by .ci/run (Debian's graphviz). Without it the DOT checks fail. */
 export const graphvizMissing = spawnSync('dot', ['-V']).status !== 0;
-export const skipGraphviz = graphvizMissing && process.env.STEADFAST_SKIP_GRAPHVIZ === '1';
 
 /** Runs `dot -T<format>` on `text`; its exit status, output and warnings. */
 export function runDot(text: string, format: 'svg' | 'json'): { status: number | null; stdout: string; stderr: string } {
-  if (graphvizMissing) throw new Error('Graphviz `dot` is not installed: apt-get install graphviz (or STEADFAST_SKIP_GRAPHVIZ=1)');
+  if (graphvizMissing) throw new Error('Graphviz `dot` is not installed: apt-get install graphviz');
   const result = spawnSync('dot', [`-T${format}`], { input: text, encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import { toDot } from '../../src/viz/to-dot.js';
 import { expectConfigError } from '../helpers/config-error.js';
-import { dotGraph, runDot, skipGraphviz, type DotGraph } from './graphviz.js';
+import { dotGraph, runDot, type DotGraph } from './graphviz.js';
 import { editor, guarded, light, text } from './sample-machines.js';
 
 function labels(graph: DotGraph, tail: string, head: string): string[] {
   return graph.edges.filter((edge) => edge.tail === tail && edge.head === head).map((edge) => edge.lines.join('\n'));
 }
 
-describe.skipIf(skipGraphviz)('toDot, as Graphviz reads it', () => {
+describe('toDot, as Graphviz reads it', () => {
   it('draws every state as a node named by its XState id and labelled by its key', () => {
     const graph = dotGraph(toDot(light));
     expect(graph.name).toBe('light');
