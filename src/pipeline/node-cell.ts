@@ -196,19 +196,9 @@ export class NodeCell implements Inlet, Producer {
     if (this.phase !== 'new') {
       this.restarts++;
       this.prepareReplay();
-      this.abort = new AbortController();
-      this.ctx.signal = this.abort.signal;
-      this.actor = this.newActor();
     }
-    this.phase = 'running';
-    this.openFailed = false;
-    this.actor.start();
-    if (this.inputs > 0 && this.inputsEnded >= this.inputs) this.send({ type: 'steadfast.stage.end' });
-    await this.opened();
-    if (this.openFailed) {
-      this.phase = 'crashed';
-      throw this.failure ?? new SteadfastError('STAGE_OPEN_FAILED', `${this.kind} "${this.name}" failed to open`);
-    }
+    const failure = await this.startIncarnation(this.phase !== 'new');
+    if (failure !== undefined) throw failure;
     return {
       stop: () => this.halt(),
       kill: () => {
@@ -386,21 +376,29 @@ export class NodeCell implements Inlet, Producer {
     if (config !== undefined) this.config = { ...this.config, ...config };
     this.startFrom = state;
     this.restartPoint(state.state);
-    this.abort = new AbortController();
-    this.ctx.signal = this.abort.signal;
-    this.actor = this.newActor();
+    const failure = await this.startIncarnation(true);
+    if (failure !== undefined) {
+      // The supervisor takes it from here, as for any crash: restarts, or gives up.
+      this.supervisor?.exited('error', failure);
+      throw failure;
+    }
+  }
+
+  /** Starts an incarnation (a fresh actor and abort signal unless it is the first) and waits for its open; the open's failure, if any. */
+  private async startIncarnation(fresh: boolean): Promise<SteadfastError | undefined> {
+    if (fresh) {
+      this.abort = new AbortController();
+      this.ctx.signal = this.abort.signal;
+      this.actor = this.newActor();
+    }
     this.phase = 'running';
     this.openFailed = false;
     this.actor.start();
     if (this.inputs > 0 && this.inputsEnded >= this.inputs) this.send({ type: 'steadfast.stage.end' });
     await this.opened();
-    if (this.openFailed) {
-      // The supervisor takes it from here, as for any crash: restarts, or gives up.
-      this.phase = 'crashed';
-      const failure = this.failure ?? new SteadfastError('STAGE_OPEN_FAILED', `${this.kind} "${this.name}" failed to open`);
-      this.supervisor?.exited('error', failure);
-      throw failure;
-    }
+    if (!this.openFailed) return undefined;
+    this.phase = 'crashed';
+    return this.failure ?? new SteadfastError('STAGE_OPEN_FAILED', `${this.kind} "${this.name}" failed to open`);
   }
 
   // Inlet: what producers see.
