@@ -30,7 +30,7 @@ export interface CheckpointOptions {
   codec?: CodecName;
   /** Default `exactly-once`. */
   delivery?: Delivery;
-  /** Events a stage keeps since its last snapshot for a replay after a restart (default 100,000). */
+  /** Events a stage keeps since its last snapshot for a replay after a restart (default 10,000). */
   replayLimit?: number;
 }
 
@@ -71,7 +71,7 @@ export function resolveCheckpointOptions(value: unknown): ResolvedCheckpointOpti
     sync: opts.sync === undefined ? 'checkpoint' : oneOf('pipeline.checkpoint.sync', opts.sync, ['checkpoint', 'always', 'never'] as const),
     codec: opts.codec === undefined ? 'json' : oneOf('pipeline.checkpoint.codec', opts.codec, ['json', 'v8'] as const),
     delivery: opts.delivery === undefined ? 'exactly-once' : oneOf('pipeline.checkpoint.delivery', opts.delivery, ['exactly-once', 'at-least-once'] as const),
-    replayLimit: opts.replayLimit === undefined ? 100_000 : integerIn('pipeline.checkpoint.replayLimit', opts.replayLimit, 0),
+    replayLimit: opts.replayLimit === undefined ? 10_000 : integerIn('pipeline.checkpoint.replayLimit', opts.replayLimit, 0),
   };
 }
 

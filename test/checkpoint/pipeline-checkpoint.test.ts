@@ -120,6 +120,34 @@ describe('pipeline checkpoints on LevelDB', () => {
     expectEachOnce(sink.items, numbers().filter((i) => i !== failAt));
   });
 
+  it('restarts from the last state when more events than replayLimit went by since the last snapshot', async () => {
+    let thrown = false;
+    const flaky = defineStage({
+      name: 'tally',
+      initialState: (): Tally => ({ n: 0, sum: 0 }),
+      process: (e: number, state: Tally) => {
+        if (e / 2 === 3_000 && !thrown) {
+          thrown = true;
+          throw new Error('once');
+        }
+        return { state: { n: state.n + 1, sum: state.sum + e / 2 }, emit: [e / 2] };
+      },
+    });
+    const pipeline = createPipeline({
+      name: 'overflow',
+      source: fromIterable(numbers()),
+      stages: [double, flaky],
+      logLevel: 'silent',
+      onError: () => {},
+      supervision: { backoff: { minMs: 0, maxMs: 0 } },
+      // No checkpoint before the end: the replay log overflows long before the failure.
+      checkpoint: { dir, everyEvents: 0, everyMs: 0, replayLimit: 100 },
+    });
+    const stats = await pipeline.run();
+    expect(stats.stages.tally?.restarts).toBe(1);
+    expect(pipeline.stageState<Tally>('tally')).toEqual({ n: N - 1, sum: fullSum - 3_000 });
+  });
+
   it('detects a flipped bit in the newest snapshot and restores the previous checkpoint', async () => {
     await runToEnd('bits', 1_000);
     const store = createCheckpointStore({ dir });
