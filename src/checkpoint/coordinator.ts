@@ -191,6 +191,11 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     if (this.closed || this.holds > 0 || this.pending.size >= 2 || this.travelling()) return undefined;
     const byCount = this.options.everyEvents > 0 && this.env.events() - this.eventsAtLast >= this.options.everyEvents;
     if (!byCount && !this.timeDue && this.requested.length === 0) return undefined;
+    if (!byCount && this.requested.length === 0 && this.env.events() === this.eventsAtLast) {
+      // Time is up but nothing came from the source since the last barrier: nothing new to save.
+      this.timeDue = false;
+      return undefined;
+    }
     return this.begin(false);
   }
 

@@ -8,6 +8,7 @@ import {
   defineStage,
   fromAsyncIterable,
   fromIterable,
+  pushSource,
   toArray,
   type Pipeline,
   type PipelineObservation,
@@ -343,6 +344,28 @@ describe('pipeline checkpoints on LevelDB', () => {
     // The on-demand one and the final one at the end of the source.
     expect(stats.checkpoint?.completed).toBe(2);
     expect(stats.checkpoint?.last?.offset).toBe(N - 1);
+  });
+
+  it('checkpoints an idle push source by time, and takes none while nothing new arrives', async () => {
+    const source = pushSource<number>();
+    const pipeline = createPipeline({ name: 'idle', source, stages: [tally()], logLevel: 'silent', checkpoint: { dir, everyEvents: 0, everyMs: 20 } });
+    const completed = () => pipeline.stats().checkpoint?.completed ?? 0;
+    const waitFor = async (check: () => boolean) => {
+      for (let i = 0; i < 600 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(check()).toBe(true);
+    };
+    await pipeline.start();
+    for (const n of [1, 2, 3]) await pipeline.push(n * 2);
+    // The source waits for the next push; the timer's barrier goes in all the same.
+    await waitFor(() => completed() === 1);
+    expect(pipeline.stats().checkpoint?.last?.offset).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(completed()).toBe(1);
+    await pipeline.push(8);
+    await waitFor(() => completed() === 2);
+    expect(pipeline.stats().checkpoint?.last?.offset).toBe(3);
+    source.end();
+    await pipeline.done;
   });
 
   it('refuses checkpoint() without the option, and before start', async () => {
