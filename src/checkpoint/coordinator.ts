@@ -196,13 +196,13 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
       this.timeDue = false;
       return undefined;
     }
-    return this.begin(false);
+    return this.begin();
   }
 
   final(): Barrier | undefined {
     if (this.closed || this.finalTaken) return undefined;
     this.finalTaken = true;
-    return this.begin(true);
+    return this.begin();
   }
 
   /**
@@ -215,11 +215,11 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     return false;
   }
 
-  private begin(final: boolean): Barrier {
+  private begin(): Barrier {
     this.timeDue = false;
     this.eventsAtLast = this.env.events();
     const version = ++this.version;
-    const barrier: Barrier = { version, checkpointId: `${String(version).padStart(16, '0')}-${newId()}`, offset: -1, final };
+    const barrier: Barrier = { version, checkpointId: `${String(version).padStart(16, '0')}-${newId()}`, offset: -1 };
     const nodes = this.env.nodes();
     const pending: Pending = {
       barrier,

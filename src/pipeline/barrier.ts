@@ -8,8 +8,6 @@ export interface Barrier {
   readonly checkpointId: string;
   /** The last source offset before the barrier (-1: none yet); set by the source pump when it injects it. */
   offset: number;
-  /** The last barrier, injected as the source ends or stops. */
-  readonly final: boolean;
 }
 
 /** What a node needs from the pipeline's checkpoint coordinator. */
