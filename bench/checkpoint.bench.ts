@@ -27,29 +27,15 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { Level } from 'level';
 // The package as it ships (dist/, built by bench/run.ts first), not the TypeScript sources.
-import { createCheckpointStore, createPipeline, defineStage, fromIterable, type CheckpointStore, type PipelineMode, type Snapshot } from 'steadfast';
+import { createCheckpointStore, createPipeline, fromIterable, type CheckpointStore, type PipelineMode, type Snapshot } from 'steadfast';
 // Not exported from the package root: the kernels and the restore search, from the sources.
 import { fnv1a32Bytes, fnv1a64Bytes } from '../src/core/fnv1a.js';
 import { findRestorePoint } from '../src/checkpoint/restore.js';
+import { aggregateStage, enrichStage, KEYS, parseStage, type RawEvent } from './chain.js';
+import { keepPipelinesSilent, positiveInt, positiveInts } from './settings.js';
 import { RESULT_FORMAT, printResult, type Comparison, type ScenarioResult, type VariantResult } from './result.js';
 
 // Settings.
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
-function positiveInts(name: string, fallback: readonly number[]): number[] {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return [...fallback];
-  const values = raw.split(',').map((part) => Number(part.trim().replaceAll('_', '')));
-  if (values.some((v) => !Number.isSafeInteger(v) || v < 1)) throw new Error(`${name} must be comma-separated positive integers, got "${raw}"`);
-  return [...new Set(values)].sort((a, b) => a - b);
-}
 
 const N = positiveInt('BENCH_EVENTS', 1_000_000);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 7);
@@ -62,10 +48,7 @@ const EVERY_EVENTS = 1_000;
 const gc = (globalThis as { gc?: () => void }).gc;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-if (process.env.STEADFAST_LOG_LEVEL !== undefined && process.env.STEADFAST_LOG_LEVEL !== 'silent') {
-  log(`ignoring STEADFAST_LOG_LEVEL=${process.env.STEADFAST_LOG_LEVEL}: the bench runs its pipelines silent`);
-  delete process.env.STEADFAST_LOG_LEVEL;
-}
+keepPipelinesSilent(log);
 if (gc === undefined) log('note: run node with --expose-gc to collect garbage between timed runs');
 
 const scratch = mkdtempSync(join(tmpdir(), 'steadfast-bench-ckpt-'));
@@ -124,37 +107,6 @@ const byName = (variants: readonly VariantResult[], name: string) => variants.fi
 const target = (label: string, value: number, atLeast: number): Comparison => ({ label, value, atLeast, met: value >= atLeast });
 
 // (a) The pipeline bench's chain, with and without checkpoints.
-
-interface RawEvent {
-  id: number;
-  key: number;
-  value: number;
-}
-interface ParsedEvent extends RawEvent {
-  ts: number;
-}
-interface EnrichedEvent extends ParsedEvent {
-  score: number;
-}
-const KEYS = 100;
-const TS = 1;
-// As in bench/pipeline.bench.ts: literal copies inline, the aggregate sums into a Float64Array in place.
-const parseStage = defineStage<RawEvent, ParsedEvent>({
-  name: 'parse',
-  process: (e) => ({ state: undefined, emit: [{ id: e.id, key: e.key, value: e.value, ts: TS }] }),
-});
-const enrichStage = defineStage<ParsedEvent, EnrichedEvent>({
-  name: 'enrich',
-  process: (e) => ({ state: undefined, emit: [{ id: e.id, key: e.key, value: e.value, ts: e.ts, score: e.value * 2 }] }),
-});
-const aggregateStage = defineStage<EnrichedEvent, never, Float64Array>({
-  name: 'aggregate',
-  initialState: () => new Float64Array(KEYS),
-  process: (e, s) => {
-    s[e.key] += e.score;
-    return { state: s };
-  },
-});
 
 const events: RawEvent[] = [];
 for (let i = 0; i < N; i++) events.push({ id: i, key: i % KEYS, value: i });

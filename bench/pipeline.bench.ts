@@ -25,37 +25,12 @@ import { pipeline as streamPipeline } from 'node:stream/promises';
 import { from, lastValueFrom, map, scan } from 'rxjs';
 import { createActor, setup } from 'xstate';
 // The package as it ships (dist/, built by bench/run.ts first), not the TypeScript sources.
-import { createPipeline, defineStage, fromIterable, type PipelineMode } from 'steadfast';
+import { createPipeline, fromIterable, type PipelineMode } from 'steadfast';
+import { aggregateStage, enrichStage, KEYS, parseStage, TS, type EnrichedEvent, type ParsedEvent, type RawEvent } from './chain.js';
+import { keepPipelinesSilent, positiveInt } from './settings.js';
 import { RESULT_FORMAT, printResult, type Comparison, type VariantResult } from './result.js';
 
 // The workload.
-
-interface RawEvent {
-  id: number;
-  key: number;
-  value: number;
-}
-interface ParsedEvent {
-  id: number;
-  key: number;
-  value: number;
-  ts: number;
-}
-interface EnrichedEvent {
-  id: number;
-  key: number;
-  value: number;
-  ts: number;
-  score: number;
-}
-
-const KEYS = 100;
-/**
- * The `ts` parse adds: one fixed logical timestamp, a small integer. A wall-clock value would be a
- * heap-boxed double in every object and a clock read per event, the same extra cost for every
- * variant, which would only blur the differences the bench is about.
- */
-const TS = 1;
 
 // Explicit object literals, not `{ ...e, ts }`: on this Node a spread-then-add makes a new hidden
 // class per call, and the bench would measure V8 instead of the pipelines.
@@ -198,28 +173,11 @@ function xstateBatched(events: readonly RawEvent[]): Float64Array {
   return sums;
 }
 
-// steadfast's stages are written as the issue gives them, with the same literal copies inline
-// rather than calls to parse/enrich/aggregate above. Calling the functions the plain loop also
-// runs made steadfast ~25% slower in this process (about 350 vs 275 ns/event, reproducible, in a
-// two-variant test), while RxJS and Node streams were unaffected by the same sharing: an artefact
-// of V8 feedback on code shared with the baseline's loop, not a cost a real program would pay.
-const parseStage = defineStage<RawEvent, ParsedEvent>({
-  name: 'parse',
-  process: (e) => ({ state: undefined, emit: [{ id: e.id, key: e.key, value: e.value, ts: TS }] }),
-});
-const enrichStage = defineStage<ParsedEvent, EnrichedEvent>({
-  name: 'enrich',
-  process: (e) => ({ state: undefined, emit: [{ id: e.id, key: e.key, value: e.value, ts: e.ts, score: e.value * 2 }] }),
-});
-const aggregateStage = defineStage<EnrichedEvent, never, Float64Array>({
-  name: 'aggregate',
-  initialState: () => new Float64Array(KEYS),
-  process: (e, s) => {
-    s[e.key] += e.score;
-    return { state: s };
-  },
-});
-
+// steadfast's stages (bench/chain.ts) hold the same literal copies inline rather than calls to
+// parse/enrich/aggregate above. Calling the functions the plain loop also runs made steadfast ~25%
+// slower in this process (about 350 vs 275 ns/event, reproducible, in a two-variant test), while
+// RxJS and Node streams were unaffected by the same sharing: an artefact of V8 feedback on code
+// shared with the baseline's loop, not a cost a real program would pay.
 function steadfast(mode: PipelineMode): Variant['run'] {
   return async (events) => {
     const pipeline = createPipeline({
@@ -256,14 +214,6 @@ const ALL_VARIANTS: readonly Variant[] = [
 
 // Measurement.
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
 const N = positiveInt('BENCH_EVENTS', 1_000_000);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
 /**
@@ -291,11 +241,7 @@ const VARIANTS = ALL_VARIANTS.filter(
   (v) => v.name === BASELINE || FILTER.length === 0 || FILTER.some((part) => v.name.toLowerCase().includes(part)),
 );
 
-if (process.env.STEADFAST_LOG_LEVEL !== undefined && process.env.STEADFAST_LOG_LEVEL !== 'silent') {
-  // It would override the pipelines' logLevel: 'silent' and the bench would measure logging.
-  process.stderr.write(`ignoring STEADFAST_LOG_LEVEL=${process.env.STEADFAST_LOG_LEVEL}: the bench runs its pipelines silent\n`);
-  delete process.env.STEADFAST_LOG_LEVEL;
-}
+keepPipelinesSilent((line) => process.stderr.write(`${line}\n`));
 if (gc === undefined) process.stderr.write('note: run node with --expose-gc to collect garbage between timed runs\n');
 
 // Built with push so that the array is packed (`new Array(n)` would stay holey).

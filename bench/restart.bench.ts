@@ -49,25 +49,10 @@ import { createActor, createMachine, setup, spawnChild, stopChild } from 'xstate
 // The package as it ships (dist/, built by bench/run.ts first), not the TypeScript sources.
 // createSupervisor is exported from the package root (src/index.ts), so no deep import into dist/ is needed.
 import { createPipeline, createSupervisor, defineStage, fromIterable, type StageFailurePolicy } from 'steadfast';
+import { keepPipelinesSilent, positiveInt, positiveInts } from './settings.js';
 import { RESULT_FORMAT, printResult, type Comparison, type ScenarioResult, type VariantResult } from './result.js';
 
 // Settings.
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
-function positiveInts(name: string, fallback: readonly number[]): number[] {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return [...fallback];
-  const values = raw.split(',').map((part) => Number(part.trim().replaceAll('_', '')));
-  if (values.length === 0 || values.some((v) => !Number.isSafeInteger(v) || v < 1)) throw new Error(`${name} must be comma-separated positive integers, got "${raw}"`);
-  return [...new Set(values)].sort((a, b) => a - b);
-}
 
 const RESTARTS = positiveInt('BENCH_RESTARTS', 1_000);
 const FAIL_EVERY = positiveInt('BENCH_FAIL_EVERY', 100);
@@ -83,11 +68,7 @@ if (FAIL_EVERY < 2) throw new Error('BENCH_FAIL_EVERY must be at least 2 (the st
 const gc = (globalThis as { gc?: () => void }).gc;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 if (gc === undefined) log('note: run node with --expose-gc to measure the heap per child and collect garbage between runs');
-if (process.env.STEADFAST_LOG_LEVEL !== undefined && process.env.STEADFAST_LOG_LEVEL !== 'silent') {
-  // It would override the pipelines' logLevel: 'silent' and the bench would measure logging.
-  log(`ignoring STEADFAST_LOG_LEVEL=${process.env.STEADFAST_LOG_LEVEL}: the bench runs its pipelines silent`);
-  delete process.env.STEADFAST_LOG_LEVEL;
-}
+keepPipelinesSilent(log);
 
 // Statistics.
 
