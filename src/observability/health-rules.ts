@@ -21,6 +21,11 @@ export interface StageHealthInput {
   p99: number | null;
   /** Time since the stage last finished a call (or since it was first seen). */
   idleMs: number;
+  /**
+   * How long the waiting events have waited with no call ending (`StageStats.waitingMs`): since the
+   * oldest arrived, or since the last call ended. Null or absent when unknown: `idleMs` alone counts.
+   */
+  waitingMs?: number | null;
 }
 
 /** Thresholds of the stage rules; see {@link stageHealth}. */
@@ -38,7 +43,7 @@ export interface HealthRules {
 export interface StageVerdict {
   status: StageHealthStatus;
   reasons: string[];
-  /** No call finished within `staleAfterMs`; only a problem while events wait (then the stage is stuck). */
+  /** No call finished within `staleAfterMs`; only a problem while events have waited that long too (then the stage is stuck). */
   stale: boolean;
   /** Failed share of the window's events (0 without events). */
   failureRate: number;
@@ -46,7 +51,8 @@ export interface StageVerdict {
 
 /**
  * Judges one stage. Unhealthy when: crashed or failed; its breaker is open or isolated; stuck
- * (events waiting and no call finished within `staleAfterMs`); or failing at least
+ * (events have waited longer than `staleAfterMs` and no call finished meanwhile: an event that
+ * arrives after an idle spell is not stuck at once); or failing at least
  * `failureRate.unhealthy` of its events. Degraded when: its breaker is half-open; failing at least
  * `failureRate.degraded`; restarted within the window; or its p99 call time is above `slowCallMs`.
  * Healthy otherwise: an idle stage with an empty mailbox is stale but healthy (a quiet source is normal).
@@ -59,7 +65,9 @@ export function stageHealth(input: StageHealthInput, rules: HealthRules): StageV
   const unhealthy: string[] = [];
   if (input.state === 'crashed' || input.state === 'failed') unhealthy.push(`stage ${input.state}`);
   if (input.breaker === 'open' || input.breaker === 'isolated') unhealthy.push(`breaker ${input.breaker}`);
-  if (stale && input.depth > 0) unhealthy.push(`stuck: ${input.depth} events waiting, no call for ${Math.round(input.idleMs)} ms`);
+  // An idle spell before the events arrived is not being stuck: count from the later of the last call's end and their arrival.
+  const waited = input.waitingMs === undefined || input.waitingMs === null ? input.idleMs : Math.min(input.idleMs, input.waitingMs);
+  if (input.depth > 0 && waited > rules.staleAfterMs) unhealthy.push(`stuck: ${input.depth} events waiting ${Math.round(waited)} ms with no call finished`);
   if (judged && failureRate >= rules.failureRate.unhealthy) unhealthy.push(`failure rate ${round(failureRate)} >= ${rules.failureRate.unhealthy}`);
   if (unhealthy.length > 0) return { status: 'unhealthy', reasons: unhealthy, stale, failureRate };
 

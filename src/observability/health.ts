@@ -26,6 +26,8 @@ export interface StageHealth {
   stale: boolean;
   /** Time since the last finished call (or since the monitor first saw the stage). */
   idleMs: number;
+  /** How long the waiting events have waited with no call ending (from the stage's stats); null when none waits. */
+  waitingMs: number | null;
 }
 
 /** The health of one pipeline: its stages and their weighted availability. */
@@ -183,7 +185,8 @@ class Monitor implements HealthMonitor {
       const latencyMs = track.latency.percentiles(since);
       const breaker = stage.resilience?.breaker ?? null;
       const idleMs = Math.max(0, now - track.lastCallAt);
-      const input = { state: stage.status, breaker: breaker ?? undefined, depth: stage.mailbox.depth, ...window, p99: latencyMs?.p99 ?? null, idleMs };
+      const waitingMs = stage.waitingMs ?? null;
+      const input = { state: stage.status, breaker: breaker ?? undefined, depth: stage.mailbox.depth, ...window, p99: latencyMs?.p99 ?? null, idleMs, waitingMs };
       const verdict = stageHealth(input, this.options.rules);
       stages.push({
         stage: stage.name,
@@ -199,6 +202,7 @@ class Monitor implements HealthMonitor {
         latencyMs,
         stale: verdict.stale,
         idleMs,
+        waitingMs,
       });
     }
     // Instances gone (a replica scaled away) are forgotten.

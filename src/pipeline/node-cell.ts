@@ -97,6 +97,8 @@ export class NodeCell implements Inlet, Producer {
   private abort = new AbortController();
   private inFlight: Batch | undefined;
   private takenAt = 0;
+  /** Monotonic ms since which events have waited with no call ending (meaningful while depth() > 0): for the health monitor's staleness. */
+  private waitingSince = 0;
   private readonly ctx: MutableStageContext;
   private readonly log: Logger;
   private readonly machine: typeof stageMachine;
@@ -318,6 +320,11 @@ export class NodeCell implements Inlet, Producer {
     return this.queue.length + (this.inFlight?.values.length ?? 0);
   }
 
+  /** How long events have waited here (mailbox or call) since the oldest arrived or a call last ended, whichever is later; null when none waits. */
+  waitingMs(): number | null {
+    return this.depth() === 0 ? null : Math.max(0, this.hooks.clock.monotonic() - this.waitingSince);
+  }
+
   /** Ends the input at once, whatever upstream does: the stage drains its mailbox and stops. */
   endNow(): void {
     this.send({ type: 'steadfast.stage.end' });
@@ -409,6 +416,7 @@ export class NodeCell implements Inlet, Producer {
   }
 
   enqueue(values: unknown[], offsets: number[]): void {
+    if (this.depth() === 0) this.waitingSince = this.hooks.clock.monotonic();
     this.queue.push(values, offsets);
     const flow = this.hooks.flow;
     flow.buffered += values.length;
@@ -592,7 +600,9 @@ export class NodeCell implements Inlet, Producer {
     const n = batch.values.length;
     this.inFlight = undefined;
     this.hooks.flow.buffered -= n;
-    const ms = this.hooks.clock.monotonic() - this.takenAt;
+    const ended = this.hooks.clock.monotonic();
+    this.waitingSince = ended; // what still waits (or is put back) has waited since a call last ended
+    const ms = ended - this.takenAt;
     this.perEventMs = updatePerEventMs(this.perEventMs, ms, n);
     this.counters.busyMs += ms;
     const observers = this.hooks.observers;

@@ -38,6 +38,12 @@ export interface StageStats {
   /** Outputs that no downstream route accepted (graph `when` filters). */
   unrouted: number;
   mailbox: { depth: number; capacity: number; peak: number };
+  /**
+   * How long events have waited here (in the mailbox or the current call) with no call ending: since
+   * the oldest of them arrived, or since the last call ended if it left some waiting, whichever is
+   * later (ms, the pipeline's monotonic clock); null while none waits. The health monitor's "stuck".
+   */
+  waitingMs: number | null;
   /** Exponential average of time per event, and total time in calls. */
   latency: { perEventMs: number | null; busyMs: number };
   /** With checkpoints: the last snapshot this instance wrote in this run (null before its first). */
@@ -89,6 +95,7 @@ export function stageStats(cell: NodeCell): StageStats {
     restarts: cell.restarts,
     unrouted: cell.outlet.unrouted,
     mailbox: { depth: cell.depth(), capacity: cell.capacity, peak: c.peakDepth },
+    waitingMs: cell.waitingMs(),
     latency: { perEventMs: Number.isNaN(cell.perEventMs) ? null : cell.perEventMs, busyMs: c.busyMs },
   };
 }

@@ -16,7 +16,8 @@ describe('stage health rules', () => {
     ['failed', { state: 'failed' }, 'stage failed'],
     ['breaker open', { breaker: 'open' }, 'breaker open'],
     ['breaker isolated', { breaker: 'isolated' }, 'breaker isolated'],
-    ['stuck', { depth: 3, idleMs: 30_001 }, 'stuck: 3 events waiting, no call for 30001 ms'],
+    ['stuck', { depth: 3, idleMs: 30_001 }, 'stuck: 3 events waiting 30001 ms with no call finished'],
+    ['stuck, its events waiting longer than staleAfterMs', { depth: 3, idleMs: 90_000, waitingMs: 30_001 }, 'stuck: 3 events waiting 30001 ms with no call finished'],
     ['failing half its events', { ok: 5, failed: 5 }, 'failure rate 0.5 >= 0.5'],
   ])('calls a stage unhealthy when %s', (_, changes, reason) => {
     expect(judge(changes)).toMatchObject({ status: 'unhealthy', reasons: [reason] });
@@ -40,6 +41,15 @@ describe('stage health rules', () => {
     expect(judge({ idleMs: 30_000, depth: 1 })).toMatchObject({ status: 'healthy', stale: false });
     expect(judge({ ok: 0, failed: 4 })).toMatchObject({ status: 'healthy', failureRate: 1 });
     expect(judge({ ok: 0, failed: 5 }).status).toBe('unhealthy');
+  });
+
+  it('does not call a stage stuck when its events arrived after an idle spell, only once they have waited past staleAfterMs', () => {
+    expect(judge({ depth: 1, idleMs: 60_000, waitingMs: 5 })).toMatchObject({ status: 'healthy', stale: true });
+    expect(judge({ depth: 1, idleMs: 60_000, waitingMs: 30_000 }).status).toBe('healthy');
+    expect(judge({ depth: 1, idleMs: 60_000, waitingMs: 30_001 }).status).toBe('unhealthy');
+    // A call that finished recently counts even if the events are older (a backlog being worked off).
+    expect(judge({ depth: 1, idleMs: 10, waitingMs: 60_000 }).status).toBe('healthy');
+    expect(judge({ depth: 1, idleMs: 30_001, waitingMs: null }).status).toBe('unhealthy');
   });
 
   it('does not judge latency without slowCallMs or without calls', () => {

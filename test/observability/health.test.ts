@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createPipeline, defineStage, fromIterable, toArray } from '../../src/index.js';
+import { createPipeline, defineStage, fromIterable, pushSource, toArray } from '../../src/index.js';
 import { createHealthMonitor, type HealthReport } from '../../src/observability/health.js';
 import type { SystemState } from '../../src/observability/health-rules.js';
 import { expectConfigError } from '../helpers/config-error.js';
@@ -67,7 +67,7 @@ describe('health monitor (fake timers)', () => {
     vi.advanceTimersByTime(1000);
     expect(health.last?.pipelines[0]?.stages[0]).toMatchObject({ stale: true, status: 'healthy' });
     p.stages.s = stageStatsOf('s', { mailbox: { depth: 7, capacity: 1024, peak: 7 } });
-    expect(health.check()).toMatchObject({ state: 'critical', pipelines: [{ stages: [{ status: 'unhealthy', reasons: ['stuck: 7 events waiting, no call for 4000 ms'] }] }] });
+    expect(health.check()).toMatchObject({ state: 'critical', pipelines: [{ stages: [{ status: 'unhealthy', reasons: ['stuck: 7 events waiting 4000 ms with no call finished'] }] }] });
     p.call('s', 5);
     expect(health.check().state).toBe('running');
     health.stop();
@@ -130,6 +130,82 @@ describe('health monitor', () => {
     expect(byName.pass?.latencyMs?.p99).toBeGreaterThanOrEqual(0);
     expect(report.pipelines[0]?.status).toBe('stopped');
     health.stop();
+  });
+
+  it('does not call a stage stuck a few ms into a normal call after an idle spell, only once the call has run past staleAfterMs', async () => {
+    let t = 1_000_000;
+    const clock = { now: () => t, monotonic: () => t };
+    const gates: Array<() => void> = [];
+    const slow = defineStage({
+      name: 'slow',
+      process: async (n: number) => {
+        if (n > 0) await new Promise<void>((resolve) => gates.push(resolve));
+        return { emit: [n] };
+      },
+    });
+    const source = pushSource<number>();
+    const sink = toArray<number>();
+    const pipeline = createPipeline({ name: 'idle', source, stages: [slow], sink, logLevel: 'silent', clock });
+    const health = createHealthMonitor({ pipelines: [pipeline], staleAfterMs: 200, clock });
+    const slowHealth = () => health.check().pipelines[0]?.stages.find((s) => s.stage === 'slow');
+    try {
+      await pipeline.start();
+      await source.push(0);
+      await vi.waitFor(() => expect(sink.items).toEqual([0]));
+      t += 500; // idle
+      await source.push(1);
+      await vi.waitFor(() => expect(gates.length).toBe(1)); // the call has started
+      t += 5;
+      expect(pipeline.stats().stages.slow?.waitingMs).toBe(5);
+      expect(slowHealth()).toMatchObject({ status: 'healthy', reasons: [], stale: true, idleMs: 505, waitingMs: 5 });
+      t += 200; // the call really hangs now
+      expect(slowHealth()).toMatchObject({ status: 'unhealthy', reasons: ['stuck: 1 events waiting 205 ms with no call finished'], waitingMs: 205 });
+      gates.shift()?.();
+      await vi.waitFor(() => expect(sink.items).toEqual([0, 1]));
+      expect(pipeline.stats().stages.slow?.waitingMs).toBeNull();
+      expect(slowHealth()).toMatchObject({ status: 'healthy', waitingMs: null });
+    } finally {
+      health.stop();
+      for (const open of gates.splice(0)) open();
+      source.end();
+      await pipeline.stop();
+    }
+  });
+
+  it('counts a backlog left after a call from the end of that call, and a fresh arrival from its arrival', async () => {
+    let t = 0;
+    const clock = { now: () => t, monotonic: () => t };
+    const gates: Array<() => void> = [];
+    const slow = defineStage({ name: 'slow', maxBatch: 1, process: async (n: number) => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return { emit: [n] };
+    } });
+    const source = pushSource<number>();
+    const sink = toArray<number>();
+    const pipeline = createPipeline({ name: 'backlog', source, stages: [slow], sink, logLevel: 'silent', clock });
+    const waiting = () => pipeline.stats().stages.slow?.waitingMs;
+    try {
+      await pipeline.start();
+      expect(waiting()).toBeNull();
+      await source.push(1);
+      await vi.waitFor(() => expect(gates.length).toBe(1));
+      t += 10;
+      await source.push(2);
+      await vi.waitFor(() => expect(pipeline.stats().stages.slow?.mailbox.depth).toBe(2));
+      t += 30;
+      expect(waiting()).toBe(40); // since event 1 arrived
+      gates.shift()?.();
+      await vi.waitFor(() => expect(gates.length).toBe(1)); // event 2's call started when event 1's ended
+      t += 7;
+      expect(waiting()).toBe(7);
+      gates.shift()?.();
+      await vi.waitFor(() => expect(sink.items).toEqual([1, 2]));
+      expect(waiting()).toBeNull();
+    } finally {
+      for (const open of gates.splice(0)) open();
+      source.end();
+      await pipeline.stop();
+    }
   });
 
   it('leaves no timer behind after stop(), and its timer never keeps a process alive', async () => {
