@@ -120,6 +120,8 @@ async function removeReplica(env: ReshapeEnv, group: Group): Promise<ScaleResult
   drop(env.cells, cell);
   env.byName.delete(cell.name);
   await env.supervisor.terminateChild(cell.name);
+  // Its breaker (`<pipeline>.<node>#<i>`) leaves the registry, so metrics and the dashboard drop it.
+  cell.guards()?.breaker?.dispose();
   return { name: cell.name, state };
 }
 

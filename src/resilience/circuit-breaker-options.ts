@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { tripOptions, type ResolvedTripOptions, type TripOptions } from '../core/breaker-windows.js';
 import { ConfigError } from '../core/errors.js';
-import { fn, integerIn, knownKeys, name as validName, positiveNumber, record } from '../core/validate.js';
+import { fn, integerIn, knownKeys, positiveNumber, record } from '../core/validate.js';
 import { AbortedError } from '../core/errors.js';
 import { defaultBreakerThreshold, defaultBreakerTimeoutMs } from './breaker-env-defaults.js';
 import type { BreakerRegistry } from './breaker-registry.js';
@@ -43,13 +43,27 @@ export interface ResolvedBreakerOptions {
   clock: (Pick<Clock, 'now'> & Partial<Pick<Clock, 'monotonic'>>) | undefined;
 }
 
+/**
+ * What a breaker may be called: longer than other names, and with `#`, so that a stage breaker's
+ * `<pipeline>.<node>#<replica>` (a pipeline name and a node name of up to 128 characters each) fits.
+ */
+const BREAKER_NAME = /^[A-Za-z0-9_.:#-]{1,300}$/;
+
+/** Checks a breaker's name: 1 to 300 letters, digits, `_`, `.`, `:`, `#` or `-`. */
+function breakerName(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !BREAKER_NAME.test(value)) {
+    throw new ConfigError(field, value, 'must be 1-300 characters of letters, digits, "_", ".", ":", "#" or "-"');
+  }
+  return value;
+}
+
 const OWN_KEYS = ['name', 'openMs', 'openBackoff', 'halfOpenMaxCalls', 'successThreshold', 'isFailure', 'initialState', 'registry', 'clock'] as const;
 const STATES = ['closed', 'open', 'halfOpen', 'isolated'];
 
 /** Checks breaker options; a mistake is a CONFIG_INVALID naming the field and the value. */
 export function resolveBreakerOptions(options: unknown): ResolvedBreakerOptions {
   const opts = record('circuitBreaker options', options);
-  const name = validName('circuitBreaker.name', opts.name);
+  const name = breakerName('circuitBreaker.name', opts.name);
   const tripPart: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(opts)) if (!(OWN_KEYS as readonly string[]).includes(key)) tripPart[key] = value;
   // With no trip condition given, N failures in a row open the breaker: STEADFAST_BREAKER_THRESHOLD, else 5 (as cockatiel's ConsecutiveBreaker(5)).

@@ -292,4 +292,14 @@ describe('breaker registry', () => {
     made = made.filter((x) => x !== a);
     expect(registry.list()).toEqual([]);
   });
+
+  it('takes the names of stage breakers: "#" for replicas, up to 300 characters', () => {
+    const long = `${'p'.repeat(128)}.${'n'.repeat(128)}#12`;
+    expect(breaker({ name: 'orders.lookup#0' }).name).toBe('orders.lookup#0');
+    expect(breaker({ name: long }).name).toBe(long);
+    expect(breaker({ name: 'x'.repeat(300) }).name).toHaveLength(300);
+    for (const bad of ['', 'x'.repeat(301), 'has space', 'a/b']) {
+      expect(() => circuitBreaker({ name: bad, registry: null }), JSON.stringify(bad)).toThrow(/circuitBreaker.name must be 1-300 characters/);
+    }
+  });
 });
