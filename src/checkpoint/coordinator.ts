@@ -60,6 +60,8 @@ interface Pending {
   startedAt: number;
   bytes: number;
   settled: boolean;
+  /** A writer replaced one of its snapshots by a newer one: only a newer checkpoint can settle it. */
+  superseded: boolean;
   resolvers: Array<{ resolve: (done: CompletedCheckpoint) => void; reject: (error: unknown) => void }>;
 }
 
@@ -98,7 +100,11 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   private requested: Pending['resolvers'] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private finalTaken = false;
+  /** Version of the final checkpoint (taken as the source ends or stops), and how it ended. */
+  private finalVersion: number | undefined;
+  private finalFailure: SteadfastError | undefined;
   /** While held (a reshape runs), no new checkpoint starts. */
   private holds = 0;
   private readonly counts: CheckpointStats = { last: null, inFlight: null, completed: 0, failed: 0, corrupt: 0, restored: null, lastMs: null, lastBytes: null };
@@ -163,6 +169,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   /** Starts the timer of `everyMs` (it never keeps the process alive). */
   start(): void {
     this.eventsAtLast = this.env.events();
+    this.openWriters();
     if (this.options.everyMs > 0) {
       this.timer = setInterval(() => {
         this.timeDue = true;
@@ -202,7 +209,14 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   final(): Barrier | undefined {
     if (this.closed || this.finalTaken) return undefined;
     this.finalTaken = true;
-    return this.begin();
+    const barrier = this.begin();
+    this.finalVersion = barrier.version;
+    return barrier;
+  }
+
+  /** Why the final checkpoint failed, once it has (undefined while it runs, after it completed, or when none was taken). */
+  get finalError(): SteadfastError | undefined {
+    return this.finalFailure;
   }
 
   /**
@@ -229,6 +243,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
       startedAt: this.env.clock.monotonic(),
       bytes: 0,
       settled: false,
+      superseded: false,
       resolvers: this.requested,
     };
     this.requested = [];
@@ -258,8 +273,11 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
       .write(snapshot, this.floor() > 0 ? { pruneBelow: this.floor() } : {})
       .then((outcome) => {
         // Replaced in the writer's queue by a newer snapshot: this checkpoint will not complete,
-        // the newer one covers it (and settles whoever waits for this one).
-        if (!outcome.written) return;
+        // the newer one covers it (and settles whoever waits for this one, or fails it with itself).
+        if (!outcome.written) {
+          pending.superseded = true;
+          return;
+        }
         const bytes = outcome.receipt.bytes;
         pending.bytes += bytes;
         this.stageInfo.set(node.name, { version: barrier.version, at: createdAt, bytes });
@@ -267,6 +285,15 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
         this.arrived(pending, node.name);
       })
       .catch((error: unknown) => this.fail(pending, error));
+  }
+
+  /**
+   * A writer for every stage instance, made before its first barrier: made while a stage actor
+   * runs an action, a new actor would be created inside that action.
+   */
+  private openWriters(): void {
+    if (this.closed) return;
+    for (const node of this.env.nodes()) if (node.kind === 'stage') this.writer(node.name);
   }
 
   private writer(stage: string): CheckpointWriter {
@@ -336,19 +363,27 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     return newest;
   }
 
+  /**
+   * A checkpoint failed: reported and counted, its waiters rejected; the next barrier tries again.
+   * Older checkpoints that a writer superseded by this one's snapshot can no longer complete: they
+   * fail with it (else `settled()`, and so `done`, would wait for them for ever).
+   */
   private fail(pending: Pending, error: unknown): void {
     if (pending.settled) return;
+    const { version } = pending.barrier;
     pending.settled = true;
-    this.pending.delete(pending.barrier.version);
+    this.pending.delete(version);
     this.counts.inFlight = this.newestPending();
     this.counts.failed++;
     const failure =
       error instanceof SteadfastError
         ? error
-        : new SteadfastError('CHECKPOINT_STORE_FAILED', `checkpoint ${pending.barrier.version} failed: ${messageOf(error)}`, { cause: error });
-    this.env.log.error({ err: failure, version: pending.barrier.version }, `checkpoint ${pending.barrier.version} failed: ${failure.message}`);
-    this.env.emit({ type: 'checkpoint.failed', version: pending.barrier.version, error: failure });
+        : new SteadfastError('CHECKPOINT_STORE_FAILED', `checkpoint ${version} failed: ${messageOf(error)}`, { cause: error });
+    if (version === this.finalVersion) this.finalFailure = failure;
+    this.env.log.error({ err: failure, version }, `checkpoint ${version} failed: ${failure.message}`);
+    this.env.emit({ type: 'checkpoint.failed', version, error: failure });
     for (const r of pending.resolvers) r.reject(failure);
+    for (const [older, open] of [...this.pending]) if (older < version && open.superseded) this.fail(open, failure);
   }
 
   private abandon(pending: Pending, why: string): void {
@@ -371,6 +406,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
       return await work();
     } finally {
       this.holds--;
+      this.openWriters(); // replicas added by a scale
       this.env.nudge();
     }
   }
@@ -381,16 +417,24 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     await Promise.all(open.map((p) => new Promise<void>((resolve) => p.resolvers.push({ resolve: () => resolve(), reject: () => resolve() }))));
   }
 
-  /** Stops taking checkpoints; what is in flight is abandoned; writers and the store are closed. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Stops taking checkpoints: what is in flight is abandoned (its waiters rejected), none starts again. */
+  abandonAll(why: string): void {
     this.closed = true;
     clearInterval(this.timer);
-    for (const pending of [...this.pending.values()]) this.abandon(pending, 'the pipeline stopped');
+    for (const pending of [...this.pending.values()]) this.abandon(pending, why);
     for (const r of this.requested) r.reject(new SteadfastError('PIPELINE_STOPPED', `pipeline "${this.env.pipeline}" stopped before the checkpoint`));
     this.requested = [];
-    await Promise.allSettled([...this.writers.values()].map((w) => w.close()));
-    await this.store.close();
+  }
+
+  /** Stops taking checkpoints; what is in flight is abandoned; writers and the store are closed. */
+  async close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.abandonAll('the pipeline stopped');
+    this.closing = (async () => {
+      await Promise.allSettled([...this.writers.values()].map((w) => w.close()));
+      await this.store.close();
+    })();
+    return this.closing;
   }
 
   stats(): CheckpointStats {

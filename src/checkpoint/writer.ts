@@ -7,7 +7,7 @@ import {
   type CheckpointWriteRequest,
 } from '../../machines/checkpoint.machine.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { CheckpointStoreError, ConfigError, SteadfastError, messageOf } from '../core/errors.js';
+import { CheckpointStoreError, ConfigError, SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
 import { oneOf } from '../core/validate.js';
 import type { Logger } from '../logging/logger.js';
 import type { CheckpointStore, Snapshot, WriteOptions, WriteReceipt } from './types.js';
@@ -186,8 +186,10 @@ class Writer implements CheckpointWriter {
     return undefined;
   }
 
+  /** A failed write: CHECKPOINT_ENCODE_FAILED when the state could not be encoded (retrying cannot help), else CHECKPOINT_STORE_FAILED. */
   private failure(version: number, cause: unknown): CheckpointStoreError {
-    return new CheckpointStoreError('CHECKPOINT_STORE_FAILED', this.store.location, `checkpoint write of ${this.name} version ${version} failed: ${messageOf(cause)}`, cause);
+    const code = isSteadfastError(cause, 'CHECKPOINT_ENCODE_FAILED') ? 'CHECKPOINT_ENCODE_FAILED' : 'CHECKPOINT_STORE_FAILED';
+    return new CheckpointStoreError(code, this.store.location, `checkpoint write of ${this.name} version ${version} failed: ${messageOf(cause)}`, cause);
   }
 
   /** Every WRITE the machine accepted ends in exactly one of these events: settle its promise. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
-import { ConfigError, SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
+import { CheckpointStoreError, ConfigError, SteadfastError, isSteadfastError, messageOf, type CheckpointStoreErrorCode } from '../core/errors.js';
 import { integerIn } from '../core/validate.js';
 import { newId } from '../ids.js';
 import type { Source } from '../sources/source.js';
@@ -126,6 +126,8 @@ class PipelineRun implements Pipeline {
   private readonly supervisor: Supervisor;
   private readonly onEscalate: ((escalation: Escalation) => void) | undefined;
   private finishing = false;
+  /** Resolved when a stop timed out: the end no longer waits for closes that hang. */
+  private readonly abandoned = deferred();
   /** Reshapes (scale, swap) run one after another. */
   private reshapes: Promise<void> = Promise.resolve();
   /** Exit code of the process after an escalation (`supervision.exitOnEscalate`), if asked. */
@@ -328,6 +330,8 @@ class PipelineRun implements Pipeline {
     if (this.state === 'stopped' || this.state === 'failed') return;
     this.state = 'stopping';
     this.pump.stop();
+    // Part of the budget is kept for stopping at once if draining takes all the rest.
+    const killReserve = Math.min(1_000, Math.floor(timeoutMs / 10));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       this.done.then(
@@ -335,7 +339,7 @@ class PipelineRun implements Pipeline {
         () => false,
       ),
       new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs);
+        timer = setTimeout(() => resolve(true), timeoutMs - killReserve);
       }),
     ]);
     clearTimeout(timer);
@@ -347,9 +351,13 @@ class PipelineRun implements Pipeline {
     );
     this.failure ??= error;
     this.log.error({ err: error }, 'stop timed out; stopping stages at once');
+    // Nothing may hold the end back now: checkpoints in flight are abandoned, stages killed.
+    this.abandoned.resolve();
+    this.checkpoints?.abandonAll('the stop timed out');
     for (const cell of this.cells) cell.kill();
     if (!this.pumpFinished) this.finish();
-    await this.done.catch(() => {});
+    // The kills and closes take moments; what hangs (a write that never returns) is left behind.
+    await waitAtMost(this.done.catch(() => {}), killReserve);
     throw error;
   }
 
@@ -388,9 +396,11 @@ class PipelineRun implements Pipeline {
     if (this.finishing) return;
     this.finishing = true;
     // Every stage is done: stop the (now empty) supervisor, wait for closes after kills, then settle `done`.
-    void Promise.all([this.supervisor.stop(), ...this.cells.map((cell) => cell.closed())]).then(async () => {
+    // After a stop timed out, what still hangs (a sink's close, a write that never returns) is left to finish on its own.
+    const unlessAbandoned = (work: Promise<unknown>) => Promise.race([work, this.abandoned.promise]);
+    void unlessAbandoned(Promise.all([this.supervisor.stop(), ...this.cells.map((cell) => cell.closed())])).then(async () => {
       for (const breaker of this.breakers.list()) breaker.dispose();
-      await this.closeCheckpoints();
+      await unlessAbandoned(this.closeCheckpoints());
       this.endedAt = this.clock.now();
       this.state = this.failure === undefined ? 'stopped' : 'failed';
       const stats = this.stats();
@@ -405,10 +415,20 @@ class PipelineRun implements Pipeline {
     });
   }
 
-  /** The final checkpoint completes (unless the run failed), dead letters are stored, then the store closes. */
+  /**
+   * The final checkpoint completes (unless the run failed), dead letters are stored, then the store
+   * closes. A final checkpoint that failed fails the run: its state is not saved.
+   */
   private async closeCheckpoints(): Promise<void> {
     try {
-      if (this.failure === undefined) await this.checkpoints?.settled();
+      if (this.failure === undefined && this.checkpoints !== undefined) {
+        await this.checkpoints.settled();
+        const failed = this.checkpoints.finalError;
+        if (failed !== undefined) {
+          const error = failed instanceof CheckpointStoreError ? new CheckpointStoreError(failed.code as CheckpointStoreErrorCode, failed.location, `final checkpoint failed: ${failed.message}`, failed) : failed;
+          this.failure ??= error;
+        }
+      }
       await this.letters.flushed();
       // Without checkpoints the letters live in memory and stay readable after the run: nothing to release.
       await this.checkpoints?.close();
@@ -573,6 +593,19 @@ class PipelineRun implements Pipeline {
   }
 }
 
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Waits for `promise`, but not longer than `ms`. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 /** The error a failed start reports: a stage's own open failure rather than the supervisor's wrapper. */
 function startError(error: unknown): SteadfastError {

@@ -132,6 +132,19 @@ describe('steadfast run (the binary)', () => {
     }
   });
 
+  it('exits 1 with one line on SIGTERM when the final checkpoint fails', async () => {
+    const store = join(dir, 'ckpt');
+    const run = steadfast(['run', fixture('ticker-pipeline.mjs'), '--interval', '100'], { FIXTURE_CHECKPOINT_DIR: store, FIXTURE_UNENCODABLE: '1' });
+    await run.waitFor(/ticker running \| [1-9]\d* events/);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(1);
+    const ours = run.stderr().trimEnd().split('\n');
+    expect(ours).toHaveLength(2);
+    expect(ours[0]).toMatch(/^steadfast: SIGTERM: stopping "ticker"/);
+    expect(ours[1]).toMatch(/^steadfast: pipeline "ticker" failed: final checkpoint failed: .*cannot encode/);
+    expect(run.stdout().trimEnd().split('\n').at(-1)).toMatch(/ticker failed \| .* checkpoint none yet/);
+  });
+
   it('exits at once with code 130 on a second signal while the stop cannot drain', async () => {
     const run = steadfast(['run', fixture('ticker-pipeline.mjs'), '--interval', '100'], { FIXTURE_STALL: '1' });
     await run.waitFor(/ticker running \| [4-9] events|ticker running \| \d\d+ events/);
