@@ -47,6 +47,39 @@ describe('/inspect', () => {
     }
   });
 
+  it('shows when each stage actor was created, also for a server started after the pipeline and for a restarted stage', async () => {
+    const source = pushSource<number>();
+    const sink = toArray<number>();
+    const picky = defineStage({
+      name: 'picky',
+      process: (n: number) => {
+        if (n < 0) throw new Error('negative');
+        return { emit: [n] };
+      },
+    });
+    const pipeline = createPipeline({ name: 'born', source, stages: [picky], sink, logLevel: 'silent', onError: () => {}, supervision: { backoff: { minMs: 1, maxMs: 5, factor: 2, jitter: 0 } } });
+    await pipeline.start();
+    await source.push(1);
+    await until(() => sink.items.length === 1);
+    const server = await serve({ pipelines: [pipeline], port: 0 });
+    const kinds = async (actor: string) => (JSON.parse((await httpGet(server.url, `/inspect?actor=${actor}`)).body) as { events: InspectedEntry[] }).events.map((e) => e.kind);
+    try {
+      // Served late: it learns of the live actors as it subscribes.
+      expect((await kinds('picky'))[0]).toBe('actor');
+      expect((await kinds('sink'))[0]).toBe('actor');
+      expect((await kinds('born'))[0]).toBe('actor');
+      await source.push(-1);
+      await until(() => pipeline.stats().stages.picky?.restarts === 1);
+      await source.push(2);
+      await until(() => sink.items.length === 2);
+      expect((await kinds('picky')).filter((k) => k === 'actor')).toHaveLength(2);
+    } finally {
+      await server.close();
+      source.end();
+      await pipeline.stop();
+    }
+  });
+
   it('asks which pipeline when several are served', async () => {
     const server = await serve({ pipelines: [stubPipeline('a', ['s']), stubPipeline('b', ['s'])], port: 0 });
     try {

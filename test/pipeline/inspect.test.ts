@@ -82,6 +82,81 @@ describe('pipeline inspection', () => {
     await pipeline.stop();
   });
 
+  it('announces every stage actor, the sink and the supervisor with @xstate.actor before their first snapshot', async () => {
+    const events: InspectionEvent[] = [];
+    const pipeline = createPipeline({ name: 'born', source: fromIterable([1, 2]), stages: [double], sink: toArray<number>(), logLevel: 'silent', inspect: (e) => events.push(e) });
+    await pipeline.run();
+    for (const actor of ['double', 'sink', 'born']) {
+      const own = events.filter((e) => idOf(e) === actor && e.actorRef.sessionId === e.rootId);
+      expect(own[0]?.type, actor).toBe('@xstate.actor');
+      expect(own.filter((e) => e.type === '@xstate.actor'), actor).toHaveLength(1);
+    }
+  });
+
+  it('announces the new actor of a restarted stage and the replicas a scale adds', async () => {
+    const source = pushSource<number>();
+    const sink = toArray<number>();
+    const picky = defineStage({
+      name: 'picky',
+      process: (n: number) => {
+        if (n < 0) throw new Error('negative');
+        return { emit: [n] };
+      },
+    });
+    const events: InspectionEvent[] = [];
+    const pipeline = createPipeline({ name: 'grow', source, graph: { picky: { stage: picky, from: 'source' } }, sink, logLevel: 'silent', onError: () => {}, supervision: fast, inspect: (e) => events.push(e) });
+    const created = (actor: string) => events.filter((e) => e.type === '@xstate.actor' && idOf(e) === actor && e.actorRef.sessionId === e.rootId).map((e) => e.rootId);
+    await pipeline.start();
+    expect(created('picky')).toHaveLength(1);
+    await source.push(-1);
+    await until(() => pipeline.stats().stages.picky?.restarts === 1);
+    expect(new Set(created('picky')).size).toBe(2);
+    await pipeline.scale('picky', 3);
+    expect([created('picky#1').length, created('picky#2').length]).toEqual([1, 1]);
+    source.end();
+    await pipeline.stop();
+  });
+
+  it('tells a listener that comes later of every live actor first, and of no ended one', async () => {
+    const source = pushSource<number>();
+    const sink = toArray<number>();
+    const picky = defineStage({
+      name: 'picky',
+      process: (n: number) => {
+        if (n < 0) throw new Error('negative');
+        return { emit: [n] };
+      },
+    });
+    const pipeline = createPipeline({ name: 'later', source, stages: [picky], sink, logLevel: 'silent', onError: () => {}, supervision: fast });
+    await pipeline.start();
+    await source.push(-1);
+    await until(() => pipeline.stats().stages.picky?.restarts === 1);
+    await source.push(1);
+    await until(() => sink.items.length === 1);
+    const first: InspectionEvent[] = [];
+    const offFirst = pipeline.inspect((e) => first.push(e));
+    const roots = first.filter((e) => e.actorRef.sessionId === e.rootId);
+    expect(roots.map((e) => [e.type, idOf(e)])).toEqual(expect.arrayContaining([['@xstate.actor', 'picky'], ['@xstate.actor', 'sink'], ['@xstate.actor', 'later']]));
+    expect(first.every((e) => e.type === '@xstate.actor')).toBe(true);
+    // One picky: the live incarnation, not the one that crashed.
+    expect(roots.filter((e) => idOf(e) === 'picky')).toHaveLength(1);
+    expect(roots).toHaveLength(3);
+    // A second late listener gets its own announcements; the first does not hear them again.
+    const heard = first.length;
+    const second: InspectionEvent[] = [];
+    const offSecond = pipeline.inspect((e) => second.push(e));
+    expect(second.filter((e) => e.type === '@xstate.actor' && e.actorRef.sessionId === e.rootId)).toHaveLength(3);
+    expect(first).toHaveLength(heard);
+    await source.push(2);
+    await until(() => sink.items.length === 2);
+    expect(first.slice(heard).some((e) => e.type === '@xstate.actor' && e.actorRef.sessionId === e.rootId)).toBe(false);
+    expect(summary(first, 'picky').received).toContain('steadfast.stage.input');
+    offFirst();
+    offSecond();
+    source.end();
+    await pipeline.stop();
+  });
+
   it('keeps the flow going when a listener throws', async () => {
     const sink = toArray<number>();
     const pipeline = createPipeline({
@@ -109,12 +184,15 @@ describe('pipeline inspection', () => {
 });
 
 describe('Inspection', () => {
-  function fakeActor(status = 'active') {
+  let sessions = 0;
+  function fakeActor(status = 'active', children: Record<string, unknown> = {}) {
     const unsubscribe = vi.fn();
     const inspect = vi.fn(() => ({ unsubscribe }));
-    const snapshot = { status };
-    return { actor: { system: { inspect }, getSnapshot: () => snapshot } as never, inspect, unsubscribe, snapshot };
+    const snapshot = { status, children };
+    const sessionId = `x:${sessions++}`;
+    return { actor: { system: { inspect }, getSnapshot: () => snapshot, sessionId } as never, inspect, unsubscribe, snapshot, sessionId };
   }
+  const announced = (events: InspectionEvent[]) => events.filter((e) => e.type === '@xstate.actor').map((e) => [e.actorRef.sessionId, e.rootId]);
 
   it('inspects no actor system while nobody listens, and every watched one while someone does', () => {
     const hub = new Inspection();
@@ -149,6 +227,44 @@ describe('Inspection', () => {
     later.watch({}, live.actor);
     later.add(() => {});
     expect([gone.inspect.mock.calls.length, live.inspect.mock.calls.length]).toEqual([0, 1]);
+  });
+
+  it('announces an actor watched while someone listens, and every live one (with live children) to a listener that comes later', () => {
+    const hub = new Inspection();
+    const child = fakeActor();
+    const done = fakeActor('done');
+    const a = fakeActor('active', { call: child.actor, open: done.actor });
+    hub.watch({}, a.actor);
+    const early: InspectionEvent[] = [];
+    hub.add((e) => early.push(e));
+    expect(announced(early)).toEqual([
+      [a.sessionId, a.sessionId],
+      [child.sessionId, a.sessionId],
+    ]);
+    const b = fakeActor();
+    hub.watch({}, b.actor);
+    expect(announced(early).slice(2)).toEqual([[b.sessionId, b.sessionId]]);
+    // An actor XState announced to `emit` itself (one created with it as its inspector) is remembered too.
+    const sup = fakeActor();
+    hub.emit({ type: '@xstate.actor', actorRef: sup.actor, rootId: sup.sessionId });
+    const late: InspectionEvent[] = [];
+    hub.add((e) => late.push(e));
+    expect(announced(late).map(([session]) => session).sort()).toEqual([sup.sessionId, a.sessionId, child.sessionId, b.sessionId].sort());
+    expect(early).toHaveLength(4);
+  });
+
+  it('subscribes to no system while nobody listens, and still announces the actors watched meanwhile to the next listener', () => {
+    const hub = new Inspection();
+    const a = fakeActor();
+    hub.watch({}, a.actor);
+    const off = hub.add(() => {});
+    off();
+    const heard: InspectionEvent[] = [];
+    const b = fakeActor();
+    hub.watch({}, b.actor);
+    expect(b.inspect).not.toHaveBeenCalled();
+    hub.add((e) => heard.push(e));
+    expect(announced(heard).map(([session]) => session)).toEqual([a.sessionId, b.sessionId]);
   });
 
   it('calls every listener even if one throws', () => {
