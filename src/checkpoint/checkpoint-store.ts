@@ -113,33 +113,44 @@ export class KvCheckpointStore implements CheckpointStore {
         const record: SnapshotMeta = { version: value.version, key, checksum: receipt.checksum, bytes: receipt.bytes, createdAt: value.createdAt, offset: value.offset };
         ops.push({ type: 'put', key: meta, value: this.#seal('json', record, meta) });
       }
-      // Versions below a floor already pruned cannot have come back: only newer ones are written.
-      const prune = pruneBelow !== undefined && pruneBelow > (this.#prunedBelow.get(meta) ?? 0);
-      const written = this.#written.get(meta);
-      let kept = written;
-      if (prune && written === undefined) {
-        // The first prune scans (versions of earlier runs); later ones delete the versions written since.
-        const prefix = snapshotPrefix(value.pipeline, value.stage);
-        for await (const old of this.#backend.keys({ gte: prefix, lt: snapshotKey(value.pipeline, value.stage, pruneBelow) })) {
-          if (old !== key) ops.push({ type: 'del', key: old });
-        }
-        kept = [];
-      } else if (prune && written !== undefined) {
-        kept = [];
-        for (const version of written) {
-          if (version < pruneBelow && version !== value.version) ops.push({ type: 'del', key: snapshotKey(value.pipeline, value.stage, version) });
-          else kept.push(version);
-        }
-      }
+      const pruned = await this.#pruneSnapshots(value.pipeline, value.stage, pruneBelow, ops, value.version);
       await this.#backend.write(ops, sync);
       this.#metaVersion.set(meta, Math.max(known, value.version));
-      if (prune) this.#prunedBelow.set(meta, pruneBelow);
-      if (kept !== undefined) {
-        if (!kept.includes(value.version)) kept.push(value.version);
-        this.#written.set(meta, kept);
-      }
+      pruned();
       return receipt;
     });
+  }
+
+  /**
+   * Adds to `ops` the deletion of a stage's snapshots below `pruneBelow` (but `writing`, the one
+   * written in the same batch); returns what to remember once the batch is written. The first
+   * prune of a stage scans (versions of earlier runs); later ones delete the versions written since.
+   */
+  async #pruneSnapshots(pipeline: string, stage: string, pruneBelow: number | undefined, ops: KvOp[], writing?: number): Promise<() => void> {
+    const meta = metaKey(pipeline, stage);
+    // Versions below a floor already pruned cannot have come back: only newer ones are written.
+    const prune = pruneBelow !== undefined && pruneBelow > (this.#prunedBelow.get(meta) ?? 0);
+    const written = this.#written.get(meta);
+    let kept = written;
+    if (prune && written === undefined) {
+      const keep = writing === undefined ? undefined : snapshotKey(pipeline, stage, writing);
+      for await (const old of this.#backend.keys({ gte: snapshotPrefix(pipeline, stage), lt: snapshotKey(pipeline, stage, pruneBelow) })) {
+        if (old !== keep) ops.push({ type: 'del', key: old });
+      }
+      kept = [];
+    } else if (prune && written !== undefined) {
+      kept = [];
+      for (const version of written) {
+        if (version < pruneBelow && version !== writing) ops.push({ type: 'del', key: snapshotKey(pipeline, stage, version) });
+        else kept.push(version);
+      }
+    }
+    return () => {
+      if (prune) this.#prunedBelow.set(meta, pruneBelow);
+      if (kept === undefined) return;
+      if (writing !== undefined && !kept.includes(writing)) kept.push(writing);
+      this.#written.set(meta, kept);
+    };
   }
 
   async *snapshots(pipeline: string, stage: string): AsyncIterable<ReadResult<Snapshot>> {
@@ -161,13 +172,17 @@ export class KvCheckpointStore implements CheckpointStore {
     const sealed = this.#seal('json', value, key);
     return this.#write('completeCheckpoint', async () => {
       const ops: KvOp[] = [{ type: 'put', key, value: sealed }];
+      const pruned: Array<() => void> = [];
       if (pruneBelow !== undefined) {
         for (const old of await this.#completedOf(value.pipeline)) {
           // An unreadable marker's version is unknown: it stays, for `verify` to report.
           if (old.ok && old.key !== key && old.value.version < pruneBelow) ops.push({ type: 'del', key: old.key });
         }
+        // The snapshots of the checkpoints that leave with their markers leave in the same batch.
+        for (const stage of value.stages) pruned.push(await this.#pruneSnapshots(value.pipeline, stage, pruneBelow, ops));
       }
       await this.#backend.write(ops, sync);
+      for (const remember of pruned) remember();
       return receiptOf(key, sealed);
     });
   }

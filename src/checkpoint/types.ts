@@ -99,7 +99,10 @@ export interface CheckpointStore {
   /** One version of a stage instance's snapshot; `undefined` when absent. */
   readSnapshot(pipeline: string, stage: string, version: number): Promise<ReadResult<Snapshot> | undefined>;
 
-  /** Records a completed checkpoint (`done!…`), pruning older markers per `pruneBelow`, in one atomic batch. */
+  /**
+   * Records a completed checkpoint (`done!…`) and, per `pruneBelow`, deletes older markers and the
+   * older snapshots of the stages it lists, in one atomic batch.
+   */
   completeCheckpoint(done: CompletedCheckpoint, options?: WriteOptions): Promise<WriteReceipt>;
   /** A pipeline's completed checkpoints, newest first. */
   completed(pipeline: string): AsyncIterable<ReadResult<CompletedCheckpoint>>;

@@ -134,6 +134,23 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       expect(await collect(store.completed('other'))).toEqual([]);
     });
 
+    it('prunes the snapshots of the stages a completed checkpoint lists with its older markers, in the same batch', async () => {
+      const store = await make();
+      for (const v of [1, 2, 3]) {
+        await store.writeSnapshot(snapshot(v));
+        await store.writeSnapshot(snapshot(v, { stage: 'count' }));
+        await store.completeCheckpoint({ ...done(v, `c${v}`), stages: ['enrich', 'count'] });
+      }
+      await store.writeSnapshot(snapshot(1, { stage: 'unlisted' }));
+      await store.completeCheckpoint({ ...done(4, 'c4'), stages: ['enrich'] }, { pruneBelow: 3 });
+      const versions = async (stage: string) => (await collect(store.snapshots('orders', stage))).map((r) => r.ok && r.value.version);
+      expect(await versions('enrich')).toEqual([3]);
+      // Not listed in the new checkpoint: its snapshots stay (they may belong to another stage's checkpoints).
+      expect(await versions('count')).toEqual([3, 2, 1]);
+      expect(await versions('unlisted')).toEqual([1]);
+      expect((await collect(store.completed('orders'))).map((r) => r.ok && r.value.version)).toEqual([4, 3]);
+    });
+
     it('lists an unreadable done marker after the good ones and never prunes it', async () => {
       const store = await make();
       await store.completeCheckpoint(done(1, 'a'));
