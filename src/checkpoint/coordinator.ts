@@ -10,6 +10,7 @@ import type { ResolvedCheckpointOptions } from './options.js';
 import type { CheckpointStore, CompletedCheckpoint } from './types.js';
 import { createCheckpointWriter, type CheckpointWriter } from './writer.js';
 import { findRestorePoint } from './restore.js';
+import { claimStore } from './store-claims.js';
 
 /** What the coordinator needs to know of a node. */
 export interface CheckpointedNode {
@@ -101,6 +102,8 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Gives back this pipeline's claim on the store (set once `restore()` claimed it). */
+  private release: (() => boolean) | undefined;
   private finalTaken = false;
   /** Version of the final checkpoint (taken as the source ends or stops), and how it ended. */
   private finalVersion: number | undefined;
@@ -124,6 +127,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
    * verify; resolves with the committed source offset (-1 without one).
    */
   async restore(): Promise<number> {
+    this.release = claimStore(this.store, this.env.pipeline);
     await this.store.open();
     const nodes = this.env.nodes();
     const found = await findRestorePoint(this.store, this.env.pipeline, nodes.filter((n) => n.kind === 'stage').map((n) => n.name));
@@ -432,7 +436,10 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     this.abandonAll('the pipeline stopped');
     this.closing = (async () => {
       await Promise.allSettled([...this.writers.values()].map((w) => w.close()));
-      await this.store.close();
+      // A store shared by pipelines of other names closes with the last of them. A memory store
+      // holds nothing to release and loses its data when closed: it stays open, readable after the
+      // run and usable by the next one.
+      if (this.release?.() === true && this.store.kind !== 'memory') await this.store.close();
     })();
     return this.closing;
   }

@@ -448,7 +448,10 @@ class PipelineRun implements Pipeline {
   }
 
   deadLetters(): Promise<StoredDeadLetter[]> {
-    return this.letters.list();
+    const store = this.checkpoints?.store;
+    if (store === undefined || store.isOpen || store.kind !== 'level' || (this.state !== 'stopped' && this.state !== 'failed')) return this.letters.list();
+    // The run closed its store: read the letters from the directory again, read-only.
+    return readDeadLetters(store.location, this.name, this.log, this.clock);
   }
 
   async replay(letters?: ReadonlyArray<StoredDeadLetter | string>): Promise<number> {
@@ -598,6 +601,16 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve = (): void => {};
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** The dead letters of `pipeline` in the LevelDB store at `dir`, through a read-only store opened for the purpose. */
+async function readDeadLetters(dir: string, pipeline: string, log: Logger, clock: Clock): Promise<StoredDeadLetter[]> {
+  const store = createCheckpointStore({ dir, readOnly: true });
+  try {
+    return await new DeadLetterBox(store, pipeline, log, clock, true).list();
+  } finally {
+    await store.close();
+  }
 }
 
 /** Waits for `promise`, but not longer than `ms`. */
