@@ -520,12 +520,15 @@ class PipelineRun implements Pipeline {
       return Promise.reject(new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; it can be reshaped while running only`));
     }
     const checkpoints = this.checkpoints;
+    // From now until it is done, the source neither reads nor ends: the input of the nodes it
+    // changes cannot end before its turn, and the final checkpoint cannot start in its middle.
+    const release = this.pump.hold();
     // A reshape changes the nodes a checkpoint waits for: none may be in flight meanwhile.
     const turn = async (): Promise<T> => {
       if (this.state !== 'running') throw new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; it can be reshaped while running only`);
       return work();
     };
-    const run = this.reshapes.then(() => (checkpoints === undefined ? turn() : checkpoints.without(turn)));
+    const run = this.reshapes.then(() => (checkpoints === undefined ? turn() : checkpoints.without(turn))).finally(release);
     this.reshapes = run.then(
       () => undefined,
       () => undefined,

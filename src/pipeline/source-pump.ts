@@ -46,6 +46,9 @@ export class SourcePump implements Producer {
   private stalls = 0;
   /** Awaiting a read of the source or a yield to the event loop: nothing half-delivered, a barrier may go in now. */
   private parked = false;
+  /** Reshapes accepted and not yet done: the pump reads nothing, and does not end, meanwhile. */
+  private holds = 0;
+  private unheld: (() => void) | undefined;
 
   constructor(
     readonly source: Source<unknown>,
@@ -77,6 +80,10 @@ export class SourcePump implements Producer {
     let lastYield = this.clock.monotonic();
     try {
       while (!this.stopRequested) {
+        if (this.holds > 0) {
+          await this.whileHeld();
+          continue;
+        }
         const barrier = this.barriers?.due();
         if (barrier !== undefined) {
           this.inject(barrier);
@@ -120,6 +127,8 @@ export class SourcePump implements Producer {
           lastYield = this.clock.monotonic();
         }
       }
+      // A reshape accepted before the end runs first: neither the final barrier nor the end overtakes it.
+      await this.whileHeld();
       this.status = this.stopRequested ? 'stopped' : 'ended';
       const last = this.barriers?.final();
       if (last !== undefined) this.inject(last);
@@ -136,7 +145,39 @@ export class SourcePump implements Producer {
         cause: error,
       });
     }
+    await this.whileHeld();
     onFinish();
+  }
+
+  /**
+   * Holds the source while a reshape (scale, swap) waits for its turn and runs: nothing more is
+   * read, and the source does not end, so the nodes being reshaped cannot finish their input
+   * meanwhile. Returns the release (idempotent).
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds === 0) {
+        const resume = this.unheld;
+        this.unheld = undefined;
+        resume?.();
+      }
+    };
+  }
+
+  private whileHeld(): Promise<void> | void {
+    if (this.holds === 0) return;
+    const status = this.status;
+    this.status = 'waiting';
+    return new Promise<void>((resolve) => {
+      this.unheld = () => {
+        this.status = status;
+        resolve();
+      };
+    });
   }
 
   /** Stops reading; a read in progress is abandoned (the reader is closed, so it resolves). */
