@@ -1,10 +1,12 @@
 import type { Batch } from '../core/batch-queue.js';
 import { CircuitOpenError, RetryExhaustedError, StageCallError, TimeoutError, messageOf } from '../core/errors.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
-import type { Policy } from '../resilience/policy.js';
+import type { Policy, Work } from '../resilience/policy.js';
+import { forwarding, type StopSource } from '../resilience/signals.js';
 import type { BreakerSnapshot } from '../resilience/circuit-breaker.js';
 import type { ResolvedDegraded } from '../resilience/stage-resilience-options.js';
 import type { Stage, StageContext } from '../stage.js';
+import { TimedContext } from './call-context.js';
 import { LruCache } from './lru-cache.js';
 import { Outputs } from './outputs.js';
 import { BatchFailure, resultChecker, type CallOutcome, type CallRunner, type MutableStageContext } from './run-call.js';
@@ -44,11 +46,21 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
   const fallbackFn = fallbackOf(guards.degraded);
   const mode = modeOf(guards.degraded, stage, cache, fallbackFn);
 
+  const timed = stage.timeoutMs !== undefined;
+  /**
+   * What the policy runs for one call. With a timeout the work takes the Stop the timeout policy
+   * makes for each attempt and gives the stage a ctx whose signal is that Stop's: aborted at the
+   * attempt's deadline (or with the node's signal, which the policy gets as the caller's), and fresh
+   * for the next attempt. Without one, the node's ctx as it is: no AbortController per call.
+   */
+  const workOf = (ctx: MutableStageContext, offset: number, offsets: readonly number[], run: (ctx: MutableStageContext) => unknown): Work<unknown> =>
+    timed ? forwarding(((source: StopSource | undefined) => run(new TimedContext(ctx, offset, offsets, source))) as never) : () => run(ctx);
+
   /** Runs `call` under the policy; with `backpressure`, waits out an open breaker and tries again. */
-  const guarded = async (call: () => unknown, ctx: MutableStageContext): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> => {
+  const guarded = async (call: Work<unknown>, ctx: MutableStageContext): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> => {
     for (;;) {
       try {
-        return { ok: true, value: await guards.policy.execute(call) };
+        return { ok: true, value: await guards.policy.execute(call, timed ? ctx.signal : undefined) };
       } catch (error) {
         if (mode === 'backpressure' && guards.breaker !== undefined && isOpen(error)) {
           await halfOpen(guards.breaker, ctx.signal);
@@ -101,7 +113,8 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
     return async (batch, state, ctx) => {
       ctx.offset = batch.offsets[0] as number;
       ctx.offsets = batch.offsets;
-      const outcome = await guarded(() => processBatch(batch.values as never[], state as never, ctx as StageContext), ctx);
+      const work = workOf(ctx, ctx.offset, batch.offsets, (callCtx) => processBatch(batch.values as never[], state as never, callCtx as StageContext));
+      const outcome = await guarded(work, ctx);
       if (outcome.ok) {
         const checked = check(outcome.value, batch, batch.values.length - 1, state);
         if (checked instanceof StageCallError) throw new BatchFailure(wholeBatch(checked, batch), { state, values: [], offsets: [] }, EMPTY);
@@ -125,9 +138,13 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
     ctx.offsets = batch.offsets;
     const rest = (i: number): Batch => ({ values: batch.values.slice(i + 1), offsets: batch.offsets.slice(i + 1) });
     for (let i = 0; i < batch.values.length; i++) {
-      ctx.offset = batch.offsets[i] as number;
+      const offset = batch.offsets[i] as number;
+      ctx.offset = offset;
       const event = batch.values[i];
-      const outcome = await guarded(() => process(event as never, state as never, ctx as StageContext), ctx);
+      const outcome = await guarded(
+        workOf(ctx, offset, batch.offsets, (callCtx) => process(event as never, state as never, callCtx as StageContext)),
+        ctx,
+      );
       if (outcome.ok) {
         const checked = check(outcome.value, batch, i, state);
         if (checked instanceof StageCallError) throw new BatchFailure(checked, { state, ...outputs.finish() }, rest(i));

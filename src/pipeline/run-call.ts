@@ -4,6 +4,8 @@ import type { Batch } from '../core/batch-queue.js';
 import { SinkWriteError, StageCallError, describeValue, messageOf, isSteadfastError } from '../core/errors.js';
 import type { Sink } from '../sinks/sink.js';
 import type { Stage, StageContext } from '../stage.js';
+import { offAbort, onAbort } from '../resilience/signals.js';
+import { TimedContext } from './call-context.js';
 import { Outputs } from './outputs.js';
 
 /** What a successful call produced: the new state and the outputs with their source offsets. */
@@ -78,17 +80,26 @@ export function stageRunner(stage: Stage, node: string): CallRunner {
     state: unknown,
     outputs: Outputs,
     ctx: MutableStageContext,
+    first: TimedContext | undefined,
   ): Promise<CallOutcome> => {
     for (let i = from; i < batch.values.length; i++) {
-      ctx.offset = batch.offsets[i] as number;
+      const offset = batch.offsets[i] as number;
+      ctx.offset = offset;
+      // With a timeout each event's call has a ctx (and a signal) of its own.
+      const timed = i === from ? first : timeoutMs === undefined ? undefined : new TimedContext(ctx, offset, batch.offsets);
       let result: unknown;
       try {
-        const call = i === from ? pending : process(batch.values[i] as never, state as never, ctx as StageContext);
-        result = timeoutMs === undefined ? await call : await withDeadline(call, timeoutMs);
+        const call = i === from ? pending : process(batch.values[i] as never, state as never, (timed ?? ctx) as StageContext);
+        result = timeoutMs === undefined ? await call : await withDeadline(call, timeoutMs, ctx.signal);
       } catch (cause) {
+        timed?.end();
         throw failAt(batch, i, state, outputs, thrown(batch, i, cause));
       }
-      if (result === TIMED_OUT) throw failAt(batch, i, state, outputs, timedOut(batch, i, timeoutMs as number));
+      if (result === TIMED_OUT) {
+        timed?.expire(timeoutMs as number);
+        throw failAt(batch, i, state, outputs, timedOut(batch, i, timeoutMs as number));
+      }
+      timed?.end();
       const checked = check(result, batch, i, state);
       if (checked instanceof StageCallError) throw failAt(batch, i, state, outputs, checked);
       state = checked.state;
@@ -98,6 +109,7 @@ export function stageRunner(stage: Stage, node: string): CallRunner {
   };
 
   const { hasState } = stage;
+  const timed = timeoutMs !== undefined;
   // The hot loop: one call per event. The result check is written out here rather than calling
   // `check`, which costs a few nanoseconds per event; the rare paths (async, invalid) call out.
   return (batch, initial, ctx) => {
@@ -107,21 +119,28 @@ export function stageRunner(stage: Stage, node: string): CallRunner {
     const { values, offsets } = batch;
     for (let i = 0; i < values.length; i++) {
       ctx.offset = offsets[i] as number;
+      // A stage with a timeout gives each call its own ctx, whose signal aborts at the deadline.
+      const call = timed ? new TimedContext(ctx, offsets[i] as number, offsets) : undefined;
       let result: unknown;
       try {
-        result = process(values[i] as never, state as never, ctx as StageContext);
+        result = process(values[i] as never, state as never, (call ?? ctx) as StageContext);
       } catch (cause) {
+        call?.end();
         throw failAt(batch, i, state, outputs, thrown(batch, i, cause));
       }
+      if (call !== undefined) {
+        if (isThenable(result)) return finishAsync(batch, i, result, state, outputs, ctx, call);
+        call.end();
+      }
       if (typeof result !== 'object' || result === null || result instanceof Promise) {
-        if (isThenable(result)) return finishAsync(batch, i, result, state, outputs, ctx);
+        if (isThenable(result)) return finishAsync(batch, i, result, state, outputs, ctx, undefined);
         throw failAt(batch, i, state, outputs, check(result, batch, i, state) as StageCallError);
       }
       const r = result as { state?: unknown; emit?: unknown };
       const emit = r.emit;
       if (emit === undefined) {
         if (!('state' in r)) {
-          if (isThenable(r)) return finishAsync(batch, i, r, state, outputs, ctx);
+          if (isThenable(r)) return finishAsync(batch, i, r, state, outputs, ctx, undefined);
           if (hasState) throw failAt(batch, i, state, outputs, check(r, batch, i, state) as StageCallError);
           continue;
         }
@@ -190,24 +209,35 @@ function batchRunner(stage: Stage, node: string, processBatch: NonNullable<Stage
     const last = batch.offsets[batch.offsets.length - 1] as number;
     return { state: checked.state, values: emit.slice(), offsets: new Array<number>(emit.length).fill(last) };
   };
+  const { timeoutMs } = stage;
   return (batch, state, ctx) => {
     ctx.offset = batch.offsets[0] as number;
     ctx.offsets = batch.offsets;
+    // With a timeout the call has a ctx (and a signal) of its own, aborted at its deadline.
+    const call = timeoutMs === undefined ? undefined : new TimedContext(ctx, ctx.offset, batch.offsets);
     let result: unknown;
     try {
-      result = processBatch(batch.values as never[], state as never, ctx as StageContext);
+      result = processBatch(batch.values as never[], state as never, (call ?? ctx) as StageContext);
     } catch (cause) {
+      call?.end();
       throw fail(state, thrown(batch, cause));
     }
-    if (!isThenable(result)) return finish(batch, state, result);
-    const { timeoutMs } = stage;
-    return (timeoutMs === undefined ? Promise.resolve(result) : withDeadline(result, timeoutMs)).then(
+    if (!isThenable(result)) {
+      call?.end();
+      return finish(batch, state, result);
+    }
+    return (timeoutMs === undefined ? Promise.resolve(result) : withDeadline(result, timeoutMs, ctx.signal)).then(
       (value) => {
-        if (value !== TIMED_OUT) return finish(batch, state, value);
+        if (value !== TIMED_OUT) {
+          call?.end();
+          return finish(batch, state, value);
+        }
+        call?.expire(timeoutMs as number);
         const message = `stage "${node}" took longer than ${timeoutMs} ms on the batch at offsets ${span(batch)}`;
         throw fail(state, new StageCallError('STAGE_TIMEOUT', node, message, { offsets: batch.offsets, events: batch.values }));
       },
       (cause: unknown) => {
+        call?.end();
         throw fail(state, thrown(batch, cause));
       },
     );
@@ -246,16 +276,37 @@ const TIMED_OUT = Symbol('timed out');
 
 /**
  * Waits for `promise`, but not longer than `ms`: then answers TIMED_OUT. The promise goes on (JS
- * cannot stop it); the stage's `ctx.signal` is aborted when the stage crashes, for code that listens.
+ * cannot stop it); the caller aborts the call's `ctx.signal` (a {@link TimedContext}), for code that
+ * listens. When the node's signal aborts first (the stage crashed or was abandoned), the wait ends
+ * at once with its reason, so that no timer outlives the stage.
  */
-function withDeadline<T>(promise: T | PromiseLike<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(resolve, ms, TIMED_OUT);
-  });
+function withDeadline<T>(promise: T | PromiseLike<T>, ms: number, node: AbortSignal): Promise<T | typeof TIMED_OUT> {
   const settled = Promise.resolve(promise);
   settled.catch(() => {}); // a rejection after the deadline has nobody left to tell
-  return Promise.race([settled, expired]).finally(() => clearTimeout(timer));
+  if (node.aborted) return Promise.reject(node.reason);
+  return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
+    const abandoned = (): void => {
+      clearTimeout(timer);
+      reject(node.reason);
+    };
+    const timer = setTimeout(() => {
+      offAbort(node, abandoned);
+      resolve(TIMED_OUT);
+    }, ms);
+    onAbort(node, abandoned);
+    settled.then(
+      (value) => {
+        clearTimeout(timer);
+        offAbort(node, abandoned);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        offAbort(node, abandoned);
+        reject(error);
+      },
+    );
+  });
 }
 
 function span(batch: Batch): string {
