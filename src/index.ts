@@ -100,7 +100,7 @@ export { stageMachine } from '../machines/stage.machine.js';
 export type { StageMachineContext, StageMachineEvent, StageStateValue, StageFailurePolicy } from '../machines/stage.machine.js';
 
 export { serve } from './observability/server.js';
-export type { ServeOptions, ObservabilityServer } from './observability/server.js';
+export type { ServeOptions, ObservabilityServer, SseStats } from './observability/server.js';
 export { createMetrics } from './observability/metrics.js';
 export type { Metrics, MetricsOptions } from './observability/metrics.js';
 export { createHealthMonitor } from './observability/health.js';

@@ -44,6 +44,7 @@ export class DashboardFeed {
         pipeline.observe((event) => {
           if (event.type === 'call') return;
           if (event.type === 'checkpoint.written') checkpoints.set(event.stage, { version: event.version, bytes: event.bytes, ms: event.ms, at: this.now() });
+          if (this.hub.size === 0) return; // nobody watches: nothing to build
           this.hub.send('observation', { pipeline: pipeline.name, at: this.now(), event: plain(event) });
         }),
       );
@@ -72,21 +73,27 @@ export class DashboardFeed {
   /** A stream opened: it gets a snapshot now, and all streams get one every `updateMs` while any is open. */
   streamOpened(send: (event: string, data: unknown) => void): void {
     send('snapshot', this.snapshot());
-    if (this.timer !== undefined) return;
+    if (this.timer !== undefined || this.hub.size === 0) return;
     this.timer = setInterval(() => {
-      if (this.hub.size === 0) {
-        clearInterval(this.timer);
-        this.timer = undefined;
-        return;
-      }
-      this.hub.send('snapshot', this.snapshot());
+      if (this.hub.size === 0) this.streamsClosed();
+      else this.hub.send('snapshot', this.snapshot());
     }, this.updateMs);
     this.timer.unref();
   }
 
-  close(): void {
+  /** The last stream closed: no more snapshots (no health checks, no trees) until one opens. */
+  streamsClosed(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** Running snapshots right now (a stream is open). */
+  get active(): boolean {
+    return this.timer !== undefined;
+  }
+
+  close(): void {
+    this.streamsClosed();
     for (const off of this.offs.splice(0)) off();
   }
 }

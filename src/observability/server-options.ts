@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { ConfigError } from '../core/errors.js';
 import { integerIn, knownKeys, record } from '../core/validate.js';
 import type { HealthMonitor } from './health.js';
@@ -22,6 +23,14 @@ export interface ServeOptions {
   updateMs?: number;
   /** Inspection events kept per actor for `/inspect` and the dashboard (default 50; 0 = do not inspect). */
   inspectEvents?: number;
+  /** Event streams (`/events`, one per dashboard tab) open at once (default 32); one more gets 503 with `Retry-After`. */
+  maxClients?: number;
+  /** Bytes an event stream may hold unsent once its socket is full (default 1 MiB); past it the stream is dropped. */
+  maxBufferedBytes?: number;
+  /** Time a full event stream has to drain (default 30 000 ms); past it the stream is dropped. */
+  drainTimeoutMs?: number;
+  /** Logger for what the server reports (a dropped stream); default a pino logger on stderr at `warn` (or `STEADFAST_LOG_LEVEL`). */
+  logger?: Logger;
 }
 
 /** Options with defaults filled in. */
@@ -34,9 +43,13 @@ export interface ResolvedServeOptions {
   allowedHosts: readonly string[];
   updateMs: number;
   inspectEvents: number;
+  maxClients: number;
+  maxBufferedBytes: number;
+  drainTimeoutMs: number;
+  logger: Logger | undefined;
 }
 
-const KNOWN = ['pipelines', 'host', 'port', 'metrics', 'health', 'allowedHosts', 'updateMs', 'inspectEvents'] as const;
+const KNOWN = ['pipelines', 'host', 'port', 'metrics', 'health', 'allowedHosts', 'updateMs', 'inspectEvents', 'maxClients', 'maxBufferedBytes', 'drainTimeoutMs', 'logger'] as const;
 const HOST = /^[A-Za-z0-9.:_-]{1,253}$/;
 
 /** Checks the options of `serve()`; a mistake is a CONFIG_INVALID naming the field and the value. */
@@ -61,7 +74,11 @@ export function resolveServeOptions(options: unknown): ResolvedServeOptions {
   const allowedHosts = opts.allowedHosts === undefined ? [] : hostList(opts.allowedHosts);
   const updateMs = opts.updateMs === undefined ? 1000 : integerIn('serve.updateMs', opts.updateMs, 50);
   const inspectEvents = opts.inspectEvents === undefined ? 50 : integerIn('serve.inspectEvents', opts.inspectEvents, 0, 10_000);
-  return { pipelines: pipelines as ObservedPipeline[], host, port, metrics, health, allowedHosts, updateMs, inspectEvents };
+  const maxClients = opts.maxClients === undefined ? 32 : integerIn('serve.maxClients', opts.maxClients, 1, 100_000);
+  const maxBufferedBytes = opts.maxBufferedBytes === undefined ? 1_048_576 : integerIn('serve.maxBufferedBytes', opts.maxBufferedBytes, 1);
+  const drainTimeoutMs = opts.drainTimeoutMs === undefined ? 30_000 : integerIn('serve.drainTimeoutMs', opts.drainTimeoutMs, 10);
+  const logger = opts.logger === undefined ? undefined : has<Logger>('serve.logger', opts.logger, ['warn', 'debug'], 'must be a pino logger');
+  return { pipelines: pipelines as ObservedPipeline[], host, port, metrics, health, allowedHosts, updateMs, inspectEvents, maxClients, maxBufferedBytes, drainTimeoutMs, logger };
 }
 
 function hostName(field: string, value: unknown): string {

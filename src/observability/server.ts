@@ -8,10 +8,11 @@ import { allowedHosts, hostAllowed } from './host-check.js';
 import { InspectionLog } from './inspection-log.js';
 import { inspectReply } from './inspect-route.js';
 import { createMetrics } from './metrics.js';
+import { chooseLevel, createLogger } from '../logging/logger.js';
 import { resolveServeOptions, type ServeOptions } from './server-options.js';
-import { SseHub } from './sse-hub.js';
+import { SseHub, type SseStats } from './sse-hub.js';
 
-export type { ServeOptions };
+export type { ServeOptions, SseStats };
 
 /** A running observability server; see {@link serve}. */
 export interface ObservabilityServer {
@@ -19,11 +20,15 @@ export interface ObservabilityServer {
   readonly url: string;
   /** The bound port (the one picked when `port` was 0). */
   readonly port: number;
+  /** The event streams (`/events`): open now, refused over `maxClients`, dropped for not reading, bytes unsent. */
+  streams(): SseStats;
   /** Stops accepting, ends the event streams and open connections, and releases what `serve` made. Idempotent. */
   close(): Promise<void>;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** Seconds a client refused an event stream (over `maxClients`) is told to wait; the dashboard waits as long. */
+const RETRY_AFTER_S = 10;
 const COMMON = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
 const PAGE_HEADERS = {
   ...COMMON,
@@ -38,6 +43,8 @@ const PAGE_HEADERS = {
  * dashboard), `/events` (server-sent events feeding it) and `/inspect?actor=<id>` (the latest XState
  * inspection events of a stage actor or supervisor). Binds to 127.0.0.1 unless `host` says
  * otherwise; a request whose Host header is not the bound host:port gets 400 (DNS rebinding).
+ * Event streams are capped (`maxClients`; one more gets 503 with `Retry-After`), and a client that
+ * does not read is dropped (`maxBufferedBytes`, `drainTimeoutMs`); see `server.streams()`.
  *
  * @example
  * const server = await serve({ pipelines: [pipeline], host: '127.0.0.1', port: 9464 });
@@ -62,7 +69,11 @@ export async function serve(options: ServeOptions): Promise<ObservabilityServer>
     if (ownHealth) health.stop();
     if (ownMetrics) for (const pipeline of opts.pipelines) metrics?.untrack(pipeline);
   };
-  const hub = new SseHub();
+  let log = opts.logger;
+  const logger = () => (log ??= createLogger(chooseLevel(undefined, 'warn'), { component: 'steadfast.serve' }));
+  const limits = { maxClients: opts.maxClients, maxBufferedBytes: opts.maxBufferedBytes, drainTimeoutMs: opts.drainTimeoutMs, retryAfterS: RETRY_AFTER_S };
+  // The feed builds snapshots only while a stream is open: the last one closing stops it.
+  const hub: SseHub = new SseHub(limits, logger, () => feed.streamsClosed());
   const feed = new DashboardFeed(opts.pipelines, hub, health, opts.updateMs, Date.now);
   let allowed = new Set<string>();
 
@@ -82,7 +93,9 @@ export async function serve(options: ServeOptions): Promise<ObservabilityServer>
     '/': async (res) => {
       res.writeHead(200, PAGE_HEADERS).end(await dashboardPage());
     },
-    '/events': (res) => hub.open(res, (send) => feed.streamOpened(send)),
+    '/events': (res) => {
+      hub.open(res, (send) => feed.streamOpened(send));
+    },
     '/inspect': (res, url) => {
       const reply = inspectReply(inspection, opts.pipelines.map((p) => p.name), url.searchParams);
       res.writeHead(reply.status, { ...COMMON, 'Content-Type': JSON_TYPE }).end(JSON.stringify(reply.body));
@@ -121,6 +134,7 @@ export async function serve(options: ServeOptions): Promise<ObservabilityServer>
   return {
     url: `http://${shownHost}:${port}`,
     port,
+    streams: () => hub.stats(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         feed.close();

@@ -29,6 +29,8 @@ export function httpGet(url: string, path: string, options: { host?: string | nu
 /** A server-sent-event stream read until `until` says enough (or the server ends it). */
 export interface EventStream {
   events: Array<{ event: string; data: unknown }>;
+  /** Bytes of the body received so far. */
+  readonly bytes: number;
   /** Resolves once the server ended the stream. */
   ended: Promise<void>;
   /** Resolves with the first event that `match` accepts. */
@@ -43,8 +45,10 @@ export function openEvents(url: string): Promise<EventStream> {
       const events: EventStream['events'] = [];
       const waiters: Array<{ match: (e: { event: string; data: unknown }) => boolean; resolve: (e: { event: string; data: unknown }) => void }> = [];
       let buffer = '';
+      let bytes = 0;
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
+        bytes += Buffer.byteLength(chunk);
         buffer += chunk;
         let end: number;
         while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -66,6 +70,9 @@ export function openEvents(url: string): Promise<EventStream> {
       const ended = new Promise<void>((done) => res.on('close', () => done()));
       resolve({
         events,
+        get bytes() {
+          return bytes;
+        },
         ended,
         next: (match) => {
           const found = events.find(match);
