@@ -93,7 +93,7 @@ describe('pipeline inspection', () => {
     }
   });
 
-  it('announces the new actor of a restarted stage and the replicas a scale adds', async () => {
+  it('announces the new actor of a restarted stage, the replicas a scale adds and the actors a swap makes', async () => {
     const source = pushSource<number>();
     const sink = toArray<number>();
     const picky = defineStage({
@@ -113,6 +113,9 @@ describe('pipeline inspection', () => {
     expect(new Set(created('picky')).size).toBe(2);
     await pipeline.scale('picky', 3);
     expect([created('picky#1').length, created('picky#2').length]).toEqual([1, 1]);
+    // A swap replaces each instance's actor: each new one is announced.
+    await pipeline.swap('picky', defineStage({ name: 'picky', process: (n: number) => ({ emit: [n + 1] }) }));
+    expect([new Set(created('picky')).size, created('picky#1').length, created('picky#2').length]).toEqual([3, 2, 2]);
     source.end();
     await pipeline.stop();
   });
