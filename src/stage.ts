@@ -86,8 +86,9 @@ export type StageBreakerOptions = Omit<CircuitBreakerOptions, 'name' | 'registry
  * - `{ cache: { key, size } }`: the outputs last produced for the event's key (a bounded LRU);
  *   an event whose key was never seen fails as usual;
  * - `'deadLetter'`: the event is reported as a dead letter (DEAD_LETTER) and the stage goes on;
- * - `'backpressure'`: the stage waits until the breaker half-opens and tries the event again
- *   (its mailbox fills, its producers wait);
+ * - `'backpressure'` (needs a `breaker`): nothing is dropped; an event whose call fails is held and
+ *   tried again, after the breaker half-opens when it is open, after a short pause while it is
+ *   closed (its mailbox fills, its producers wait); an error the breaker does not count fails as usual;
  * - `'auto'`: `fallback` if given, else the cache if a key is given, else `skip` for a stage
  *   without state and `deadLetter` for one with state.
  */
@@ -213,6 +214,9 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
   }
   if (degraded !== undefined && retry === undefined && breaker === undefined) {
     throw new ConfigError(at('degraded'), opts.degraded, 'needs a `retry` or a `breaker`: it applies while the breaker is open or once retries are exhausted');
+  }
+  if (degraded?.kind === 'backpressure' && breaker === undefined) {
+    throw new ConfigError(at('degraded'), opts.degraded, "needs a `breaker`: 'backpressure' holds an event until the breaker lets calls through again");
   }
   const initial = options.initialState;
   const hasState = 'initialState' in opts && initial !== undefined;

@@ -1,11 +1,12 @@
 import type { Batch } from '../core/batch-queue.js';
-import { CircuitOpenError, RetryExhaustedError, StageCallError, TimeoutError, messageOf } from '../core/errors.js';
+import { AbortedError, RetryExhaustedError, StageCallError, TimeoutError, messageOf } from '../core/errors.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { Policy, Work } from '../resilience/policy.js';
 import { forwarding, type StopSource } from '../resilience/signals.js';
 import type { BreakerSnapshot } from '../resilience/circuit-breaker.js';
 import type { ResolvedDegraded } from '../resilience/stage-resilience-options.js';
 import type { Stage, StageContext } from '../stage.js';
+import { POISON_WARNING_AFTER, closedPauseMs, holdFor, pause, untilCallsPass } from './backpressure.js';
 import { TimedContext } from './call-context.js';
 import { LruCache } from './lru-cache.js';
 import { Outputs } from './outputs.js';
@@ -56,17 +57,37 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
   const workOf = (ctx: MutableStageContext, offset: number, offsets: readonly number[], run: (ctx: MutableStageContext) => unknown): Work<unknown> =>
     timed ? forwarding(((source: StopSource | undefined) => run(new TimedContext(ctx, offset, offsets, source))) as never) : () => run(ctx);
 
-  /** Runs `call` under the policy; with `backpressure`, waits out an open breaker and tries again. */
+  /**
+   * Runs `call` under the policy. With `backpressure` a call that fails while the dependency is
+   * down is held and tried again, never dropped: after the breaker half-opens when it is open, or
+   * after a short pause while it is still closed (its trip conditions need more failures). Only an
+   * error the breaker does not count, or the stage being abandoned (`ctx.signal`), ends the hold.
+   */
   const guarded = async (call: Work<unknown>, ctx: MutableStageContext): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> => {
+    let closedFailures = 0;
     for (;;) {
       try {
         return { ok: true, value: await guards.policy.execute(call, timed ? ctx.signal : undefined) };
       } catch (error) {
-        if (mode === 'backpressure' && guards.breaker !== undefined && isOpen(error)) {
-          await halfOpen(guards.breaker, ctx.signal);
-          continue;
+        const breaker = guards.breaker;
+        if (mode !== 'backpressure' || breaker === undefined) return { ok: false, error };
+        const hold = holdFor(breaker, error);
+        if (hold === undefined || ctx.signal.aborted) return { ok: false, error };
+        if (hold.kind === 'closed') {
+          closedFailures++;
+          if (closedFailures === POISON_WARNING_AFTER) {
+            ctx.log.warn(
+              { err: error, offset: ctx.offset, failures: closedFailures },
+              `offset ${ctx.offset} failed ${closedFailures} times in a row while breaker "${breaker.name}" stayed closed: it may be poison; backpressure keeps trying it (see docs/stage-resilience.md)`,
+            );
+          }
+          await pause(closedPauseMs(closedFailures, breaker), ctx.signal);
+        } else {
+          closedFailures = 0;
+          await untilCallsPass(breaker, hold, ctx.signal);
         }
-        return { ok: false, error };
+        if (ctx.signal.aborted) return { ok: false, error: new AbortedError(ctx.signal.reason) };
+        guards.counters.retries++;
       }
     }
   };
@@ -186,27 +207,6 @@ function fallbackOf(degraded: ResolvedDegraded | undefined) {
   if (degraded?.kind === 'fallback') return degraded.fallback;
   if (degraded?.kind === 'auto') return degraded.fallback;
   return undefined;
-}
-
-function isOpen(error: unknown): boolean {
-  if (error instanceof CircuitOpenError) return true;
-  return error instanceof RetryExhaustedError && error.cause instanceof CircuitOpenError;
-}
-
-/** Resolves once the breaker lets a probe through (or the stage is abandoned). */
-function halfOpen(breaker: CircuitBreaker, signal: AbortSignal): Promise<void> {
-  if (breaker.state === 'halfOpen' || breaker.state === 'closed') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      offHalf();
-      offClosed();
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const offHalf = breaker.on('steadfast.breaker.halfOpened', done);
-    const offClosed = breaker.on('steadfast.breaker.closed', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** The failure of a call as a StageCallError: a timeout keeps its code, anything else is STAGE_CALL_FAILED. */

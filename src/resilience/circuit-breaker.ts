@@ -139,6 +139,16 @@ export class CircuitBreaker implements Policy {
     this.registry?.register(this);
   }
 
+  /** How long `open` lasts before the first probe (later re-opens last longer, by `openBackoff`). */
+  get openMs(): number {
+    return this.options.openMs;
+  }
+
+  /** True when this breaker counts `error` as a failure of its dependency (its `isFailure` option). */
+  countsAsFailure(error: unknown): boolean {
+    return this.options.isFailure(error);
+  }
+
   /** `closed`, `open`, `halfOpen` or `isolated`. */
   get state(): BreakerState {
     const value = this.actor.getSnapshot().value;
