@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Batch } from '../core/batch-queue.js';
@@ -7,6 +5,7 @@ import { ConfigError, StageCallError, SteadfastError, messageOf } from '../core/
 import { BatchFailure, type CallOutcome, type CallRunner } from '../pipeline/run-call.js';
 import type { AnyStage } from '../stage.js';
 import type { HostMessage, WireCallError, WireCause, WorkerInit, WorkerMessage } from './protocol.js';
+import { workerUrl } from './worker-url.js';
 
 /** Options of {@link ThreadRunner}. */
 export interface ThreadRunnerOptions {
@@ -29,8 +28,10 @@ export type ThreadCallErrorCode = 'STAGE_CALL_FAILED' | 'STAGE_RESULT_INVALID' |
 interface Down {
   code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED' | 'STAGE_STOPPED';
   message: string;
-  /** The error of the crash or timeout, given as `cause` to the calls refused after it. */
+  /** The error of the crash or timeout (or of the failed start), given as `cause` to the calls that fail after it. */
   cause: unknown;
+  /** After a timeout or a crash (not a stop): the next call starts a fresh worker first. */
+  respawn: boolean;
 }
 
 interface Pending {
@@ -47,7 +48,6 @@ interface Opening {
 }
 
 const DEFAULT_OPEN_TIMEOUT_MS = 30_000;
-const TYPESCRIPT = /\.[cm]?tsx?$/i;
 const noop = (): void => {};
 
 /**
@@ -57,8 +57,10 @@ const noop = (): void => {};
  * the exported stage by name and runs it with `stageRunner`: per-event semantics (state, outputs,
  * BatchFailure with the committed prefix and the rest) are those of an inline stage.
  *
- * After a timeout or a crash the runner is down: `run()` rejects at once, with the same code and
- * message, until `start()` is called again.
+ * After a timeout or a crash the worker is gone; the next `run()` starts a fresh one (a new import of
+ * the module) before it sends its call, and a call whose worker cannot be started again fails with
+ * STAGE_CRASHED for its own offsets (the one after it tries again). Before `start()` and after
+ * `stop()`, `run()` rejects at once with STAGE_STOPPED.
  *
  * @example
  * const runner = new ThreadRunner({ stage, node: stage.name, log });
@@ -101,7 +103,7 @@ export class ThreadRunner {
     this.log = bindings.stage === undefined ? options.log.child({ stage: node }) : options.log;
     this.openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
     this.onCrash = options.onCrash;
-    this.down = { code: 'STAGE_STOPPED', message: `stage "${node}" has not been started in its worker thread`, cause: undefined };
+    this.down = { code: 'STAGE_STOPPED', message: `stage "${node}" has not been started in its worker thread`, cause: undefined, respawn: false };
     this.call = (batch, state) => this.run(batch, state);
   }
 
@@ -128,11 +130,18 @@ export class ThreadRunner {
 
   /**
    * Runs one call in the worker: the batch and the state go there by structured clone, the outcome
-   * comes back the same way. Rejects with a BatchFailure as an inline stage would, or with a
-   * StageCallError for the whole batch: STAGE_TIMEOUT, STAGE_CRASHED, STAGE_STOPPED (not running,
-   * or stopped during the call), STAGE_CALL_FAILED (something cannot be cloned).
+   * comes back the same way. After a timeout or a crash it first starts a new worker. Rejects with
+   * a BatchFailure as an inline stage would, or with a StageCallError for the whole batch:
+   * STAGE_TIMEOUT, STAGE_CRASHED (also: no new worker could be started for it), STAGE_STOPPED (not
+   * started, stopped, or stopped during the call), STAGE_CALL_FAILED (something cannot be cloned).
    */
   run(batch: Batch, state: unknown): Promise<CallOutcome> {
+    if ((this.worker === undefined || !this.ready) && this.down.respawn) return this.respawn(batch, state);
+    return this.send(batch, state);
+  }
+
+  /** Sends a call to the worker, or rejects at once when it is not up. */
+  private send(batch: Batch, state: unknown): Promise<CallOutcome> {
     const worker = this.worker;
     if (worker === undefined || !this.ready) return Promise.reject(this.refusal(batch));
     const id = this.nextId++;
@@ -144,7 +153,7 @@ export class ThreadRunner {
     }
     return new Promise<CallOutcome>((resolve, reject) => {
       const timeoutMs = this.stage.timeoutMs;
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.timedOut(batch, timeoutMs), timeoutMs);
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.timedOut(id, batch, timeoutMs), timeoutMs);
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { batch, resolve, reject, timer });
     });
@@ -160,12 +169,31 @@ export class ThreadRunner {
     }
     this.stops++;
     const hadWorker = this.worker !== undefined;
-    this.takeDown({ code: 'STAGE_STOPPED', message: `stage "${this.node}" was stopped`, cause: undefined });
+    this.takeDown({ code: 'STAGE_STOPPED', message: `stage "${this.node}" was stopped`, cause: undefined, respawn: false });
     if (hadWorker) this.log.debug('thread stage stopped');
     await this.exited;
   }
 
   // ---- starting
+
+  /**
+   * The worker died (timeout, crash): starts a fresh one, then sends the call. When it cannot be
+   * started, the call fails with STAGE_CRASHED naming its own offsets, and the next call tries again
+   * (unless stop() came in between).
+   */
+  private async respawn(batch: Batch, state: unknown): Promise<CallOutcome> {
+    const stops = this.stops;
+    this.log.info({ offsets: span(batch) }, 'thread stage starts a new worker thread for its next call');
+    try {
+      await this.start();
+    } catch (error) {
+      const message = `stage "${this.node}" could not start a new worker thread for the call at offsets ${span(batch)}: ${messageOf(error)}`;
+      const failed = callError('STAGE_CRASHED', this.node, message, batch, error);
+      if (this.stops === stops && this.worker === undefined) this.down = { code: 'STAGE_CRASHED', message, cause: error, respawn: true };
+      throw failed;
+    }
+    return this.send(batch, state);
+  }
 
   private async spawn(): Promise<void> {
     const stops = this.stops;
@@ -190,7 +218,8 @@ export class ThreadRunner {
     }
     this.worker = worker;
     this.ready = false;
-    this.down = { code: 'STAGE_STOPPED', message: `stage "${this.node}" is starting in its worker thread`, cause: undefined };
+    // A worker started again after a crash keeps `respawn`: a call that comes while it starts waits for it.
+    this.down = { code: 'STAGE_STOPPED', message: `stage "${this.node}" is starting in its worker thread`, cause: undefined, respawn: this.down.respawn };
     worker.on('message', (message: WorkerMessage) => this.onMessage(worker, message));
     worker.on('error', (error: Error) => this.onError(worker, error));
     worker.on('exit', (code: number) => this.onExit(worker, code));
@@ -217,7 +246,7 @@ export class ThreadRunner {
     this.opening = undefined;
     clearTimeout(opening.timer);
     const error = this.openFailed(reason, cause);
-    this.takeDown({ code: 'STAGE_STOPPED', message: error.message, cause: error });
+    this.takeDown({ code: 'STAGE_STOPPED', message: error.message, cause: error, respawn: false });
     this.log.error({ err: error }, 'thread stage failed to start');
     opening.reject(error);
   }
@@ -300,21 +329,23 @@ export class ThreadRunner {
     return call;
   }
 
-  private timedOut(batch: Batch, timeoutMs: number): void {
+  private timedOut(id: number, batch: Batch, timeoutMs: number): void {
     const message = `stage "${this.node}" did not finish a call (offsets ${span(batch)}) within its timeout of ${timeoutMs} ms; its worker thread was terminated`;
-    this.die('STAGE_TIMEOUT', message, undefined);
+    this.die('STAGE_TIMEOUT', message, undefined, id);
   }
 
   private crash(reason: string, cause: unknown): void {
     this.die('STAGE_CRASHED', `stage "${this.node}" crashed: ${reason}`, cause);
   }
 
-  /** The worker timed out or crashed: terminate it, fail the calls in flight, refuse calls until start(). */
-  private die(code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED', message: string, cause: unknown): void {
+  /** The worker timed out or crashed: terminate it and fail the calls in flight; the next call starts a new one. */
+  private die(code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED', message: string, cause: unknown, culprit?: number): void {
     const threadId = this.worker?.threadId;
-    const first = [...this.pending.values()][0];
-    const error = callError(code, this.node, message, first?.batch ?? { values: [], offsets: [] }, cause);
-    this.takeDown({ code, message, cause: error }, error);
+    // The call that timed out, or (for a crash) the oldest call in flight, gets this error.
+    const id = culprit ?? [...this.pending.keys()][0];
+    const batch = id === undefined ? undefined : this.pending.get(id)?.batch;
+    const error = callError(code, this.node, message, batch ?? { values: [], offsets: [] }, cause);
+    this.takeDown({ code, message, cause: error, respawn: true }, id === undefined ? undefined : { id, error });
     this.log.error({ err: error, threadId }, code === 'STAGE_TIMEOUT' ? 'thread stage timed out' : 'thread stage crashed');
     if (this.onCrash !== undefined) {
       try {
@@ -326,10 +357,10 @@ export class ThreadRunner {
   }
 
   /**
-   * Terminates the worker (if any) and fails every call in flight with `down`; `first`, when given,
-   * is the error of the first of them (already built).
+   * Terminates the worker (if any) and fails every call in flight with `down`; `culprit`, when
+   * given, is the call that took the worker down, with its error (already built).
    */
-  private takeDown(down: Down, first?: StageCallError): void {
+  private takeDown(down: Down, culprit?: { id: number; error: StageCallError }): void {
     const worker = this.worker;
     this.worker = undefined;
     this.ready = false;
@@ -340,19 +371,26 @@ export class ThreadRunner {
       }, noop);
       this.exited = this.exited.then(() => exit);
     }
-    const calls = [...this.pending.values()];
+    const calls = [...this.pending];
     this.pending.clear();
-    for (const [i, call] of calls.entries()) {
+    for (const [id, call] of calls) {
       if (call.timer !== undefined) clearTimeout(call.timer);
-      const message = down.code === 'STAGE_STOPPED' ? `${down.message} during a call (offsets ${span(call.batch)}); the call was abandoned` : down.message;
-      call.reject(i === 0 && first !== undefined ? first : callError(down.code, this.node, message, call.batch, down.cause));
+      if (id === culprit?.id) {
+        call.reject(culprit.error);
+        continue;
+      }
+      const message =
+        down.code === 'STAGE_STOPPED'
+          ? `${down.message} during a call (offsets ${span(call.batch)}); the call was abandoned`
+          : `${down.message}; the call at offsets ${span(call.batch)}, in flight in the same worker thread, was lost`;
+      call.reject(callError(down.code, this.node, message, call.batch, down.cause));
     }
   }
 
-  /** The error of a call made while the runner is down: the same code and message as what took it down. */
+  /** The error of a call made while the runner cannot take it: the code of what took it down, and the call's own offsets. */
   private refusal(batch: Batch): StageCallError {
     const { code, message, cause } = this.down;
-    return callError(code, this.node, message, batch, cause);
+    return callError(code, this.node, `${message}; the call at offsets ${span(batch)} was refused`, batch, cause);
   }
 
   private cloneFailure(batch: Batch, state: unknown, error: unknown): StageCallError {
@@ -393,42 +431,4 @@ function span(batch: Batch): string {
   const first = batch.offsets[0];
   const last = batch.offsets[batch.offsets.length - 1];
   return first === last ? String(first) : `${first}..${last}`;
-}
-
-/**
- * What to start the worker with.
- *
- * The entry is `stage-worker` next to this file: `.js` in dist/, `.ts` when the sources run under
- * vitest (vite-node) or tsx. A worker thread does not get the host's TypeScript support: vitest
- * transforms modules in its own module runner, which workers do not share, and on Node 20 tsx
- * registers its loader hooks in the main thread only (`node --import tsx` and a worker's
- * `execArgv: ['--import', 'tsx']` both leave the worker unable to load .ts: tsx's loader skips
- * non-main threads there). So when the entry or the stage's module is TypeScript, the worker starts
- * from a small `data:` module that calls tsx's `register()` (tsx/esm/api) in the worker itself and
- * then imports the entry. tsx is a dev dependency: compiled code with a .js stage module never
- * needs it.
- */
-function workerUrl(module: string): URL {
-  const here = new URL(import.meta.url);
-  const entry = new URL(here.pathname.endsWith('.ts') ? './stage-worker.ts' : './stage-worker.js', here);
-  if (!TYPESCRIPT.test(entry.pathname) && !TYPESCRIPT.test(new URL(module).pathname)) return entry;
-  const tsx = resolveTsx(module);
-  const code = `import { register } from ${JSON.stringify(tsx)};\nregister();\nawait import(${JSON.stringify(entry.href)});\n`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
-/** The URL of tsx's ESM API, seen from steadfast or else from the stage's module. */
-function resolveTsx(module: string): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    // not reachable from here (e.g. steadfast installed elsewhere): try from the stage's module
-  }
-  try {
-    return pathToFileURL(createRequire(fileURLToPath(module)).resolve('tsx/esm/api')).href;
-  } catch (error) {
-    throw new Error(`running TypeScript in a worker thread needs tsx, which cannot be resolved (${messageOf(error)}); install tsx or use compiled JavaScript`, {
-      cause: error,
-    });
-  }
 }

@@ -8,12 +8,13 @@ import { promisify } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/core/batch-queue.js';
-import { ConfigError, StageCallError, isSteadfastError, type SteadfastError } from '../../src/core/errors.js';
+import { ConfigError, StageCallError, isSteadfastError } from '../../src/core/errors.js';
 import { ThreadRunner, type ThreadRunnerOptions } from '../../src/isolation/thread-runner.js';
 import { BatchFailure, stageRunner, type CallOutcome, type MutableStageContext } from '../../src/pipeline/run-call.js';
 import { defineStage, type AnyStage } from '../../src/stage.js';
 import { activeResources, leakedSince, settle } from '../helpers/leaks.js';
 import { noModule, unexported } from './fixtures/missing.js';
+import { BREAK_FRAGILE, fragile } from './fixtures/fragile.js';
 import { dies, hog, stuck } from './fixtures/runaway.js';
 import byDefault, { asyncCounter, chatty, counter, summer, unsendable } from './fixtures/stages.js';
 
@@ -185,18 +186,45 @@ describe('ThreadRunner: timeouts and crashes', () => {
     expect(crashes).toEqual([timeout]);
     expect(thread.running).toBe(false);
 
-    // Down until started again: later calls fail at once with the same code and message.
-    const t1 = performance.now();
-    const refused = (await failure(thread.run(batchOf(['c'], 8), undefined))) as StageCallError;
-    expect(performance.now() - t1).toBeLessThan(50);
-    expect(refused.code).toBe('STAGE_TIMEOUT');
-    expect(refused.message).toBe(timeout.message);
-    expect(refused.events).toEqual(['c']);
-    expect(refused.cause).toBe(timeout);
-
-    await thread.start();
-    expect(thread.running).toBe(true);
+    // The next call starts a fresh worker first, and runs there; so does the one after another timeout.
     expect((await thread.run(batchOf(['c', 'd'], 8), undefined)).values).toEqual(['c', 'd']);
+    expect(thread.running).toBe(true);
+    const again = (await failure(thread.run(batchOf(['spin'], 10), undefined))) as StageCallError;
+    expect([again.code, again.offsets, again.message]).toEqual(['STAGE_TIMEOUT', [10], expect.stringContaining('(offsets 10)')]);
+    expect((await thread.run(batchOf(['e'], 11), undefined)).values).toEqual(['e']);
+    expect(crashes).toHaveLength(2);
+  });
+
+  it('fails a call whose new worker cannot start with STAGE_CRASHED for that call\'s offsets; the next call tries again', async () => {
+    const thread = await started(fragile);
+    expect(((await failure(thread.run(batchOf(['spin'], 0), undefined))) as StageCallError).code).toBe('STAGE_TIMEOUT');
+    process.env[BREAK_FRAGILE] = '1';
+    let failed: StageCallError;
+    try {
+      failed = (await failure(thread.run(batchOf(['a', 'b'], 1), undefined))) as StageCallError;
+    } finally {
+      delete process.env[BREAK_FRAGILE];
+    }
+    expect(failed).toBeInstanceOf(StageCallError);
+    expect(failed.code).toBe('STAGE_CRASHED');
+    expect(failed.offsets).toEqual([1, 2]);
+    expect(failed.events).toEqual(['a', 'b']);
+    expect(failed.message).toMatch(/^stage "fragile" could not start a new worker thread for the call at offsets 1\.\.2: .*the test broke this module/);
+    expect(isSteadfastError(failed.cause, 'STAGE_OPEN_FAILED')).toBe(true);
+    expect(thread.running).toBe(false);
+    // The module loads again: the next call gets its worker.
+    expect((await thread.run(batchOf(['c'], 3), undefined)).values).toEqual(['c']);
+    expect(thread.running).toBe(true);
+  });
+
+  it('gives calls that were in flight with the one that timed out errors naming their own offsets', async () => {
+    const thread = await started(stuck);
+    const first = failure(thread.run(batchOf(['spin'], 0), undefined));
+    const second = failure(thread.run(batchOf(['x'], 1), undefined));
+    const [timedOut, lost] = (await Promise.all([first, second])) as StageCallError[];
+    expect([timedOut?.code, timedOut?.offsets]).toEqual(['STAGE_TIMEOUT', [0]]);
+    expect([lost?.code, lost?.offsets]).toEqual(['STAGE_TIMEOUT', [1]]);
+    expect(lost?.message).toContain('the call at offsets 1, in flight in the same worker thread, was lost');
   });
 
   it('a stage that allocates without end dies alone at its resourceLimits; the host and other stages go on', async () => {
@@ -216,8 +244,7 @@ describe('ThreadRunner: timeouts and crashes', () => {
     expect(crashes).toHaveLength(1);
     expect(state).toEqual({ n: 5, sum: 10 });
     expect((await other.run(batchOf([5], 5), state)).state).toEqual({ n: 6, sum: 15 });
-    expect(((await failure(hogRunner.run(batchOf(['y'], 2), undefined))) as SteadfastError).code).toBe('STAGE_CRASHED');
-    await hogRunner.start();
+    // The next call gets a fresh worker.
     expect((await hogRunner.run(batchOf(['y'], 2), undefined)).values).toEqual(['y']);
   });
 
@@ -228,11 +255,10 @@ describe('ThreadRunner: timeouts and crashes', () => {
     await expect.poll(() => crashes.length).toBe(1);
     expect(crashes[0]?.code).toBe('STAGE_CRASHED');
     expect(crashes[0]?.message).toBe('stage "dies" crashed: uncaught error in its worker thread: boom outside the call');
-    const refused = (await failure(thread.run(batchOf(['x'], 1), undefined))) as StageCallError;
-    expect(refused.code).toBe('STAGE_CRASHED');
-    expect(refused.message).toBe(crashes[0]?.message);
+    expect(thread.running).toBe(false);
+    // The next call runs in a new worker.
+    expect((await thread.run(batchOf(['x'], 1), undefined)).values).toEqual(['x']);
 
-    await thread.start();
     const exited = (await failure(thread.run(batchOf(['exit', 'y'], 2), undefined))) as StageCallError;
     expect(exited.code).toBe('STAGE_CRASHED');
     expect(exited.message).toBe('stage "dies" crashed: its worker thread exited with code 3');
@@ -312,7 +338,7 @@ describe('ThreadRunner: start, cloning and stop', () => {
     await thread.stop();
     const refused = (await failure(thread.run(batchOf([1]), undefined))) as StageCallError;
     expect(refused.code).toBe('STAGE_STOPPED');
-    expect(refused.message).toBe('stage "counter" was stopped');
+    expect(refused.message).toBe('stage "counter" was stopped; the call at offsets 0 was refused');
   });
 
   it('stop() leaves no handle or timer behind, also with a call in flight, and is idempotent', async () => {
