@@ -14,6 +14,8 @@ import {
   snapshotPrefix,
 } from '../core/keys.js';
 import { codecOf } from './codec.js';
+import { firstOfEachKind, sealDeadLetter } from './dead-letter-codec.js';
+import type { CodecLoss } from './json-tags.js';
 import { V8_NOT_TRUSTED, open, seal, storedChecksum, unseal } from './envelope.js';
 import type { OpenOptions } from './envelope.js';
 import type { KvBackend, KvOp } from './kv.js';
@@ -99,8 +101,9 @@ export class KvCheckpointStore implements CheckpointStore {
     const value = snapshotInput(snapshot);
     const { sync, pruneBelow } = writeOptionsInput(options);
     const key = snapshotKey(value.pipeline, value.stage, value.version);
-    const sealed = this.#seal(this.codec, value, key);
-    const receipt = receiptOf(key, sealed);
+    const losses: CodecLoss[] = [];
+    const sealed = this.#seal(this.codec, value, key, losses);
+    const receipt = receiptOf(key, sealed, losses);
     return this.#write('writeSnapshot', async () => {
       const ops: KvOp[] = [{ type: 'put', key, value: sealed }];
       const meta = metaKey(value.pipeline, value.stage);
@@ -196,11 +199,12 @@ export class KvCheckpointStore implements CheckpointStore {
     const value = deadLetterInput(letter);
     const { sync } = writeOptionsInput(options);
     const base = deadLetterKey(value.pipeline, value.stage, value.offset);
-    const sealed = this.#seal(this.codec, value, base);
+    const losses: CodecLoss[] = [];
+    const sealed = sealDeadLetter(this.codec, value, losses);
     return this.#write('putDeadLetter', async () => {
       const key = await this.#freeDeadLetterKey(value, base);
       await this.#backend.write([{ type: 'put', key, value: sealed }], sync);
-      return receiptOf(key, sealed);
+      return receiptOf(key, sealed, losses);
     });
   }
 
@@ -320,22 +324,24 @@ export class KvCheckpointStore implements CheckpointStore {
     return deadLetterKey(letter.pipeline, letter.stage, letter.offset, highest + 1);
   }
 
-  #encode(codec: CodecName, value: unknown, key: string): Uint8Array {
+  #encode(codec: CodecName, value: unknown, key: string, losses?: CodecLoss[]): Uint8Array {
     try {
-      return codecOf(codec).encode(value);
+      return codecOf(codec).encode(value, losses === undefined ? undefined : { onLoss: firstOfEachKind(losses) });
     } catch (error) {
       const cause = isSteadfastError(error) ? (error.cause ?? error) : error;
       throw new CheckpointStoreError('CHECKPOINT_ENCODE_FAILED', this.location, `cannot encode the value for ${key}: ${messageOf(error)}`, cause);
     }
   }
 
-  #seal(codec: CodecName, value: unknown, key: string): Uint8Array {
-    return seal(codec, this.#encode(codec, value, key));
+  #seal(codec: CodecName, value: unknown, key: string, losses?: CodecLoss[]): Uint8Array {
+    return seal(codec, this.#encode(codec, value, key, losses));
   }
 }
 
-function receiptOf(key: string, sealed: Uint8Array): WriteReceipt {
-  return { key, bytes: sealed.length, checksum: storedChecksum(sealed) as string };
+function receiptOf(key: string, sealed: Uint8Array, losses: CodecLoss[] = []): WriteReceipt {
+  const receipt: WriteReceipt = { key, bytes: sealed.length, checksum: storedChecksum(sealed) as string };
+  if (losses.length > 0) receipt.losses = losses;
+  return receipt;
 }
 
 function keyList(field: string, keys: unknown): string[] {

@@ -1,12 +1,14 @@
 // How values become stored bytes and back. Pure: no I/O.
 import { deserialize, serialize } from 'node:v8';
 import { SteadfastError, messageOf } from '../core/errors.js';
+import { fromJsonText, toJsonText, type JsonEncodeOptions } from './json-tags.js';
 import type { CodecName } from './types.js';
 
 /** Turns a value into bytes and back; `encode` throws CHECKPOINT_ENCODE_FAILED for a value it cannot represent. */
 export interface Codec {
   readonly name: CodecName;
-  encode(value: unknown): Uint8Array;
+  /** `options` are the json codec's: the v8 codec keeps everything it can encode and throws on the rest. */
+  encode(value: unknown, options?: JsonEncodeOptions): Uint8Array;
   /** Throws on bytes that are not a value of this codec. */
   decode(bytes: Uint8Array): unknown;
 }
@@ -14,33 +16,29 @@ export interface Codec {
 /** The codec names, for option checks and envelope headers. */
 export const CODEC_NAMES: readonly CodecName[] = ['json', 'v8'];
 
-// Keys that would reach an object's prototype if a decoded value met `Object.assign` or a deep merge.
-const POISONED = new Set(['__proto__', 'constructor', 'prototype']);
-// A poisoned key appears in JSON text literally or hidden behind a \u escape; without either, no reviver is needed.
-const MAY_HOLD_POISON = /__proto__|constructor|prototype|\\u/;
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const textEncoder = new TextEncoder();
 
 /**
- * JSON as UTF-8 (the default). JSON's own rules apply: `undefined` members and functions are left
- * out, non-finite numbers become `null`, dates become strings. BigInts and cycles cannot be
- * encoded. Decoding drops every `__proto__`, `constructor` and `prototype` key.
+ * JSON as UTF-8 (the default). Plain data is plain JSON; Maps, Sets, dates, BigInts, NaN,
+ * ±Infinity and `undefined` array items are kept in a tagged form (docs/checkpoint-store.md).
+ * Functions and symbols are left out, class instances lose their prototype, and each such loss is
+ * reported to `options.onLoss`; a circular reference fails the encode unless `options.placeholders`.
+ * Decoding drops every `__proto__` key; plain JSON from any writer decodes as JSON.parse reads it.
  */
 export const jsonCodec: Codec = {
   name: 'json',
-  encode(value) {
-    let text: string | undefined;
+  encode(value, options) {
+    let text: string;
     try {
-      text = JSON.stringify(value);
+      text = toJsonText(value, options);
     } catch (error) {
       throw encodeFailed('json', messageOf(error), error);
     }
-    if (text === undefined) throw encodeFailed('json', `${typeof value} has no JSON form`);
     return textEncoder.encode(text);
   },
   decode(bytes) {
-    const text = textDecoder.decode(bytes);
-    return MAY_HOLD_POISON.test(text) ? JSON.parse(text, dropPoisoned) : JSON.parse(text);
+    return fromJsonText(textDecoder.decode(bytes));
   },
 };
 
@@ -71,10 +69,6 @@ export function codecOf(name: CodecName): Codec {
 /** True when `name` is a codec name. */
 export function isCodecName(name: unknown): name is CodecName {
   return (CODEC_NAMES as readonly unknown[]).includes(name);
-}
-
-function dropPoisoned(key: string, value: unknown): unknown {
-  return POISONED.has(key) ? undefined : value;
 }
 
 function encodeFailed(codec: CodecName, reason: string, cause?: unknown): SteadfastError {

@@ -1,10 +1,23 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
-import { ConfigError, messageOf, type StageCallError } from '../core/errors.js';
+import { ConfigError, StageCallError, messageOf } from '../core/errors.js';
+import { LossWarnings } from './loss-warnings.js';
 import type { CheckpointStore, DeadLetter, StoredDeadLetter } from './types.js';
 
 /** Where a replayed dead letter goes: the mailbox of the stage instance it failed in. */
 export type DeadLetterInjector = (stage: string, event: unknown, offset: number) => boolean;
+
+/** What became of the dead letters recorded in this run (see {@link DeadLetterBox.counts}). */
+export interface DeadLetterCounts {
+  /** Letters stored: `pipeline.deadLetters()` lists them. */
+  stored: number;
+  /** Of the stored ones, letters whose event lost parts the codec cannot encode (replaced by placeholders, or flattened). */
+  altered: number;
+  /** Letters the store refused (it failed or was closed): logged, reported as DEAD_LETTER_NOT_STORED, not listed. */
+  notStored: number;
+  /** Letters whose write has not settled yet. */
+  pending: number;
+}
 
 /**
  * A pipeline's dead letters: every event that exhausted its retries or met a stage in
@@ -16,8 +29,8 @@ export class DeadLetterBox {
   private writes = new Set<Promise<unknown>>();
   /** Replayed letters to delete once the next checkpoint completes. */
   private replayed: string[] = [];
-  stored = 0;
-  failedWrites = 0;
+  private readonly tally = { stored: 0, altered: 0, notStored: 0 };
+  private readonly losses: LossWarnings;
 
   constructor(
     private readonly store: CheckpointStore,
@@ -26,7 +39,16 @@ export class DeadLetterBox {
     private readonly clock: Clock,
     /** True when checkpoints complete on this store: deletions wait for them. */
     private readonly checkpointed: boolean,
-  ) {}
+    /** Told of each letter that could not be stored (a DEAD_LETTER_NOT_STORED error holding its event). */
+    private readonly onNotStored?: (error: StageCallError) => void,
+  ) {
+    this.losses = new LossWarnings(log, (stage) => `a dead letter of stage "${stage}"`);
+  }
+
+  /** What became of the letters recorded so far. */
+  counts(): DeadLetterCounts {
+    return { ...this.tally, pending: this.writes.size };
+  }
 
   /** Stores the events of a DEAD_LETTER report, one letter per event. */
   record(error: StageCallError): void {
@@ -43,16 +65,27 @@ export class DeadLetterBox {
         at: this.clock.now(),
       };
       const write = this.store.putDeadLetter(letter).then(
-        () => {
-          this.stored++;
+        (receipt) => {
+          this.tally.stored++;
+          if (this.losses.note(letter.stage, receipt.losses, { stage: letter.stage, offset: letter.offset, key: receipt.key })) this.tally.altered++;
         },
-        (writeError: unknown) => {
-          this.failedWrites++;
-          this.log.error({ err: writeError, stage: letter.stage, offset: letter.offset }, `dead letter not stored: ${messageOf(writeError)}`);
-        },
+        (writeError: unknown) => this.notStored(letter, writeError),
       );
       this.writes.add(write);
       void write.finally(() => this.writes.delete(write));
+    }
+  }
+
+  private notStored(letter: DeadLetter, writeError: unknown): void {
+    this.tally.notStored++;
+    const message = `dead letter of stage "${letter.stage}" at offset ${letter.offset} not stored: ${messageOf(writeError)}`;
+    this.log.error({ err: writeError, stage: letter.stage, offset: letter.offset }, message);
+    if (this.onNotStored === undefined) return;
+    const error = new StageCallError('DEAD_LETTER_NOT_STORED', letter.stage, message, { offsets: [letter.offset], events: [letter.event] }, writeError);
+    try {
+      this.onNotStored(error);
+    } catch (hookError) {
+      this.log.error({ err: hookError }, `onNotStored threw: ${messageOf(hookError)}`);
     }
   }
 

@@ -1,5 +1,6 @@
 // The records a checkpoint store keeps, and the store contract both stores (level, memory) honour.
 // Format and guarantees: DESIGN.md "Checkpoints" and docs/checkpointing.md.
+import type { CodecLoss } from './json-tags.js';
 
 /** How a state is turned into stored bytes: `json` (default) or `v8` (trusted data only). */
 export type CodecName = 'json' | 'v8';
@@ -62,6 +63,8 @@ export interface WriteReceipt {
   bytes: number;
   /** FNV-1a 64 of the value, 16 lowercase hex digits. */
   checksum: string;
+  /** What the json codec could not keep as it was (the first of each kind); absent when nothing. */
+  losses?: CodecLoss[];
 }
 
 /** Durability of one write: `sync` waits for the OS to flush it to disk (LevelDB `sync: true`). */

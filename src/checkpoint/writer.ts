@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { CheckpointStoreError, ConfigError, SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
 import { oneOf } from '../core/validate.js';
 import type { Logger } from '../logging/logger.js';
+import { LossWarnings } from './loss-warnings.js';
 import type { CheckpointStore, Snapshot, WriteOptions, WriteReceipt } from './types.js';
 
 /**
@@ -106,6 +107,7 @@ class Writer implements CheckpointWriter {
     const clock = options.clock ?? systemClock;
     const store = this.store;
     this.logger = options.logger?.child({ pipeline: this.pipeline, stage: this.stage });
+    const losses = new LossWarnings(this.logger, (stage) => `the state of stage "${stage}"`);
     const machine = checkpointMachine.provide({
       actors: {
         open: fromPromise<void, CheckpointMachineInput>(() => store.open()),
@@ -113,6 +115,7 @@ class Writer implements CheckpointWriter {
           const started = clock.monotonic();
           // The machine passes back what `write()` sent it: a Snapshot and its SnapshotWriteOptions.
           const receipt = await store.writeSnapshot(input.snapshot as Snapshot, { ...(input.options as SnapshotWriteOptions | undefined), sync });
+          losses.note(this.stage, receipt.losses, { version: (input.snapshot as Snapshot).version });
           return { key: receipt.key, bytes: receipt.bytes, checksum: receipt.checksum, ms: clock.monotonic() - started };
         }),
       },

@@ -179,7 +179,7 @@ class PipelineRun implements Pipeline {
       });
       this.pump.barriers = this.checkpoints;
     }
-    this.letters = new DeadLetterBox(store, this.name, this.log, this.clock, ckpt !== undefined);
+    this.letters = new DeadLetterBox(store, this.name, this.log, this.clock, ckpt !== undefined, (error) => this.report(error));
     const hooks: CellHooks = {
       clock: this.clock,
       flow: this.flow,

@@ -276,6 +276,16 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       for await (const entry of store.entries()) expect(Buffer.from(entry.value).toString('latin1', 16, 22)).toBe(' json\n');
     });
 
+    it('keeps BigInts, Maps, Sets and dates through the json codec, and reports what it left out', async () => {
+      const store = await make({ codec: 'json' });
+      const state = { big: 2n ** 64n, seen: new Map([['a', new Set([1])]]), at: new Date(0), cb: () => 1 };
+      const receipt = await store.writeSnapshot(snapshot(1, { state }));
+      expect(receipt.losses).toEqual([{ kind: 'function', path: 'state.cb', detail: 'function cb left out' }]);
+      const read = await store.readSnapshot('orders', 'enrich', 1);
+      expect(read?.ok && read.value.state).toEqual({ big: 2n ** 64n, seen: new Map([['a', new Set([1])]]), at: new Date(0) });
+      expect((await store.writeSnapshot(snapshot(2))).losses).toBeUndefined();
+    });
+
     it('round-trips BigInts, Maps and cycles through the v8 codec, keeping done and meta records json', async () => {
       const store = await make({ codec: 'v8' });
       const state: Record<string, unknown> = { big: 2n ** 64n, seen: new Map([['a', 1]]) };
@@ -301,8 +311,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     it('fails with CHECKPOINT_ENCODE_FAILED, writing nothing, for a state its codec cannot encode', async () => {
       const store = await make({ codec: 'json' });
       await store.writeSnapshot(snapshot(1));
-      const error = await rejection(() => store.writeSnapshot(snapshot(2, { state: { n: 1n } }), { pruneBelow: 2 }), 'CHECKPOINT_ENCODE_FAILED');
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      const error = await rejection(() => store.writeSnapshot(snapshot(2, { state: cyclic }), { pruneBelow: 2 }), 'CHECKPOINT_ENCODE_FAILED');
       expect(error).toBeInstanceOf(CheckpointStoreError);
+      expect(error.message).toMatch(/circular reference at state\.self/);
       expect((error as CheckpointStoreError).location).toBe(store.location);
       expect(error.message).toContain('ckpt!orders!enrich!0000000000000002');
       expect(versions(await collect(store.snapshots('orders', 'enrich')))).toEqual([1]);
