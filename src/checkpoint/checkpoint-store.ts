@@ -6,6 +6,8 @@ import {
   deadLetterPrefix,
   doneKey,
   donePrefix,
+  journalKey,
+  journalPrefix,
   keyName,
   metaKey,
   parseKey,
@@ -13,6 +15,7 @@ import {
   snapshotKey,
   snapshotPrefix,
 } from '../core/keys.js';
+import { integerIn } from '../core/validate.js';
 import { codecOf } from './codec.js';
 import { firstOfEachKind, sealDeadLetter } from './dead-letter-codec.js';
 import type { CodecLoss } from './json-tags.js';
@@ -24,6 +27,7 @@ import {
   completedInput,
   deadLetterCheck,
   deadLetterInput,
+  journalCheck,
   metaProblem,
   storedDeadLetter,
   snapshotCheck,
@@ -37,6 +41,7 @@ import type {
   CodecName,
   CompletedCheckpoint,
   DeadLetter,
+  JournalEntry,
   RawEntry,
   ReadResult,
   Snapshot,
@@ -245,6 +250,41 @@ export class KvCheckpointStore implements CheckpointStore {
     const doomed = keyList('keys', keys);
     const { sync } = writeOptionsInput(options);
     await this.#write('deleteKeys', () => this.#backend.write(doomed.map((key) => ({ type: 'del', key })), sync));
+  }
+
+  async appendJournal(pipeline: string, events: readonly unknown[], offsets: readonly number[], options?: WriteOptions): Promise<void> {
+    keyName('pipeline', pipeline);
+    if (!Array.isArray(events) || !Array.isArray(offsets) || events.length !== offsets.length) {
+      throw new ConfigError('offsets', offsets, `must be an array with one offset per event (${Array.isArray(events) ? events.length : 'no'} events)`);
+    }
+    const { sync } = writeOptionsInput(options);
+    const ops: KvOp[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const offset = offsets[i] as number;
+      const key = journalKey(pipeline, offset);
+      const entry: JournalEntry = { pipeline, offset, event: events[i] };
+      ops.push({ type: 'put', key, value: this.#seal(this.codec, entry, key) });
+    }
+    await this.#write('appendJournal', () => this.#backend.write(ops, sync));
+  }
+
+  async *journal(pipeline: string): AsyncIterable<ReadResult<JournalEntry>> {
+    const prefix = journalPrefix(pipeline);
+    for await (const entry of this.#life.scan('journal', () => this.#backend.entries({ gte: prefix, lt: prefixEnd(prefix) }))) {
+      yield this.#decode<JournalEntry>(entry, {}, journalCheck);
+    }
+  }
+
+  async pruneJournal(pipeline: string, throughOffset: number, options?: WriteOptions): Promise<number> {
+    const prefix = journalPrefix(pipeline);
+    const end = journalKey(pipeline, integerIn('throughOffset', throughOffset, -1) + 1);
+    const { sync } = writeOptionsInput(options);
+    return this.#write('pruneJournal', async () => {
+      const ops: KvOp[] = [];
+      for await (const key of this.#backend.keys({ gte: prefix, lt: end })) ops.push({ type: 'del', key });
+      await this.#backend.write(ops, sync);
+      return ops.length;
+    });
   }
 
   async pipelines(): Promise<Array<{ pipeline: string; stages: string[] }>> {

@@ -131,11 +131,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     await this.store.open();
     const nodes = this.env.nodes();
     const found = await findRestorePoint(this.store, this.env.pipeline, nodes.filter((n) => n.kind === 'stage').map((n) => n.name));
-    for (const bad of found.corrupt) {
-      this.counts.corrupt++;
-      this.env.log.error({ key: bad.key, reason: bad.reason }, `corrupt checkpoint entry skipped: ${bad.key}: ${bad.reason}`);
-      this.env.emit({ type: 'checkpoint.corrupt', stage: bad.stage ?? '', key: bad.key, reason: bad.reason });
-    }
+    for (const bad of found.corrupt) this.reportCorrupt(bad);
     this.version = found.maxVersion;
     if (found.point === undefined) {
       if (found.corrupt.length > 0 || found.sawCompleted) {
@@ -168,6 +164,13 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     this.env.log.info({ version: done.version, offset: done.offset, checkpointId: done.checkpointId }, `restored checkpoint ${done.version}: the source replays after offset ${done.offset}`);
     this.env.emit({ type: 'checkpoint.restored', version: done.version, offset: done.offset });
     return done.offset;
+  }
+
+  /** A stored value that failed its checksum or decoding: counted, logged with its key, observed. */
+  reportCorrupt(bad: { key: string; reason: string; stage?: string }): void {
+    this.counts.corrupt++;
+    this.env.log.error({ key: bad.key, reason: bad.reason }, `corrupt checkpoint entry skipped: ${bad.key}: ${bad.reason}`);
+    this.env.emit({ type: 'checkpoint.corrupt', stage: bad.stage ?? '', key: bad.key, reason: bad.reason });
   }
 
   /** Starts the timer of `everyMs` (it never keeps the process alive). */

@@ -131,6 +131,16 @@ export function deadLetterProblem(value: unknown, key: Extract<ParsedKey, { kind
   return undefined;
 }
 
+/** Why a value read under a `journal!` key is not that journal entry. */
+export function journalCheck(value: unknown, key: string): string | undefined {
+  const parsed = parseKey(key);
+  if (parsed?.kind !== 'journal') return 'not a journal key';
+  if (!isObject(value)) return 'not a journal entry object';
+  if (value.pipeline !== parsed.pipeline || value.offset !== parsed.offset) return 'holds another pipeline or offset than its key names';
+  if (!('event' in value)) return 'malformed journal entry: no event';
+  return undefined;
+}
+
 /** Why a decoded value is not a meta record; `undefined` when it is. */
 export function metaProblem(value: unknown): string | undefined {
   if (!isObject(value) || !isInteger(value.version, 0) || typeof value.key !== 'string' || typeof value.checksum !== 'string') return 'malformed meta record';

@@ -46,6 +46,13 @@ export interface DeadLetter {
   replay?: boolean;
 }
 
+/** An event a push source took in, journalled until a checkpoint covers its offset. */
+export interface JournalEntry {
+  pipeline: string;
+  offset: number;
+  event: unknown;
+}
+
 /** A dead letter as read back, with the key it is stored under. */
 export interface StoredDeadLetter extends DeadLetter {
   key: string;
@@ -118,6 +125,13 @@ export interface CheckpointStore {
   markForReplay(keys: readonly string[]): Promise<void>;
   /** Deletes entries by key (dead letters after replay, or pruning by the CLI). */
   deleteKeys(keys: readonly string[], options?: WriteOptions): Promise<void>;
+
+  /** Journals events of a push source under `journal!<pipeline>!<offset>`, all in one atomic batch. */
+  appendJournal(pipeline: string, events: readonly unknown[], offsets: readonly number[], options?: WriteOptions): Promise<void>;
+  /** A pipeline's journalled events, oldest offset first; corrupt ones come back as failed reads. */
+  journal(pipeline: string): AsyncIterable<ReadResult<JournalEntry>>;
+  /** Deletes a pipeline's journalled events up to and including `throughOffset`; resolves with how many. */
+  pruneJournal(pipeline: string, throughOffset: number, options?: WriteOptions): Promise<number>;
 
   /** Pipelines and their stage instances that have snapshots, in key order. */
   pipelines(): Promise<Array<{ pipeline: string; stages: string[] }>>;

@@ -1,7 +1,7 @@
 // What the store commands make of one raw entry: its kind from the key, and whether its bytes
 // hold what the key names. v8 payloads are decoded only when trusted.
 import { V8_NOT_TRUSTED, open } from '../checkpoint/envelope.js';
-import { completedCheck, deadLetterCheck, metaProblem, snapshotCheck } from '../checkpoint/records.js';
+import { completedCheck, deadLetterCheck, journalCheck, metaProblem, snapshotCheck } from '../checkpoint/records.js';
 import type { RecordCheck } from '../checkpoint/records.js';
 import type { RawEntry } from '../checkpoint/types.js';
 import { parseKey } from '../core/keys.js';
@@ -12,11 +12,12 @@ export const PASS_TRUST = 'v8 payload: pass --trust to decode';
 /** One entry checked: its decoded value, or the problem with it. */
 export type CheckedEntry = { key: string; bytes: number; ok: true; value: unknown } | { key: string; bytes: number; ok: false; problem: string; untrusted: boolean };
 
-const CHECKS: Record<'ckpt' | 'meta' | 'done' | 'dlq', RecordCheck> = {
+const CHECKS: Record<'ckpt' | 'meta' | 'done' | 'dlq' | 'journal', RecordCheck> = {
   ckpt: snapshotCheck,
   meta: (value) => metaProblem(value),
   done: completedCheck,
   dlq: deadLetterCheck,
+  journal: journalCheck,
 };
 
 /** Checks the checksum, the codec and the record shape of an entry; never throws. */

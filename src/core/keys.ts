@@ -9,7 +9,8 @@ export type ParsedKey =
   | { kind: 'ckpt'; pipeline: string; stage: string; version: number }
   | { kind: 'meta'; pipeline: string; stage: string }
   | { kind: 'done'; pipeline: string; checkpointId: string }
-  | { kind: 'dlq'; pipeline: string; stage: string; offset: number; suffix: number };
+  | { kind: 'dlq'; pipeline: string; stage: string; offset: number; suffix: number }
+  | { kind: 'journal'; pipeline: string; offset: number };
 
 /** Digits of a version or offset in a key: enough for Number.MAX_SAFE_INTEGER. */
 export const KEY_DIGITS = 16;
@@ -80,13 +81,23 @@ export function deadLetterPrefix(pipeline?: string, stage?: string): string {
   return stage === undefined ? base : `${base}${part('stage', stage)}!`;
 }
 
+/** `journal!<pipeline>!<offset>`: an event a push source took in, kept until a checkpoint covers it. */
+export function journalKey(pipeline: string, offset: number): string {
+  return `${journalPrefix(pipeline)}${keyNumber('offset', offset)}`;
+}
+
+/** The prefix of a pipeline's journal keys (ends with `!`). */
+export function journalPrefix(pipeline: string): string {
+  return `journal!${part('pipeline', pipeline)}!`;
+}
+
 /** The smallest string above every key that starts with `prefix` (which ends with `!`): an exclusive range end. */
 export function prefixEnd(prefix: string): string {
   if (!prefix.endsWith('!')) throw new ConfigError('prefix', prefix, 'must end with "!"');
   return `${prefix.slice(0, -1)}"`;
 }
 
-/** Parses any store key; `undefined` when it is not one of the four formats. */
+/** Parses any store key; `undefined` when it is not one of the five formats. */
 export function parseKey(key: string): ParsedKey | undefined {
   const fields = key.split('!');
   const [kind] = fields;
@@ -113,6 +124,12 @@ export function parseKey(key: string): ParsedKey | undefined {
     const suffix = suffixText === undefined ? 0 : Number(suffixText);
     if (!Number.isSafeInteger(suffix)) return undefined;
     return { kind, pipeline, stage, offset, suffix };
+  }
+  if (kind === 'journal' && fields.length === 3) {
+    const pipeline = fields[1] === undefined ? undefined : unescapeName(fields[1]);
+    const offset = number(fields[2]);
+    if (pipeline === undefined || !isName(pipeline) || offset === undefined) return undefined;
+    return { kind, pipeline, offset };
   }
   return undefined;
 }

@@ -3,6 +3,8 @@ import type { Clock } from '../core/clock.js';
 import { CheckpointStoreError, ConfigError, SteadfastError, isSteadfastError, messageOf, type CheckpointStoreErrorCode } from '../core/errors.js';
 import { integerIn } from '../core/validate.js';
 import { newId } from '../ids.js';
+import { StorePushJournal } from '../sources/push-journal.js';
+import { ATTACH_JOURNAL, isJournallable } from '../sources/push-source.js';
 import type { Source } from '../sources/source.js';
 import { isStage, type AnyStage, type Stage } from '../stage.js';
 import { MODES, type PipelineMode } from './modes.js';
@@ -122,6 +124,8 @@ class PipelineRun implements Pipeline {
   private readonly observers = new Observers();
   private readonly inspection = new Inspection();
   private readonly checkpoints: CheckpointCoordinator | undefined;
+  /** The journal of a push source under checkpoints. */
+  private readonly journal: StorePushJournal | undefined;
   private readonly letters: DeadLetterBox;
   private readonly supervisor: Supervisor;
   private readonly onEscalate: ((escalation: Escalation) => void) | undefined;
@@ -173,11 +177,23 @@ class PipelineRun implements Pipeline {
         events: () => this.pump.events,
         nudge: () => this.pump.nudge(),
         emit: (event) => {
-          if (event.type === 'checkpoint.completed') void this.letters.checkpointCompleted();
+          if (event.type === 'checkpoint.completed') {
+            void this.letters.checkpointCompleted();
+            void this.journal?.prune(event.offset);
+          }
           if (this.observers.size > 0) this.observers.emit(event);
         },
       });
       this.pump.barriers = this.checkpoints;
+      // A push source cannot replay by itself: under checkpoints it is journalled in the store.
+      if (isJournallable(this.source)) {
+        const coordinator = this.checkpoints;
+        this.journal = new StorePushJournal(store, this.name, ckpt.sync === 'always', {
+          log: this.log,
+          corrupt: (key, reason) => coordinator.reportCorrupt({ key, reason }),
+        });
+        this.source[ATTACH_JOURNAL](this.journal);
+      }
     }
     this.letters = new DeadLetterBox(store, this.name, this.log, this.clock, ckpt !== undefined, (error) => this.report(error));
     const hooks: CellHooks = {

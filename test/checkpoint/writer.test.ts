@@ -90,6 +90,9 @@ class FakeStore implements CheckpointStore {
   deleteKeys = unused('deleteKeys');
   pipelines = unused('pipelines');
   entries = unused('entries');
+  appendJournal = unused('appendJournal');
+  journal = unused('journal');
+  pruneJournal = unused('pruneJournal');
   putRaw = unused('putRaw');
 }
 

@@ -46,6 +46,9 @@ export function faultyStore() {
     deleteKeys: (k, o) => inner.deleteKeys(k, o),
     pipelines: () => inner.pipelines(),
     entries: (p) => inner.entries(p),
+    appendJournal: (p, e, o, w) => inner.appendJournal(p, e, o, w),
+    journal: (p) => inner.journal(p),
+    pruneJournal: (p, t, w) => inner.pruneJournal(p, t, w),
     putRaw: (k, v) => inner.putRaw(k, v),
   };
   return { store, control };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isSteadfastError, type SteadfastErrorCode } from '../../src/core/errors.js';
-import { pushSource } from '../../src/sources/push-source.js';
+import { ConfigError, SteadfastError, isSteadfastError, type SteadfastErrorCode } from '../../src/core/errors.js';
+import type { PushJournal } from '../../src/sources/push-journal.js';
+import { ATTACH_JOURNAL, pushSource, type JournalledSource } from '../../src/sources/push-source.js';
 import type { SourceOpenOptions } from '../../src/sources/source.js';
 
 const options: SourceOpenOptions = {
@@ -217,5 +218,92 @@ describe('pushSource', () => {
       expect((caught as ConfigError).value).toBe(value);
       expect((caught as ConfigError).message).toContain(`got ${String(value)}`);
     }
+  });
+});
+
+/** A journal in memory whose appends can be held (`holding`) or made to fail. */
+function memoryJournal(stored: Array<{ offset: number; event: unknown }> = []) {
+  const waiting: Array<() => void> = [];
+  const control = { fail: false, holding: true };
+  const journal: PushJournal = {
+    async open(fromOffset) {
+      const kept = stored.filter((e) => e.offset >= fromOffset);
+      const last = stored.reduce((max, e) => Math.max(max, e.offset), -1);
+      return { values: kept.map((e) => e.event), offsets: kept.map((e) => e.offset), nextOffset: Math.max(fromOffset, last + 1) };
+    },
+    async append(values, offsets) {
+      if (control.holding) await new Promise<void>((resolve) => waiting.push(resolve));
+      if (control.fail) throw new SteadfastError('CHECKPOINT_STORE_FAILED', 'disk full');
+      values.forEach((event, i) => stored.push({ offset: offsets[i] as number, event }));
+    },
+  };
+  /** Lets the held appends finish, and the later ones run at once. */
+  const release = () => {
+    control.holding = false;
+    for (const resolve of waiting.splice(0)) resolve();
+  };
+  return { journal, stored, control, release };
+}
+
+describe('pushSource with a journal (a pipeline with checkpoints)', () => {
+  it('delivers the journalled events after the checkpoint first, then new pushes after the last journalled offset', async () => {
+    const { journal, release } = memoryJournal([
+      { offset: 3, event: 'covered' },
+      { offset: 4, event: 'd' },
+      { offset: 5, event: 'e' },
+    ]);
+    release();
+    const source = pushSource<string>();
+    (source as unknown as JournalledSource)[ATTACH_JOURNAL](journal);
+    const reader = await source.open({ ...options, fromOffset: 4 });
+    expect(await reader.read(10)).toEqual({ values: ['d', 'e'], offsets: [4, 5] });
+    const pushed = source.push('f');
+    expect(await reader.read(10)).toEqual({ values: ['f'], offsets: [6] });
+    await pushed;
+  });
+
+  it('resolves a push only once it is journalled and taken; a failed append refuses its pushes and later ones go on', async () => {
+    const { journal, stored, control, release } = memoryJournal();
+    const source = pushSource<string>();
+    (source as unknown as JournalledSource)[ATTACH_JOURNAL](journal);
+    const early = track(source.push('early')); // before open: journalled once the journal is read
+    const reader = await source.open(options);
+    const read = Promise.resolve(reader.read(10));
+    await turn();
+    expect(early.settled).toBe('no');
+    expect(stored).toEqual([]); // the append is held
+    release();
+    expect(await read).toEqual({ values: ['early'], offsets: [0] });
+    await turn();
+    expect(early.settled).toBe('resolved');
+
+    control.fail = true;
+    expect(await rejectionCode(source.push('lost'))).toBe('CHECKPOINT_STORE_FAILED');
+    control.fail = false;
+    const next = source.push('next');
+    const batch = await reader.read(10);
+    expect(batch?.values).toEqual(['next']);
+    await next;
+    expect(stored.map((e) => e.event)).toEqual(['early', 'next']);
+  });
+
+  it('on close resolves the pushes that are journalled (delivered after the next start) and refuses the others', async () => {
+    const { journal, control, release } = memoryJournal();
+    release();
+    const source = pushSource<string>();
+    (source as unknown as JournalledSource)[ATTACH_JOURNAL](journal);
+    const reader = await source.open(options);
+    const stored = track(source.push('stored'));
+    await turn();
+    control.holding = true; // hold the next append
+    const staged = [track(source.push('in flight')), track(source.push('staged'))];
+    await turn();
+    await reader.close();
+    release();
+    await turn();
+    expect(stored.settled).toBe('resolved');
+    expect(staged[0]?.settled).toBe('resolved');
+    expect(staged[1]?.settled).toBe('rejected');
+    expect((staged[1]?.error as SteadfastError).code).toBe('PIPELINE_STOPPED');
   });
 });
