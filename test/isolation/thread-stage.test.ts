@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createPipeline, fromIterable, isSteadfastError, pushSource, toArray, type StageCallError, type SteadfastError } from '../../src/index.js';
 import { BREAK_FRAGILE, fragile } from './fixtures/fragile.js';
 import { spinsOnTwo } from './fixtures/runaway.js';
+import { activeResources, leakedSince, settle } from '../helpers/leaks.js';
 
 const report = (errors: SteadfastError[]) => errors.map((e) => [e.code, (e as StageCallError).offsets]);
 
@@ -24,7 +25,9 @@ describe("a thread stage with onFailure: 'resume' in a pipeline", () => {
     expect(stats.stages['spins-on-two']?.restarts).toBe(0);
   });
 
-  it('goes on after a timeout and after a crash, each error naming its own offset', async () => {
+  it('goes on after a timeout and after a crash, each error naming its own offset, and leaves no worker behind', async () => {
+    await settle();
+    const before = activeResources();
     const errors: SteadfastError[] = [];
     const sink = toArray<string>();
     await createPipeline({
@@ -47,6 +50,8 @@ describe("a thread stage with onFailure: 'resume' in a pipeline", () => {
       'stage "fragile" crashed: its worker thread exited with code 3',
       expect.stringContaining('(offsets 5)'),
     ]);
+    await settle();
+    expect(leakedSince(before)).toEqual({});
   });
 
   it('reports a call whose new worker cannot start (STAGE_CRASHED, its offset) and starts one for the next call', async () => {
