@@ -23,7 +23,8 @@ Commands:
   list     pipelines, stages, snapshot versions, offsets and sizes, completed checkpoints
   verify   checks the checksum of every entry; exits 1 if any is corrupt
   show     prints snapshots as JSON: the newest readable one per stage, or --version n, or --all
-  prune    deletes all but the newest n good snapshots per stage and n completed checkpoints per pipeline
+  prune    keeps the newest n complete checkpoints per pipeline whose marker and snapshots all
+           verify, and everything newer; deletes what is older (see docs/cli.md)
 
 Options:
   --json            machine-readable output (list)
@@ -152,7 +153,8 @@ async function prune(io: CliIo, store: CheckpointStore, keep: number): Promise<n
   const plan = await planPrune(store.entries(), keep);
   await store.deleteKeys([...plan.snapshots, ...plan.markers], { sync: true });
   const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
-  io.stdout.write(`pruned ${count(plan.snapshots.length, 'snapshot')} and ${count(plan.markers.length, 'completed-checkpoint marker')}; kept the newest ${keep} per stage and per pipeline\n`);
+  for (const pipeline of plan.unrestorable) io.stdout.write(`kept everything of pipeline ${JSON.stringify(pipeline)}: none of its completed checkpoints verifies whole\n`);
+  io.stdout.write(`pruned ${count(plan.snapshots.length, 'snapshot')} and ${count(plan.markers.length, 'completed-checkpoint marker')}; kept the newest ${keep} complete checkpoint${keep === 1 ? '' : 's'} that verify, and everything newer\n`);
   return EXIT.ok;
 }
 

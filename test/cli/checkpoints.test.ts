@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCheckpointStore } from '../../src/checkpoint/create-store.js';
 import { seal } from '../../src/checkpoint/envelope.js';
+import { findRestorePoint } from '../../src/checkpoint/restore.js';
 import type { CheckpointStore } from '../../src/checkpoint/types.js';
 import { collect, done, snapshot } from '../checkpoint/store-conformance.js';
 import { cli } from './capture-io.js';
@@ -235,28 +236,87 @@ describe('steadfast checkpoints show', () => {
 });
 
 describe('steadfast checkpoints prune', () => {
-  it('keeps the newest n versions per stage and n completed checkpoints per pipeline', async () => {
+  const summary = (snapshots: string, markers: string, keep = 1): string =>
+    `pruned ${snapshots} and ${markers}; kept the newest ${keep} complete checkpoint${keep === 1 ? '' : 's'} that verify, and everything newer\n`;
+
+  it('keeps the newest n complete checkpoints, with their snapshots, and deletes what is older', async () => {
     const dir = await storeDir(standard);
     const run = await cli('checkpoints', 'prune', dir, '--keep', '1');
-    expect(run).toEqual({ code: 0, stdout: 'pruned 3 snapshots and 1 completed-checkpoint marker; kept the newest 1 per stage and per pipeline\n', stderr: '' });
+    expect(run).toEqual({ code: 0, stdout: summary('3 snapshots', '1 completed-checkpoint marker'), stderr: '' });
     await reopen(dir, async (store) => {
       expect((await collect(store.entries('ckpt!'))).map((e) => e.key)).toEqual(['ckpt!orders!count!0000000000000003', 'ckpt!orders!enrich!0000000000000003']);
       expect((await collect(store.completed('orders'))).map((r) => r.key)).toEqual(['done!orders!cp-three']);
     });
   });
 
-  it('counts only good versions toward --keep, so a corrupt newest one never leaves a stage without a valid snapshot', async () => {
+  it('never deletes the last restorable checkpoint when the newest snapshot is corrupt: a restore still finds it', async () => {
     const dir = await storeDir(standard);
     const key = await flipNewest(dir);
-    expect((await cli('checkpoints', 'prune', dir, '--keep=1')).code).toBe(0);
+    const run = await cli('checkpoints', 'prune', dir, '--keep=1');
+    expect(run).toEqual({ code: 0, stdout: summary('1 snapshot', '0 completed-checkpoint markers'), stderr: '' });
     await reopen(dir, async (store) => {
-      expect((await collect(store.entries('ckpt!orders!enrich!'))).map((e) => e.key)).toEqual(['ckpt!orders!enrich!0000000000000002', key]);
+      expect((await collect(store.entries('ckpt!'))).map((e) => e.key)).toEqual([
+        'ckpt!orders!count!0000000000000002',
+        'ckpt!orders!count!0000000000000003',
+        'ckpt!orders!enrich!0000000000000002',
+        key,
+      ]);
+      expect((await collect(store.completed('orders'))).map((r) => r.key)).toEqual(['done!orders!cp-three', 'done!orders!cp-two']);
+      const found = await findRestorePoint(store, 'orders', ['enrich', 'count']);
+      expect(found.point?.done.version).toBe(2);
+      expect(found.point?.states).toEqual(new Map<string, unknown>([['enrich', { count: 2 }], ['count', { total: 200 }]]));
     });
   });
 
-  it('prunes nothing when every stage has no more than n versions', async () => {
+  it('does not count a checkpoint missing one of its snapshots, nor one whose marker is unreadable', async () => {
+    const dir = await storeDir(async (store) => {
+      for (const v of [1, 2, 3, 4]) await store.writeSnapshot(snapshot(v));
+      for (const v of [1, 2, 4]) await store.writeSnapshot(snapshot(v, { stage: 'count', state: { total: v * 100 } }));
+      for (const v of [1, 2, 3, 4]) await store.completeCheckpoint(done(v, `cp-${v}`));
+      // Checkpoint 4's marker is damaged; checkpoint 3 has no count snapshot: 2 is the newest whole one.
+      const [raw] = await collect(store.entries('done!orders!cp-4'));
+      const bytes = (raw?.value ?? new Uint8Array()).slice();
+      bytes[30] = (bytes[30] as number) ^ 1;
+      await store.putRaw('done!orders!cp-4', bytes);
+    });
+    expect((await cli('checkpoints', 'prune', dir, '--keep', '1')).stdout).toBe(summary('2 snapshots', '1 completed-checkpoint marker'));
+    await reopen(dir, async (store) => {
+      expect((await collect(store.entries('ckpt!'))).map((e) => e.key.slice('ckpt!orders!'.length))).toEqual([
+        'count!0000000000000002',
+        'count!0000000000000004',
+        'enrich!0000000000000002',
+        'enrich!0000000000000003',
+        'enrich!0000000000000004',
+      ]);
+      expect((await collect(store.entries('done!'))).map((e) => e.key)).toEqual(['done!orders!cp-2', 'done!orders!cp-3', 'done!orders!cp-4']);
+      expect((await findRestorePoint(store, 'orders', ['enrich', 'count'])).point?.done.version).toBe(2);
+    });
+  });
+
+  it('keeps everything of a pipeline none of whose checkpoints verifies, and says so', async () => {
+    const dir = await storeDir(async (store) => {
+      for (const v of [1, 2]) await store.writeSnapshot(snapshot(v));
+      for (const v of [1, 2]) await store.completeCheckpoint(done(v, `cp-${v}`));
+    });
+    const run = await cli('checkpoints', 'prune', dir, '--keep', '1');
+    expect(run.stdout).toBe(`kept everything of pipeline "orders": none of its completed checkpoints verifies whole\n${summary('0 snapshots', '0 completed-checkpoint markers')}`);
+    await reopen(dir, async (store) => expect(await collect(store.entries('ckpt!'))).toHaveLength(2));
+  });
+
+  it('prunes per stage the snapshots of a pipeline without markers, counting only good versions', async () => {
+    const dir = await storeDir(async (store) => {
+      for (const v of [1, 2, 3]) await store.writeSnapshot(snapshot(v, { pipeline: 'bare' }));
+    });
+    const newest = await flipNewest(dir, 'bare');
+    expect((await cli('checkpoints', 'prune', dir, '--keep', '1')).stdout).toBe(summary('1 snapshot', '0 completed-checkpoint markers'));
+    await reopen(dir, async (store) => {
+      expect((await collect(store.entries('ckpt!'))).map((e) => e.key)).toEqual(['ckpt!bare!enrich!0000000000000002', newest]);
+    });
+  });
+
+  it('prunes nothing when no pipeline has more than n complete checkpoints', async () => {
     const dir = await storeDir(standard);
-    expect((await cli('checkpoints', 'prune', dir, '--keep', '5')).stdout).toBe('pruned 0 snapshots and 0 completed-checkpoint markers; kept the newest 5 per stage and per pipeline\n');
+    expect((await cli('checkpoints', 'prune', dir, '--keep', '5')).stdout).toBe(summary('0 snapshots', '0 completed-checkpoint markers', 5));
   });
 
   it('fails with one line and exit 1 for a missing dir, creating nothing', async () => {
