@@ -20,7 +20,7 @@ export interface WorkerNode {
   group: string;
   state: StageStateValue;
   restarts: number;
-  mailbox: { depth: number; capacity: number; peak: number };
+  mailbox: { depth: number; capacity: number; peak: number; replaying: number };
   breaker: BreakerState | null;
   events: { in: number; out: number; failed: number };
   /** Null until the stage reports a checkpoint. */

@@ -320,6 +320,11 @@ export class NodeCell implements Inlet, Producer {
     return this.queue.length + (this.inFlight?.values.length ?? 0);
   }
 
+  /** Events a restarted incarnation replays (queued, or in a replay call): kept apart from the mailbox's own. */
+  get replays(): number {
+    return this.replaying;
+  }
+
   /** How long events have waited here (mailbox or call) since the oldest arrived or a call last ended, whichever is later; null when none waits. */
   waitingMs(): number | null {
     return this.depth() === 0 ? null : Math.max(0, this.hooks.clock.monotonic() - this.waitingSince);
@@ -421,7 +426,8 @@ export class NodeCell implements Inlet, Producer {
     const flow = this.hooks.flow;
     flow.buffered += values.length;
     if (flow.buffered > flow.peak) flow.peak = flow.buffered;
-    if (this.queue.length > this.counters.peakDepth) this.counters.peakDepth = this.queue.length;
+    const depth = this.queue.length - this.replaying;
+    if (depth > this.counters.peakDepth) this.counters.peakDepth = depth;
     const snapshot = this.actor.getSnapshot();
     if (snapshot.value === 'idle' && snapshot.status === 'active') this.actor.send({ type: 'steadfast.stage.input' });
   }
@@ -648,25 +654,39 @@ export class NodeCell implements Inlet, Producer {
         this.queue.unshift(rest.values, rest.offsets);
         this.hooks.flow.buffered += rest.values.length;
       }
-      this.counters.eventsIn += batch.values.length - rest.values.length;
-      this.counters.failedEvents += error.error.events.length;
-      this.crash = error.error;
-      this.failed(error.error);
+      if (!replay) {
+        this.counters.eventsIn += batch.values.length - rest.values.length;
+        this.counters.failedEvents += error.error.events.length;
+      }
+      this.crash = replay ? this.replayFailed(error.error) : error.error;
+      this.failed(this.crash as StageCallError);
     } else {
       if (replay) this.replaying -= batch.values.length;
-      this.counters.eventsIn += batch.values.length;
-      this.counters.failedEvents += batch.values.length;
+      else {
+        this.counters.eventsIn += batch.values.length;
+        this.counters.failedEvents += batch.values.length;
+      }
       // A timeout or a crash of a thread stage keeps its own code; anything else is a failed call.
       const failed =
         error instanceof StageCallError
           ? error
           : new StageCallError('STAGE_CALL_FAILED', this.name, `stage "${this.name}" failed on ${batch.values.length} events: ${messageOf(error)}`, { offsets: batch.offsets, events: batch.values }, error);
-      this.crash = failed;
-      this.failed(failed);
+      this.crash = replay ? this.replayFailed(failed) : failed;
+      this.failed(this.crash as StageCallError);
     }
     this.outlet.release(batch.values.length);
     forget(error instanceof BatchFailure ? error.committed : undefined, batch);
     this.roomFreed();
+  }
+
+  /**
+   * A call failed while replaying after a restart: those events were handled before it, and their
+   * outputs delivered, so they are not failed events; but the rebuilt state lacks their effect.
+   */
+  private replayFailed(error: StageCallError): StageCallError {
+    const at = error.offsets.length === 1 ? `offset ${error.offsets[0]}` : `offsets ${error.offsets[0]}..${error.offsets[error.offsets.length - 1]}`;
+    const message = `stage "${this.name}" failed at ${at} while replaying after a restart (their outputs were delivered before it; the rebuilt state lacks their effect): ${messageOf(error.cause ?? error)}`;
+    return new StageCallError('STAGE_REPLAY_FAILED', this.name, message, error, error);
   }
 
   /** A failed call's events: reported, or for a variant stage sent back to the main stage. */

@@ -37,7 +37,11 @@ export interface StageStats {
   resilience?: { retries: number; degraded: number; deadLetters: number; breaker: BreakerState | undefined };
   /** Outputs that no downstream route accepted (graph `when` filters). */
   unrouted: number;
-  mailbox: { depth: number; capacity: number; peak: number };
+  /**
+   * Events queued or in a call, against the mailbox's capacity; `replaying`: events a restarted
+   * instance replays from its last snapshot, held apart (they are not counted in `depth`).
+   */
+  mailbox: { depth: number; capacity: number; peak: number; replaying: number };
   /**
    * How long events have waited here (in the mailbox or the current call) with no call ending: since
    * the oldest of them arrived, or since the last call ended if it left some waiting, whichever is
@@ -94,7 +98,7 @@ export function stageStats(cell: NodeCell): StageStats {
     ...resilienceOf(cell),
     restarts: cell.restarts,
     unrouted: cell.outlet.unrouted,
-    mailbox: { depth: cell.depth(), capacity: cell.capacity, peak: c.peakDepth },
+    mailbox: { depth: cell.depth() - cell.replays, capacity: cell.capacity, peak: c.peakDepth, replaying: cell.replays },
     waitingMs: cell.waitingMs(),
     latency: { perEventMs: Number.isNaN(cell.perEventMs) ? null : cell.perEventMs, busyMs: c.busyMs },
   };

@@ -66,7 +66,7 @@ describe('health monitor (fake timers)', () => {
     expect(health.last?.pipelines[0]?.stages[0]).toMatchObject({ stale: false, status: 'healthy', idleMs: 3000 });
     vi.advanceTimersByTime(1000);
     expect(health.last?.pipelines[0]?.stages[0]).toMatchObject({ stale: true, status: 'healthy' });
-    p.stages.s = stageStatsOf('s', { mailbox: { depth: 7, capacity: 1024, peak: 7 } });
+    p.stages.s = stageStatsOf('s', { mailbox: { depth: 7, capacity: 1024, peak: 7, replaying: 0 } });
     expect(health.check()).toMatchObject({ state: 'critical', pipelines: [{ stages: [{ status: 'unhealthy', reasons: ['stuck: 7 events waiting 4000 ms with no call finished'] }] }] });
     p.call('s', 5);
     expect(health.check().state).toBe('running');

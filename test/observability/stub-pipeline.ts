@@ -20,7 +20,7 @@ export function stageStatsOf(name: string, changes: Partial<StageStats> = {}): S
     fallbacks: 0,
     restarts: 0,
     unrouted: 0,
-    mailbox: { depth: 0, capacity: 1024, peak: 0 },
+    mailbox: { depth: 0, capacity: 1024, peak: 0, replaying: 0 },
     waitingMs: null,
     latency: { perEventMs: null, busyMs: 0 },
     ...changes,
