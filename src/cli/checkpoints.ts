@@ -2,6 +2,7 @@ import type { CheckpointStore, ReadResult, Snapshot } from '../checkpoint/types.
 import { integerOption } from './args.js';
 import type { ParsedArgs } from './args.js';
 import { checkEntry, readProblem } from './entry-check.js';
+import { writeError } from './error-line.js';
 import { EXIT } from './main.js';
 import { parseSubcommand } from './subcommand.js';
 import type { CliIo } from './main.js';
@@ -138,7 +139,7 @@ async function show(io: CliIo, store: CheckpointStore, args: ParsedArgs, version
   }
   if (shown.length === 0) {
     const filters = [pipeline && `pipeline "${pipeline}"`, stage && `stage "${stage}"`, version !== undefined && `version ${version}`].filter(Boolean);
-    io.stderr.write(`steadfast: no snapshots${filters.length === 0 ? '' : ` of ${filters.join(', ')}`} in ${store.location}\n`);
+    writeError(io, `no snapshots${filters.length === 0 ? '' : ` of ${filters.join(', ')}`} in ${store.location}`);
     return EXIT.failure;
   }
   io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
@@ -159,6 +160,6 @@ async function prune(io: CliIo, store: CheckpointStore, keep: number): Promise<n
 }
 
 function usage(io: CliIo, problem: string): number {
-  io.stderr.write(`steadfast: ${problem}; see \`steadfast checkpoints --help\`\n`);
+  writeError(io, `${problem}; see \`steadfast checkpoints --help\``);
   return EXIT.usage;
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { checkpoints } from './checkpoints.js';
 import { dlq } from './dlq.js';
+import { writeError } from './error-line.js';
 import { run } from './run.js';
 import { viz } from './viz.js';
 
@@ -54,7 +55,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 }
 
 function usage(io: CliIo, problem: string): number {
-  io.stderr.write(`steadfast: ${problem}; see \`steadfast --help\`\n`);
+  writeError(io, `${problem}; see \`steadfast --help\``);
   return EXIT.usage;
 }
 

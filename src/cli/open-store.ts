@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { createCheckpointStore } from '../checkpoint/create-store.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { messageOf } from '../core/errors.js';
+import { writeError } from './error-line.js';
 import { EXIT } from './main.js';
 import type { CliIo } from './main.js';
 
@@ -35,7 +36,8 @@ export async function withStore(io: CliIo, access: StoreAccess, work: (store: Ch
 
 /** Writes one error line (the stack too with `verbose`) and returns exit code 1. */
 export function fail(io: CliIo, error: unknown, verbose: boolean): number {
-  io.stderr.write(`steadfast: ${messageOf(error).split('\n')[0]}\n`);
+  // Whole, escaped: the message names the directory, which may hold any character.
+  writeError(io, messageOf(error));
   if (verbose && error instanceof Error && error.stack !== undefined) io.stderr.write(`${error.stack}\n`);
   return EXIT.failure;
 }

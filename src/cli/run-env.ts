@@ -11,9 +11,14 @@ export interface RunEnv {
   http: string | undefined;
   /** `STEADFAST_STATUS_INTERVAL_MS`: period of the plain status lines. */
   statusIntervalMs: number | undefined;
+  /** `STEADFAST_LOAD_TIMEOUT_MS`: how long the module may take to give its pipeline (0: no limit). */
+  loadTimeoutMs: number | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** The longest delay a Node timer takes. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 const SWITCH: Record<string, boolean> = { on: true, true: true, '1': true, yes: true, off: false, false: false, '0': false, no: false };
 
@@ -38,9 +43,17 @@ export function readRunEnv(env: Env): RunEnv {
       throw new ConfigError('STEADFAST_STATUS_INTERVAL_MS', interval, 'must be 0 (no periodic lines) or milliseconds in [100, 86400000]');
     }
   }
+  const load = given(env, 'STEADFAST_LOAD_TIMEOUT_MS');
+  let loadTimeoutMs: number | undefined;
+  if (load !== undefined) {
+    loadTimeoutMs = /^[0-9]{1,10}$/.test(load) ? Number(load) : Number.NaN;
+    if (!(loadTimeoutMs >= 0 && loadTimeoutMs <= MAX_TIMER_MS)) {
+      throw new ConfigError('STEADFAST_LOAD_TIMEOUT_MS', load, `must be milliseconds in [0, ${MAX_TIMER_MS}] (0: no limit)`);
+    }
+  }
   defaultBreakerThreshold(env);
   defaultBreakerTimeoutMs(env);
-  return { metrics, http: given(env, 'STEADFAST_HTTP'), statusIntervalMs };
+  return { metrics, http: given(env, 'STEADFAST_HTTP'), statusIntervalMs, loadTimeoutMs };
 }
 
 function given(env: Env, name: string): string | undefined {

@@ -13,6 +13,8 @@ export interface RunHost {
   exit(code: number): void;
   /** The run is over: the process ends with `code` soon, even if the module left timers or sockets open. */
   release(code: number): void;
+  /** Calls `handler` whenever the process has nothing left to do (`beforeExit`); returns the function that stops it. */
+  onIdle?(handler: () => void): () => void;
 }
 
 /** How long the process may take to end by itself after the run, before it is ended. */
@@ -32,6 +34,10 @@ export function processHost(): RunHost {
       };
     },
     exit: (code) => process.exit(code),
+    onIdle: (handler) => {
+      process.on('beforeExit', handler);
+      return () => process.off('beforeExit', handler);
+    },
     release: (code) => {
       // Unref'd: a process with nothing left open ends at once, without waiting for this.
       setTimeout(() => process.exit(code), RELEASE_GRACE_MS).unref();

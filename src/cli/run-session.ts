@@ -3,6 +3,7 @@
 import { messageOf } from '../core/errors.js';
 import { serve, type ObservabilityServer } from '../observability/server.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
+import { writeError } from './error-line.js';
 import type { HostPort } from './host-port.js';
 import { EXIT, type CliIo } from './main.js';
 import type { RunHost } from './run-host.js';
@@ -24,7 +25,7 @@ export interface SessionOptions {
 /** Runs `pipeline` until it ends or a signal stops it; resolves with the exit code, never throws. */
 export async function runSession(pipeline: Pipeline, io: CliIo, host: RunHost, options: SessionOptions): Promise<number> {
   if (pipeline.status === 'stopped' || pipeline.status === 'failed') {
-    io.stderr.write(`steadfast: pipeline "${pipeline.name}" has already ${pipeline.status === 'failed' ? 'failed' : 'stopped'}; a pipeline runs once: export it unstarted, or a function making one\n`);
+    writeError(io, `pipeline "${pipeline.name}" has already ${pipeline.status === 'failed' ? 'failed' : 'stopped'}; a pipeline runs once: export it unstarted, or a function making one`);
     return EXIT.failure;
   }
   let server: ObservabilityServer | undefined;
@@ -43,11 +44,11 @@ export async function runSession(pipeline: Pipeline, io: CliIo, host: RunHost, o
     signals++;
     reporter.clear();
     if (signals === 1) {
-      io.stderr.write(`steadfast: ${signal}: stopping "${pipeline.name}" (draining, final checkpoint); send it again to exit at once\n`);
+      writeError(io, `${signal}: stopping "${pipeline.name}" (draining, final checkpoint); send it again to exit at once`);
       pipeline.stop().catch(() => {}); // a failed stop fails `done`: reported below
       return;
     }
-    io.stderr.write(`steadfast: ${signal} again: exiting at once, without finishing the stop (exit ${FORCED_EXIT})\n`);
+    writeError(io, `${signal} again: exiting at once, without finishing the stop (exit ${FORCED_EXIT})`);
     host.exit(FORCED_EXIT);
   });
   let failure: { line: string; error: unknown } | undefined;
@@ -68,7 +69,7 @@ export async function runSession(pipeline: Pipeline, io: CliIo, host: RunHost, o
 
 /** Writes one error line (with `verbose`, the stacks of the error and its causes) and returns exit code 1. */
 export function report(io: CliIo, line: string, error: unknown, verbose: boolean): number {
-  io.stderr.write(`steadfast: ${line}\n`);
+  writeError(io, line);
   if (verbose) {
     let cause: unknown = error;
     for (let depth = 0; cause instanceof Error && depth < 5; depth++) {

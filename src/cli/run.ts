@@ -1,13 +1,15 @@
 import { messageOf } from '../core/errors.js';
 import { integerOption, parseArgs } from './args.js';
 import { parseHostPort, type HostPort } from './host-port.js';
+import { writeError } from './error-line.js';
+import { DEFAULT_LOAD_TIMEOUT_MS, guardLoad, type LoadGuard } from './load-guard.js';
 import { loadPipeline } from './load-pipeline.js';
 import { EXIT, type CliIo } from './main.js';
-import { readRunEnv, type RunEnv } from './run-env.js';
+import { MAX_TIMER_MS, readRunEnv, type RunEnv } from './run-env.js';
 import { processHost, type RunHost } from './run-host.js';
 import { FORCED_EXIT, report, runSession } from './run-session.js';
 
-const USAGE = `Usage: steadfast run <module> [--http host:port] [--interval ms] [--verbose]
+const USAGE = `Usage: steadfast run <module> [--http host:port] [--interval ms] [--load-timeout ms] [--verbose]
 
 Runs the pipeline a module exports: its default export, or the export named \`pipeline\`; a
 pipeline, or a function (or promise) giving one. A .js or .mjs module always; a .ts module when
@@ -23,18 +25,21 @@ Options:
                       (e.g. 127.0.0.1:9464; port 0 picks a free one; default STEADFAST_HTTP)
   --interval <ms>     period of the plain status lines (default 5000, or
                       STEADFAST_STATUS_INTERVAL_MS; 0 = the final line only)
+  --load-timeout <ms> how long the module may take to give its pipeline (default
+                      30000, or STEADFAST_LOAD_TIMEOUT_MS; 0 = no limit)
   --verbose           show stacks with errors
   -h, --help          show this help
 
 Environment: STEADFAST_LOG_LEVEL, STEADFAST_METRICS (on|off), STEADFAST_HTTP,
-STEADFAST_STATUS_INTERVAL_MS, STEADFAST_BREAKER_THRESHOLD, STEADFAST_BREAKER_TIMEOUT_MS
+STEADFAST_STATUS_INTERVAL_MS, STEADFAST_LOAD_TIMEOUT_MS, STEADFAST_BREAKER_THRESHOLD,
+STEADFAST_BREAKER_TIMEOUT_MS
 (see docs/cli.md).
 
 Exit codes: 0 stopped or finished, 1 runtime failure, 2 usage or configuration error,
 ${FORCED_EXIT} forced exit after a second signal.
 `;
 
-const SPEC = { flags: ['verbose'], values: ['http', 'interval'] } as const;
+const SPEC = { flags: ['verbose'], values: ['http', 'interval', 'load-timeout'] } as const;
 
 /** Default period of the plain status lines. */
 const DEFAULT_INTERVAL_MS = 5_000;
@@ -55,7 +60,7 @@ export async function run(argv: readonly string[], io: CliIo, host: RunHost = pr
     env = readRunEnv(host.env);
   } catch (error) {
     // A mistake in the environment is one in how the command was called: exit 2, like a bad option.
-    io.stderr.write(`steadfast: ${messageOf(error)}\n`);
+    writeError(io, messageOf(error));
     return EXIT.usage;
   }
   const http = httpOption(args.values.get('http'), env.http);
@@ -63,9 +68,19 @@ export async function run(argv: readonly string[], io: CliIo, host: RunHost = pr
   const interval = integerOption('interval', args.values.get('interval'), 0);
   if (typeof interval === 'string') return usage(io, interval);
   if (interval !== undefined && interval > 0 && interval < 100) return usage(io, `option "--interval" must be 0 or at least 100 (ms), got "${interval}"`);
+  const loadTimeout = integerOption('load-timeout', args.values.get('load-timeout'), 0);
+  if (typeof loadTimeout === 'string') return usage(io, loadTimeout);
+  if (loadTimeout !== undefined && loadTimeout > MAX_TIMER_MS) return usage(io, `option "--load-timeout" must be at most ${MAX_TIMER_MS} (ms), got "${loadTimeout}"`);
   const verbose = args.flags.has('verbose');
-  const pipeline = await loadPipeline(module, host.cwd());
-  if ('problem' in pipeline) return report(io, pipeline.problem, pipeline.error, verbose);
+  const guard: LoadGuard = { timeoutMs: loadTimeout ?? env.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS };
+  if (host.onIdle !== undefined) guard.onIdle = (handler) => (host.onIdle as NonNullable<RunHost['onIdle']>)(handler);
+  const pipeline = await guardLoad(loadPipeline(module, host.cwd()), module, guard);
+  if ('problem' in pipeline) {
+    const code = report(io, pipeline.problem, pipeline.error, verbose);
+    // The module may hold the process open (what it waits for, a server it started): end it anyway.
+    host.release(code);
+    return code;
+  }
   return runSession(pipeline, io, host, { http, metrics: env.metrics, intervalMs: interval ?? env.statusIntervalMs ?? DEFAULT_INTERVAL_MS, verbose });
 }
 
@@ -79,6 +94,6 @@ function httpOption(flag: string | undefined, fromEnv: string | undefined): Host
 }
 
 function usage(io: CliIo, problem: string): number {
-  io.stderr.write(`steadfast: ${problem}; see \`steadfast run --help\`\n`);
+  writeError(io, `${problem}; see \`steadfast run --help\``);
   return EXIT.usage;
 }

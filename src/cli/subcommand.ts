@@ -1,4 +1,5 @@
 import { parseArgs, type ArgSpec, type ParsedArgs } from './args.js';
+import { writeError } from './error-line.js';
 import { EXIT } from './main.js';
 import type { CliIo } from './main.js';
 
@@ -15,7 +16,7 @@ export type Parsed<S extends string> = { sub: S; args: ParsedArgs; dir: string }
 /** Parses `<sub> [options] <dir>`: help on `help`/`--help`, a usage error (exit 2, one line) for anything else amiss. */
 export function parseSubcommand<S extends string>(argv: readonly string[], io: CliIo, spec: SubcommandSpec<S>): Parsed<S> {
   const usage = (problem: string): number => {
-    io.stderr.write(`steadfast: ${problem}; see \`steadfast ${spec.command} --help\`\n`);
+    writeError(io, `${problem}; see \`steadfast ${spec.command} --help\``);
     return EXIT.usage;
   };
   const names = Object.keys(spec.subs);

@@ -5,6 +5,7 @@ import { builtinMachine, builtinMachines } from '../viz/builtin-machines.js';
 import { isStateMachine } from '../viz/is-state-machine.js';
 import { toDot } from '../viz/to-dot.js';
 import { toMermaid } from '../viz/to-mermaid.js';
+import { writeError } from './error-line.js';
 import { EXIT, type CliIo } from './main.js';
 
 const FORMATS = ['mermaid', 'dot'] as const;
@@ -42,9 +43,10 @@ export async function viz(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (parsed.module !== undefined) {
-    const loaded = await loadMachine(parsed.module, parsed.exportName ?? 'default', parsed.verbose);
-    if (typeof loaded === 'string') {
-      io.stderr.write(`steadfast: ${loaded}\n`);
+    const loaded = await loadMachine(parsed.module, parsed.exportName ?? 'default');
+    if ('problem' in loaded) {
+      writeError(io, loaded.problem);
+      if (parsed.verbose && loaded.error instanceof Error && loaded.error.stack !== undefined) io.stderr.write(`${loaded.error.stack}\n`);
       return EXIT.failure;
     }
     return render(io, loaded, parsed.format);
@@ -67,7 +69,7 @@ function render(io: CliIo, machine: AnyStateMachine, format: Format): number {
   try {
     text = format === 'dot' ? toDot(machine) : toMermaid(machine);
   } catch (error) {
-    io.stderr.write(`steadfast: cannot draw machine "${machine.id}": ${firstLine(error)}\n`);
+    writeError(io, `cannot draw machine "${machine.id}": ${firstLine(error)}`);
     return EXIT.failure;
   }
   io.stdout.write(text);
@@ -103,22 +105,21 @@ function parseArgs(argv: readonly string[]): VizArgs | string {
   return args;
 }
 
-/** Imports the module and returns its machine, or why it could not (one line). */
-async function loadMachine(path: string, exportName: string, verbose: boolean): Promise<AnyStateMachine | string> {
+/** Imports the module and returns its machine, or why it could not (one line, and the error when there is one). */
+async function loadMachine(path: string, exportName: string): Promise<AnyStateMachine | { problem: string; error?: unknown }> {
   let exports: Record<string, unknown>;
   try {
     exports = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
   } catch (error) {
-    const detail = verbose && error instanceof Error && error.stack !== undefined ? error.stack : firstLine(error);
-    return `cannot load module "${path}": ${detail}`;
+    return { problem: `cannot load module "${path}": ${firstLine(error)}`, error };
   }
   if (!(exportName in exports)) {
     const names = Object.keys(exports).sort();
-    return `module "${path}" has no export "${exportName}" (exports: ${names.length > 0 ? names.join(', ') : 'none'})`;
+    return { problem: `module "${path}" has no export "${exportName}" (exports: ${names.length > 0 ? names.join(', ') : 'none'})` };
   }
   const machine = exports[exportName];
   if (!isStateMachine(machine)) {
-    return `export "${exportName}" of "${path}" is not an XState v5 machine (createMachine or setup().createMachine)`;
+    return { problem: `export "${exportName}" of "${path}" is not an XState v5 machine (createMachine or setup().createMachine)` };
   }
   return machine;
 }
@@ -129,6 +130,6 @@ function firstLine(error: unknown): string {
 }
 
 function usage(io: CliIo, problem: string): number {
-  io.stderr.write(`steadfast: ${problem}; see \`steadfast viz --help\`\n`);
+  writeError(io, `${problem}; see \`steadfast viz --help\``);
   return EXIT.usage;
 }
