@@ -166,6 +166,11 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     return done.offset;
   }
 
+  /** The version of the newest checkpoint begun (or restored): a barrier begun later has a higher one. */
+  get latestVersion(): number {
+    return this.version;
+  }
+
   /** A stored value that failed its checksum or decoding: counted, logged with its key, observed. */
   reportCorrupt(bad: { key: string; reason: string; stage?: string }): void {
     this.counts.corrupt++;

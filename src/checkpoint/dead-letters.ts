@@ -4,8 +4,8 @@ import { ConfigError, StageCallError, messageOf } from '../core/errors.js';
 import { LossWarnings } from './loss-warnings.js';
 import type { CheckpointStore, DeadLetter, StoredDeadLetter } from './types.js';
 
-/** Where a replayed dead letter goes: the mailbox of the stage instance it failed in. */
-export type DeadLetterInjector = (stage: string, event: unknown, offset: number) => boolean;
+/** Where a replayed dead letter goes: the mailbox of the stage instance it failed in; false when that stage is not running. */
+export type DeadLetterInjector = (stage: string, event: unknown, offset: number) => boolean | Promise<boolean>;
 
 /** What became of the dead letters recorded in this run (see {@link DeadLetterBox.counts}). */
 export interface DeadLetterCounts {
@@ -27,8 +27,8 @@ export interface DeadLetterCounts {
  */
 export class DeadLetterBox {
   private writes = new Set<Promise<unknown>>();
-  /** Replayed letters to delete once the next checkpoint completes. */
-  private replayed: string[] = [];
+  /** Replayed letters to delete once a checkpoint begun after their injection (a version above `after`) completes. */
+  private replayed: Array<{ key: string; after: number }> = [];
   private readonly tally = { stored: 0, altered: 0, notStored: 0 };
   private readonly losses: LossWarnings;
 
@@ -107,10 +107,12 @@ export class DeadLetterBox {
 
   /**
    * Puts letters back into the stage instances they failed in (all of this pipeline's, or those
-   * given, by letter or key); resolves with how many went back. A letter whose stage no longer
-   * runs stays stored.
+   * given, by letter or key), one after another as `inject` takes them; resolves with how many went
+   * back. A letter whose stage no longer runs stays stored. With checkpoints a letter is deleted
+   * only once a checkpoint whose barrier came after it (a version above `version()` at its
+   * injection) has completed: that checkpoint's snapshot holds its effect.
    */
-  async replay(inject: DeadLetterInjector, which?: ReadonlyArray<StoredDeadLetter | string>): Promise<number> {
+  async replay(inject: DeadLetterInjector, which?: ReadonlyArray<StoredDeadLetter | string>, version: () => number = () => 0): Promise<number> {
     const all = await this.list();
     let chosen = all;
     if (which !== undefined) {
@@ -120,11 +122,12 @@ export class DeadLetterBox {
     }
     const done: string[] = [];
     for (const letter of chosen) {
-      if (inject(letter.stage, letter.event, letter.offset)) done.push(letter.key);
-      else this.log.warn({ stage: letter.stage, key: letter.key }, `dead letter not replayed: stage "${letter.stage}" is not running`);
+      if (await inject(letter.stage, letter.event, letter.offset)) {
+        done.push(letter.key);
+        if (this.checkpointed) this.replayed.push({ key: letter.key, after: version() });
+      } else this.log.warn({ stage: letter.stage, key: letter.key }, `dead letter not replayed: stage "${letter.stage}" is not running`);
     }
-    if (this.checkpointed) this.replayed.push(...done);
-    else await this.store.deleteKeys(done);
+    if (!this.checkpointed) await this.store.deleteKeys(done);
     return done.length;
   }
 
@@ -133,11 +136,12 @@ export class DeadLetterBox {
     return (await this.list()).filter((letter) => letter.replay === true);
   }
 
-  /** A checkpoint completed: letters replayed before it are covered by it and deleted. */
-  async checkpointCompleted(): Promise<void> {
+  /** Checkpoint `version` completed: the letters replayed before its barrier are covered by it and deleted. */
+  async checkpointCompleted(version: number): Promise<void> {
     if (this.replayed.length === 0) return;
-    const keys = this.replayed;
-    this.replayed = [];
+    const keys = this.replayed.filter((r) => r.after < version).map((r) => r.key);
+    if (keys.length === 0) return;
+    this.replayed = this.replayed.filter((r) => r.after >= version);
     try {
       await this.store.deleteKeys(keys);
     } catch (error) {

@@ -105,6 +105,8 @@ export class NodeCell implements Inlet, Producer {
   private actor: Actor<typeof stageMachine>;
   private phase: CellPhase = 'new';
   private supervisor: ChildStartContext | undefined;
+  /** Injections (replayed dead letters) waiting for room in the mailbox. */
+  private readonly roomWaiters: Array<() => void> = [];
   /** The failure that crashed the current incarnation. */
   private crash: unknown;
   /** Set while the open of an incarnation failed: that actor's end is a failed start, not the cell's. */
@@ -260,6 +262,7 @@ export class NodeCell implements Inlet, Producer {
   private finish(): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
+    for (const resume of this.roomWaiters.splice(0)) resume();
     this.supervisor?.exited('normal');
     this.hooks.onComplete(this);
   }
@@ -716,6 +719,13 @@ export class NodeCell implements Inlet, Producer {
       const producer = this.producers[i] as Producer;
       if (producer.isBlocked() && producer.canTake()) producer.wake();
     }
+    if (this.roomWaiters.length > 0 && this.free() > 0) for (const resume of this.roomWaiters.splice(0)) resume();
+  }
+
+  /** Resolves once the mailbox has room for one more event (at once if it has), or the cell is done. */
+  whenRoom(): Promise<void> {
+    if (this.free() > 0 || this.phase === 'done') return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 }
 

@@ -9,6 +9,7 @@ import type { Source } from '../sources/source.js';
 import { isStage, type AnyStage, type Stage } from '../stage.js';
 import { MODES, type PipelineMode } from './modes.js';
 import type { CellHooks, NodeCell } from './node-cell.js';
+import { ReplayedLetter } from './replayed-letter.js';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import type { FlowCounter } from './producer.js';
 import { SourcePump } from './source-pump.js';
@@ -178,7 +179,7 @@ class PipelineRun implements Pipeline {
         nudge: () => this.pump.nudge(),
         emit: (event) => {
           if (event.type === 'checkpoint.completed') {
-            void this.letters.checkpointCompleted();
+            void this.letters.checkpointCompleted(event.version);
             void this.journal?.prune(event.offset);
           }
           if (this.observers.size > 0) this.observers.emit(event);
@@ -288,7 +289,7 @@ class PipelineRun implements Pipeline {
     try {
       const marked = await this.letters.marked();
       if (marked.length > 0) {
-        const n = await this.letters.replay((stage, event, offset) => this.inject(stage, event, offset), marked);
+        const n = await this.letters.replay((stage, event, offset) => this.inject(stage, event, offset), marked, () => this.checkpoints?.latestVersion ?? 0);
         this.log.info({ replayed: n }, `replayed ${n} dead letters marked for replay`);
       }
     } catch (error) {
@@ -296,11 +297,19 @@ class PipelineRun implements Pipeline {
     }
   }
 
-  /** Puts one event into a stage instance's mailbox (a replayed dead letter). */
-  private inject(stage: string, event: unknown, offset: number): boolean {
+  /**
+   * Puts a replayed dead letter into the mailbox of the stage instance it failed in, once there is
+   * room (a replay respects the mailbox like any producer). Marked as a replay, it waits for the
+   * stage's breaker to let calls through rather than going straight back to the dead letters.
+   */
+  private async inject(stage: string, event: unknown, offset: number): Promise<boolean> {
     const cell = this.byName.get(stage);
-    if (cell === undefined || cell.kind !== 'stage' || (this.state !== 'running' && this.state !== 'starting') || cell.inputsEnded >= cell.inputs) return false;
-    cell.enqueue([event], [offset]);
+    const open = () => cell !== undefined && cell.kind === 'stage' && (this.state === 'running' || this.state === 'starting') && cell.inputsEnded < cell.inputs;
+    if (!open()) return false;
+    const target = cell as NodeCell;
+    await target.whenRoom();
+    if (!open()) return false;
+    target.enqueue([target.guards()?.breaker === undefined ? event : new ReplayedLetter(event)], [offset]);
     return true;
   }
 
@@ -472,7 +481,7 @@ class PipelineRun implements Pipeline {
 
   async replay(letters?: ReadonlyArray<StoredDeadLetter | string>): Promise<number> {
     if (this.state !== 'running') throw new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; replay() needs it running`);
-    return this.letters.replay((stage, event, offset) => this.inject(stage, event, offset), letters);
+    return this.letters.replay((stage, event, offset) => this.inject(stage, event, offset), letters, () => this.checkpoints?.latestVersion ?? 0);
   }
 
   // Events in and out.

@@ -10,6 +10,7 @@ import { POISON_WARNING_AFTER, closedPauseMs, holdFor, pause, untilCallsPass } f
 import { TimedContext } from './call-context.js';
 import { LruCache } from './lru-cache.js';
 import { Outputs } from './outputs.js';
+import { unwrapLetter } from './replayed-letter.js';
 import { BatchFailure, resultChecker, type CallOutcome, type CallRunner, type MutableStageContext } from './run-call.js';
 
 /** A stage's resilience at run time: its policy (retry, breaker, timeout), degraded mode and counters. */
@@ -63,13 +64,23 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
    * after a short pause while it is still closed (its trip conditions need more failures). Only an
    * error the breaker does not count, or the stage being abandoned (`ctx.signal`), ends the hold.
    */
-  const guarded = async (call: Work<unknown>, ctx: MutableStageContext): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> => {
+  const guarded = async (call: Work<unknown>, ctx: MutableStageContext, replayed = false): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> => {
     let closedFailures = 0;
     for (;;) {
       try {
         return { ok: true, value: await guards.policy.execute(call, timed ? ctx.signal : undefined) };
       } catch (error) {
         const breaker = guards.breaker;
+        if (replayed && breaker !== undefined && !ctx.signal.aborted) {
+          // A replayed dead letter refused by the breaker (restored open, say) waits for it: sending
+          // it back to the dead letters without a call would make a replay a no-op.
+          const hold = holdFor(breaker, error);
+          if (hold?.kind === 'refused') {
+            await untilCallsPass(breaker, hold, ctx.signal);
+            if (ctx.signal.aborted) return { ok: false, error: new AbortedError(ctx.signal.reason) };
+            continue;
+          }
+        }
         if (mode !== 'backpressure' || breaker === undefined) return { ok: false, error };
         const hold = holdFor(breaker, error);
         if (hold === undefined || ctx.signal.aborted) return { ok: false, error };
@@ -131,11 +142,12 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
 
   const { process, processBatch } = stage;
   if (processBatch !== undefined) {
-    return async (batch, state, ctx) => {
+    return async (given, state, ctx) => {
+      const batch = unwrapBatch(given);
       ctx.offset = batch.offsets[0] as number;
       ctx.offsets = batch.offsets;
       const work = workOf(ctx, ctx.offset, batch.offsets, (callCtx) => processBatch(batch.values as never[], state as never, callCtx as StageContext));
-      const outcome = await guarded(work, ctx);
+      const outcome = await guarded(work, ctx, batch.replayed);
       if (outcome.ok) {
         const checked = check(outcome.value, batch, batch.values.length - 1, state);
         if (checked instanceof StageCallError) throw new BatchFailure(wholeBatch(checked, batch), { state, values: [], offsets: [] }, EMPTY);
@@ -161,10 +173,11 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
     for (let i = 0; i < batch.values.length; i++) {
       const offset = batch.offsets[i] as number;
       ctx.offset = offset;
-      const event = batch.values[i];
+      const { event, replayed } = unwrapLetter(batch.values[i]);
       const outcome = await guarded(
         workOf(ctx, offset, batch.offsets, (callCtx) => process(event as never, state as never, callCtx as StageContext)),
         ctx,
+        replayed,
       );
       if (outcome.ok) {
         const checked = check(outcome.value, batch, i, state);
@@ -186,6 +199,17 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
 }
 
 const EMPTY: Batch = { values: [], offsets: [] };
+
+/** A batch with replayed dead letters unwrapped, and whether it held any. */
+function unwrapBatch(batch: Batch): Batch & { replayed: boolean } {
+  let replayed = false;
+  const values = batch.values.map((value) => {
+    const letter = unwrapLetter(value);
+    replayed ||= letter.replayed;
+    return letter.event;
+  });
+  return replayed ? { values, offsets: batch.offsets, replayed } : { ...batch, replayed };
+}
 
 type Mode = 'skip' | 'fallback' | 'cache' | 'deadLetter' | 'backpressure' | undefined;
 
