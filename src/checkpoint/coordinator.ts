@@ -9,7 +9,7 @@ import type { GuardsSnapshot } from '../pipeline/resilient-runner.js';
 import type { ResolvedCheckpointOptions } from './options.js';
 import type { CheckpointStore, CompletedCheckpoint } from './types.js';
 import { createCheckpointWriter, type CheckpointWriter } from './writer.js';
-import { findRestorePoint } from './restore.js';
+import { openAndFindRestorePoint } from './restore.js';
 import { claimStore } from './store-claims.js';
 
 /** What the coordinator needs to know of a node. */
@@ -128,9 +128,9 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
    */
   async restore(): Promise<number> {
     this.release = claimStore(this.store, this.env.pipeline);
-    await this.store.open();
     const nodes = this.env.nodes();
-    const found = await findRestorePoint(this.store, this.env.pipeline, nodes.filter((n) => n.kind === 'stage').map((n) => n.name));
+    const stages = nodes.filter((n) => n.kind === 'stage').map((n) => n.name);
+    const found = await openAndFindRestorePoint(this.store, this.env.pipeline, stages, { repairOnCorruption: this.options.repairOnCorruption });
     for (const bad of found.corrupt) this.reportCorrupt(bad);
     this.version = found.maxVersion;
     if (found.point === undefined) {

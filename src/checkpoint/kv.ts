@@ -1,4 +1,5 @@
 // The ordered key-value backend under a checkpoint store: LevelDB, or a sorted map in memory.
+import type { WitnessEntry, WitnessRead } from './level-integrity.js';
 import type { RawEntry } from './types.js';
 
 /** A key range; bounds are strings compared as UTF-8 bytes, as LevelDB compares them. */
@@ -10,6 +11,17 @@ export interface KvRange {
 
 /** One operation of an atomic batch. */
 export type KvOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+
+/** What a LevelDB directory knows of damage below the checksums (see level-integrity.ts). */
+export interface KvIntegrity {
+  /** What LevelDB dropped while this backend opened. */
+  openDamage(): readonly string[];
+  /** The last completed checkpoint of each pipeline the directory is known to have held. */
+  witness(): WitnessRead;
+  recordWitness(pipeline: string, entry: WitnessEntry): Promise<void>;
+  /** LevelDB's repair, on the closed backend; resolves with what it reported. */
+  repair(): Promise<string[]>;
+}
 
 /** What a checkpoint store needs of its storage: open/close, point reads, atomic batches, ordered scans. */
 export interface KvBackend {

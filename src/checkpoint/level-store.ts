@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { CheckpointStoreError, messageOf } from '../core/errors.js';
 import { ensureDir } from '../sinks/ensure-dir.js';
-import type { KvBackend, KvOp, KvRange } from './kv.js';
+import type { KvBackend, KvIntegrity, KvOp, KvRange } from './kv.js';
+import { readOpenDamage, readWitness, repairLevel, writeWitness, type WitnessEntry, type WitnessRead } from './level-integrity.js';
 import type { RawEntry } from './types.js';
 
 /** How a LevelDB backend opens its directory. */
@@ -14,11 +15,14 @@ export interface LevelBackendOptions {
 }
 
 /** A backend on a LevelDB directory; one open instance per directory across processes (LevelDB's LOCK file). */
-export class LevelBackend implements KvBackend {
+export class LevelBackend implements KvBackend, KvIntegrity {
   readonly kind = 'level';
   readonly location: string;
   readonly #createIfMissing: boolean;
   #db: Level<string, Uint8Array> | undefined;
+  #openDamage: string[] = [];
+  #witness: WitnessRead = { pipelines: {} };
+  #witnessWrites: Promise<void> = Promise.resolve();
 
   /** `dir` must be absolute. */
   constructor(dir: string, options: LevelBackendOptions) {
@@ -37,9 +41,34 @@ export class LevelBackend implements KvBackend {
       if (hasCode(error, 'LEVEL_LOCKED')) {
         throw new CheckpointStoreError('CHECKPOINT_STORE_LOCKED', this.location, `checkpoint store at ${this.location} is locked: another process (or store) has it open`, error);
       }
+      if (isDamage(error)) throw this.#corrupt(error);
       throw new CheckpointStoreError('CHECKPOINT_STORE_FAILED', this.location, `checkpoint store at ${this.location} failed to open: ${deepMessage(error)}`, error);
     }
     this.#db = db;
+    // Read now: LevelDB starts a new LOG at every open, so what this open dropped is only there until the next.
+    this.#openDamage = await readOpenDamage(this.location);
+    this.#witness = await readWitness(this.location);
+  }
+
+  openDamage(): readonly string[] {
+    return this.#openDamage;
+  }
+
+  witness(): WitnessRead {
+    return this.#witness;
+  }
+
+  recordWitness(pipeline: string, entry: WitnessEntry): Promise<void> {
+    const pipelines = { ...this.#witness.pipelines, [pipeline]: entry };
+    this.#witness = { pipelines };
+    // One after another, so that the file ends as the newest call left it.
+    this.#witnessWrites = this.#witnessWrites.then(() => writeWitness(this.location, pipelines));
+    return this.#witnessWrites;
+  }
+
+  async repair(): Promise<string[]> {
+    if (this.#db !== undefined) throw new Error('the LevelDB backend must be closed to be repaired');
+    return repairLevel(this.location);
   }
 
   async close(): Promise<void> {
@@ -49,20 +78,50 @@ export class LevelBackend implements KvBackend {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    return (await this.#open().get(key)) ?? undefined;
+    try {
+      return (await this.#open().get(key)) ?? undefined;
+    } catch (error) {
+      throw this.#typed(error);
+    }
   }
 
   async write(ops: readonly KvOp[], sync: boolean): Promise<void> {
     if (ops.length === 0) return;
-    await this.#open().batch(ops.map((op) => ({ ...op })), { sync });
+    try {
+      await this.#open().batch(ops.map((op) => ({ ...op })), { sync });
+    } catch (error) {
+      throw this.#typed(error);
+    }
   }
 
   async *entries(range: KvRange): AsyncGenerator<RawEntry> {
-    for await (const [key, value] of this.#open().iterator(levelRange(range))) yield { key, value };
+    try {
+      for await (const [key, value] of this.#open().iterator(levelRange(range))) yield { key, value };
+    } catch (error) {
+      throw this.#typed(error);
+    }
   }
 
   async *keys(range: KvRange): AsyncGenerator<string> {
-    yield* this.#open().keys(levelRange(range));
+    try {
+      yield* this.#open().keys(levelRange(range));
+    } catch (error) {
+      throw this.#typed(error);
+    }
+  }
+
+  /** LevelDB's own corruption reports become CHECKPOINT_CORRUPT; anything else is left as it is. */
+  #typed(error: unknown): unknown {
+    return isDamage(error) ? this.#corrupt(error) : error;
+  }
+
+  #corrupt(error: unknown): CheckpointStoreError {
+    return new CheckpointStoreError(
+      'CHECKPOINT_CORRUPT',
+      this.location,
+      `checkpoint store at ${this.location} is damaged: LevelDB reports "${deepMessage(error)}"; repair it with \`steadfast checkpoints repair ${this.location}\`, or start the pipeline with checkpoint: { repairOnCorruption: true }`,
+      error,
+    );
   }
 
   #open(): Level<string, Uint8Array> {
@@ -92,6 +151,14 @@ function levelRange({ gte, lt, reverse }: KvRange): { gte?: string; lt?: string;
   if (gte !== undefined) range.gte = gte;
   if (lt !== undefined) range.lt = lt;
   return range;
+}
+
+// A read LevelDB sends past the end of a table: a block handle in it was damaged (posix pread EINVAL).
+const TABLE_READ_PAST_END = /IO error: .*\d+\.(ldb|sst): Invalid argument/;
+
+/** LevelDB's report of damaged files: a corruption, or a table read at an offset the table cannot have. */
+function isDamage(error: unknown): boolean {
+  return hasCode(error, 'LEVEL_CORRUPTION') || (hasCode(error, 'LEVEL_IO_ERROR') && TABLE_READ_PAST_END.test(deepMessage(error)));
 }
 
 /** True when `error` or any error in its `cause` chain has `code`. */

@@ -32,6 +32,11 @@ export interface CheckpointOptions {
   delivery?: Delivery;
   /** Events a stage keeps since its last snapshot for a replay after a restart (default 10,000). */
   replayLimit?: number;
+  /**
+   * When LevelDB reports the store's files damaged at start (CHECKPOINT_CORRUPT), run LevelDB's
+   * repair and restore from what it saved, instead of failing `start()` (default false).
+   */
+  repairOnCorruption?: boolean;
 }
 
 /** Checkpoint options after validation. */
@@ -45,9 +50,10 @@ export interface ResolvedCheckpointOptions {
   codec: CodecName;
   delivery: Delivery;
   replayLimit: number;
+  repairOnCorruption: boolean;
 }
 
-const KNOWN = ['dir', 'store', 'everyEvents', 'everyMs', 'keep', 'sync', 'codec', 'delivery', 'replayLimit'] as const;
+const KNOWN = ['dir', 'store', 'everyEvents', 'everyMs', 'keep', 'sync', 'codec', 'delivery', 'replayLimit', 'repairOnCorruption'] as const;
 
 /** Checks the `checkpoint` option; a mistake is a CONFIG_INVALID naming the field. */
 export function resolveCheckpointOptions(value: unknown): ResolvedCheckpointOptions {
@@ -72,7 +78,13 @@ export function resolveCheckpointOptions(value: unknown): ResolvedCheckpointOpti
     codec: opts.codec === undefined ? 'json' : oneOf('pipeline.checkpoint.codec', opts.codec, ['json', 'v8'] as const),
     delivery: opts.delivery === undefined ? 'exactly-once' : oneOf('pipeline.checkpoint.delivery', opts.delivery, ['exactly-once', 'at-least-once'] as const),
     replayLimit: opts.replayLimit === undefined ? 10_000 : integerIn('pipeline.checkpoint.replayLimit', opts.replayLimit, 0),
+    repairOnCorruption: flag('pipeline.checkpoint.repairOnCorruption', opts.repairOnCorruption),
   };
+}
+
+function flag(field: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new ConfigError(field, value, 'must be a boolean');
+  return value === true;
 }
 
 function isStore(value: unknown): value is CheckpointStore {

@@ -8,13 +8,17 @@ type Phase =
   | { status: 'opening'; opened: Promise<void> }
   | { status: 'open' }
   | { status: 'closing'; closed: Promise<void> }
-  | { status: 'closed' };
+  | { status: 'closed' }
+  /** Closed for a while (a repair), to be opened again when `done` settles. */
+  | { status: 'rebuilding'; done: Promise<void> };
 
 /** Tracks a backend's state and the operations running on it. */
 export class StoreLifecycle {
   readonly #backend: KvBackend;
   #phase: Phase = { status: 'idle' };
   readonly #inflight = new Set<Promise<unknown>>();
+  /** Scans running now: each settles when its iteration ends. */
+  readonly #scans = new Set<Promise<void>>();
 
   constructor(backend: KvBackend) {
     this.#backend = backend;
@@ -32,6 +36,9 @@ export class StoreLifecycle {
         return;
       case 'opening':
         return phase.opened;
+      case 'rebuilding':
+        await phase.done.catch(() => undefined);
+        return this.open();
       case 'closing':
       case 'closed':
         throw this.closedError();
@@ -65,6 +72,9 @@ export class StoreLifecycle {
       case 'opening':
         await phase.opened.catch(() => undefined);
         return this.close();
+      case 'rebuilding':
+        await phase.done.catch(() => undefined);
+        return this.close();
       case 'open': {
         const closed = this.#drainAndClose();
         this.#phase = { status: 'closing', closed };
@@ -92,16 +102,54 @@ export class StoreLifecycle {
     return running;
   }
 
+  /**
+   * Closes the backend (after the operations and scans already running), runs `work` on it closed,
+   * and opens it again; operations and scans that come meanwhile wait for the reopening.
+   */
+  rebuild<T>(work: () => Promise<T>): Promise<T> {
+    const phase = this.#phase;
+    if (phase.status === 'closing' || phase.status === 'closed') return Promise.reject(this.closedError());
+    const previous = phase.status === 'opening' ? phase.opened : phase.status === 'rebuilding' ? phase.done : undefined;
+    // Only what began before: what comes now waits for this rebuild, and waiting for it would deadlock.
+    const running = [...this.#inflight, ...this.#scans];
+    let finish = (): void => {};
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    this.#phase = { status: 'rebuilding', done };
+    const rebuilt = async (): Promise<T> => {
+      try {
+        await previous?.catch(() => undefined);
+        await Promise.allSettled(running);
+        await this.#backend.close();
+        const result = await work();
+        await this.#backend.open();
+        this.#phase = { status: 'open' };
+        return result;
+      } catch (error) {
+        this.#phase = { status: 'idle' };
+        throw error;
+      } finally {
+        finish();
+      }
+    };
+    return rebuilt();
+  }
+
   /** Iterates a backend scan, opening first; a scan that outlives close() fails with CHECKPOINT_STORE_CLOSED. */
   async *scan<T>(operation: string, source: () => AsyncIterable<T>): AsyncGenerator<T> {
-    await this.open();
+    let end = (): void => {};
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    this.#scans.add(ended);
     try {
+      await this.open();
       for await (const item of source()) {
-        if (this.#phase.status !== 'open') throw this.closedError();
+        if (this.#phase.status === 'closing' || this.#phase.status === 'closed') throw this.closedError();
         yield item;
       }
     } catch (error) {
       throw this.failure(operation, error);
+    } finally {
+      this.#scans.delete(ended);
+      end();
     }
   }
 

@@ -81,6 +81,23 @@ export interface WriteOptions {
   pruneBelow?: number;
 }
 
+/** Damage below the checksum layer a store knows of (level stores): see docs/checkpointing.md "Damaged LevelDB files". */
+export interface StoreIntegrity {
+  /** What LevelDB dropped from its log while this store opened: writes lost without a trace in the data. */
+  dropped: string[];
+  /** The last completed checkpoint of the pipeline this directory is known to have held (its STEADFAST file). */
+  witnessed: { version: number; checkpointId: string; at: number } | undefined;
+  /** Why the witness file could not be read or written, if so. */
+  witnessProblem?: string;
+}
+
+/** What LevelDB's repair did to a store's directory. */
+export interface RepairReport {
+  location: string;
+  /** What LevelDB reported: tables and log files it salvaged, entries it kept, what it dropped. */
+  log: string[];
+}
+
 /** A raw key/value pair, for `verify` and for tests. */
 export interface RawEntry {
   key: string;
@@ -137,6 +154,13 @@ export interface CheckpointStore {
   pipelines(): Promise<Array<{ pipeline: string; stages: string[] }>>;
   /** Raw entries whose key starts with `prefix` (all when omitted), in key order. */
   entries(prefix?: string): AsyncIterable<RawEntry>;
+  /** Damage below the checksums this store knows of, for `pipeline` if given (level stores; others leave it out). */
+  integrity?(pipeline?: string): Promise<StoreIntegrity>;
+  /**
+   * Runs LevelDB's repair on the store's directory (closing and reopening the store) after LevelDB
+   * reported it corrupt (CHECKPOINT_CORRUPT); entries LevelDB can no longer read are lost (level stores).
+   */
+  repair?(): Promise<RepairReport>;
   /** Writes raw bytes under a key. Tests and repair tools only: it bypasses every check. @internal */
   putRaw(key: string, value: Uint8Array): Promise<void>;
 }

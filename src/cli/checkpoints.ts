@@ -9,6 +9,8 @@ import type { CliIo } from './main.js';
 import { withStore } from './open-store.js';
 import { toPlain } from './plain-json.js';
 import { planPrune } from './prune-plan.js';
+import { repairStore } from './repair.js';
+import { storeDamage } from './store-damage.js';
 import { listStore } from './store-listing.js';
 import type { PipelineListing } from './store-listing.js';
 import { table } from './table.js';
@@ -17,6 +19,7 @@ const USAGE = `Usage: steadfast checkpoints list <dir> [--json] [--trust]
        steadfast checkpoints verify <dir> [--trust]
        steadfast checkpoints show <dir> [--pipeline p] [--stage s] [--version n] [--all] [--trust]
        steadfast checkpoints prune <dir> --keep n
+       steadfast checkpoints repair <dir>
 
 Inspects a checkpoint store (a LevelDB directory); never creates one.
 
@@ -25,7 +28,9 @@ Commands:
   verify   checks the checksum of every entry; exits 1 if any is corrupt
   show     prints snapshots as JSON: the newest readable one per stage, or --version n, or --all
   prune    keeps the newest n complete checkpoints per pipeline whose marker and snapshots all
-           verify, and everything newer; deletes what is older (see docs/cli.md)
+           verify, and everything newer; deletes what is older (see docs/checkpoint-store.md)
+  repair   runs LevelDB's repair on a store whose LevelDB files are damaged (stop the
+           pipeline first), then says what it holds (see docs/checkpointing.md)
 
 Options:
   --json            machine-readable output (list)
@@ -39,6 +44,7 @@ const SPEC = {
   verify: { flags: ['trust', 'verbose'], values: [] },
   show: { flags: ['all', 'trust', 'verbose'], values: ['pipeline', 'stage', 'version'] },
   prune: { flags: ['verbose'], values: ['keep'] },
+  repair: { flags: ['verbose'], values: [] },
 } as const;
 
 /** `steadfast checkpoints list|verify|show|prune <dir>`; resolves with the exit code, never throws. */
@@ -64,6 +70,8 @@ export async function checkpoints(argv: readonly string[], io: CliIo): Promise<n
       if (typeof keep === 'string') return usage(io, keep);
       return withStore(io, { dir, write: true, trust: false, verbose }, (store) => prune(io, store, keep));
     }
+    case 'repair':
+      return repairStore(io, dir, verbose);
   }
 }
 
@@ -110,6 +118,12 @@ async function verify(io: CliIo, store: CheckpointStore, trust: boolean): Promis
     }
   }
   const skipped = undecoded === 0 ? '' : ` (${undecoded} v8 payload${undecoded === 1 ? '' : 's'} checked but not decoded: pass --trust to decode)`;
+  const damage = await storeDamage(store);
+  for (const line of damage) io.stdout.write(`damaged: ${line}\n`);
+  if (damage.length > 0) {
+    io.stdout.write(`${corrupt} of ${total} entr${total === 1 ? 'y' : 'ies'} corrupt, and the store lost data below the checksums${skipped}\n`);
+    return EXIT.failure;
+  }
   if (corrupt > 0) {
     io.stdout.write(`${corrupt} of ${total} entr${total === 1 ? 'y' : 'ies'} corrupt${skipped}\n`);
     return EXIT.failure;
