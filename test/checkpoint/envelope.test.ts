@@ -23,16 +23,17 @@ describe('seal', () => {
 });
 
 describe('open', () => {
-  const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
   it('round-trips any JSON value through seal, with its checksum', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         const sealed = sealJson(value);
         const opened = open(sealed);
-        // The json codec drops `__proto__`, `constructor` and `prototype` keys (fast-check does generate them).
-        const expected = JSON.parse(JSON.stringify(value), (key, v: unknown) => (UNSAFE_KEYS.has(key) ? undefined : v)) as unknown;
-        expect(opened).toEqual({ ok: true, codec: 'json', checksum: storedChecksum(sealed), value: expected });
+        // The json codec drops `__proto__` keys (fast-check does generate them) and keeps -0.
+        const expected = JSON.parse(JSON.stringify(value), (key, v: unknown) => (key === '__proto__' ? undefined : v)) as unknown;
+        expect(opened).toMatchObject({ ok: true, codec: 'json', checksum: storedChecksum(sealed) });
+        // JSON.stringify writes -0 as 0: compare through it, so that only the keys count here.
+        expect(JSON.stringify(opened.ok ? opened.value : undefined)).toBe(JSON.stringify(expected));
       }),
     );
   });
