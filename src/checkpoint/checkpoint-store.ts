@@ -21,7 +21,7 @@ import { firstOfEachKind, sealDeadLetter } from './dead-letter-codec.js';
 import type { CodecLoss } from './json-tags.js';
 import { V8_NOT_TRUSTED, open, seal, storedChecksum, unseal } from './envelope.js';
 import type { OpenOptions } from './envelope.js';
-import type { KvBackend, KvIntegrity, KvOp } from './kv.js';
+import type { KvBackend, KvOp } from './kv.js';
 import {
   completedCheck,
   completedInput,
@@ -35,6 +35,7 @@ import {
   writeOptionsInput,
 } from './records.js';
 import type { RecordCheck, SnapshotMeta } from './records.js';
+import { IntegrityWatch } from './store-integrity.js';
 import { StoreLifecycle } from './store-lifecycle.js';
 import type {
   CheckpointStore,
@@ -79,12 +80,13 @@ export class KvCheckpointStore implements CheckpointStore {
   readonly #written = new Map<string, number[]>();
   // Writes run one at a time: pruning and dead-letter suffixes read before they write.
   #writes: Promise<unknown> = Promise.resolve();
-  #witnessProblem: string | undefined;
+  readonly #watch: IntegrityWatch;
 
   constructor(backend: KvBackend, settings: StoreSettings) {
     this.#backend = backend;
     this.#settings = settings;
     this.#life = new StoreLifecycle(backend);
+    this.#watch = new IntegrityWatch(backend, this.#life);
     this.kind = backend.kind;
     this.location = backend.location;
     this.codec = settings.codec;
@@ -194,36 +196,22 @@ export class KvCheckpointStore implements CheckpointStore {
       }
       await this.#backend.write(ops, sync);
       for (const remember of pruned) remember();
-      await this.#witness(value);
+      await this.#watch.witness(value);
       return receiptOf(key, sealed);
     });
   }
 
-  async integrity(pipeline?: string): Promise<StoreIntegrity> {
-    const integrity = this.#integrity();
-    if (integrity === undefined) return { dropped: [], witnessed: undefined };
-    await this.#life.open();
-    const witness = integrity.witness();
-    const report: StoreIntegrity = { dropped: [...integrity.openDamage()], witnessed: pipeline === undefined ? undefined : witness.pipelines[pipeline] };
-    const problem = this.#witnessProblem ?? witness.problem;
-    if (problem !== undefined) report.witnessProblem = problem;
-    return report;
+  integrity(pipeline?: string): Promise<StoreIntegrity> {
+    return this.#watch.report(pipeline);
   }
 
   async repair(): Promise<RepairReport> {
-    const integrity = this.#integrity();
-    if (integrity === undefined) throw new CheckpointStoreError('CHECKPOINT_STORE_FAILED', this.location, 'a memory store cannot be repaired');
-    if (this.#settings.readOnly) throw new CheckpointStoreError('CHECKPOINT_STORE_FAILED', this.location, `checkpoint store at ${this.location} is read-only: repair refused`);
-    let log: string[];
-    try {
-      log = await this.#life.rebuild(() => integrity.repair());
-    } catch (error) {
-      throw new CheckpointStoreError('CHECKPOINT_CORRUPT', this.location, `checkpoint store at ${this.location} is damaged and ${messageOf(error)}: move the directory aside (the pipeline then starts over) or restore it from a backup`, error);
-    }
+    const report = await this.#watch.repair(this.#settings.readOnly);
+    // What this store knew it had written may be gone: learn it again.
     this.#metaVersion.clear();
     this.#prunedBelow.clear();
     this.#written.clear();
-    return { location: this.location, log };
+    return report;
   }
 
   async *completed(pipeline: string): AsyncIterable<ReadResult<CompletedCheckpoint>> {
@@ -343,24 +331,6 @@ export class KvCheckpointStore implements CheckpointStore {
     if (typeof key !== 'string' || key.length === 0) throw new ConfigError('key', key, 'must be a non-empty string');
     if (!(value instanceof Uint8Array)) throw new ConfigError('value', value, 'must be a Uint8Array');
     await this.#write('putRaw', () => this.#backend.write([{ type: 'put', key, value }], false));
-  }
-
-  #integrity(): KvIntegrity | undefined {
-    const backend = this.#backend as Partial<KvIntegrity>;
-    return typeof backend.openDamage === 'function' ? (this.#backend as unknown as KvIntegrity) : undefined;
-  }
-
-  /** Remembers the newest completed checkpoint beside the data, to notice later if LevelDB loses it. */
-  async #witness(done: CompletedCheckpoint): Promise<void> {
-    const integrity = this.#integrity();
-    if (integrity === undefined) return;
-    try {
-      await integrity.recordWitness(done.pipeline, { version: done.version, checkpointId: done.checkpointId, at: done.createdAt });
-      this.#witnessProblem = undefined;
-    } catch (error) {
-      // Best effort: the checkpoint itself is stored; only its witness is missing.
-      this.#witnessProblem = `the STEADFAST witness file could not be written: ${messageOf(error)}`;
-    }
   }
 
   #write<T>(operation: string, work: () => Promise<T>): Promise<T> {

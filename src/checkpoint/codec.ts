@@ -1,7 +1,8 @@
 // How values become stored bytes and back. Pure: no I/O.
 import { deserialize, serialize } from 'node:v8';
 import { SteadfastError, messageOf } from '../core/errors.js';
-import { fromJsonText, toJsonText, type JsonEncodeOptions } from './json-tags.js';
+import { fromJsonText } from './json-revive.js';
+import { toJsonText, type JsonEncodeOptions } from './json-tags.js';
 import type { CodecName } from './types.js';
 
 /** Turns a value into bytes and back; `encode` throws CHECKPOINT_ENCODE_FAILED for a value it cannot represent. */

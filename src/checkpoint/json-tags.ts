@@ -3,8 +3,9 @@
 //
 // A tag is an object with the own key "$sf": {"$sf":"Map","v":[[k,v],…]}, {"$sf":"Set","v":[…]},
 // {"$sf":"Date","v":"<ISO>"|null}, {"$sf":"BigInt","v":"<digits>"}, {"$sf":"Number","v":"NaN"}
-// (or "Infinity", "-Infinity", "-0"), {"$sf":"undefined"}. A user key made of one or more "$" then "sf" ("$sf", "$$sf", …) is written
-// with one "$" more, so that only tags ever hold "$sf" and user data cannot pass for a tag.
+// (or "Infinity", "-Infinity", "-0"), {"$sf":"undefined"}. A user key made of one or more "$"
+// then "sf" ("$sf", "$$sf", …) is written with one "$" more, so that only tags ever hold "$sf" and
+// user data cannot pass for a tag. Decoding: json-revive.ts.
 
 /** What the json codec could not keep as it was; `event`: a dead letter's whole event could not be read. */
 export type CodecLossKind = 'function' | 'symbol' | 'instance' | 'cycle' | 'key' | 'event';
@@ -32,8 +33,8 @@ export interface JsonEncodeOptions {
 /** Thrown for a value the json codec cannot encode: a circular reference without `placeholders`. */
 export class JsonEncodeError extends Error {}
 
-const TAG = '$sf';
-const TAG_TEXT = /\$sf|__proto__|\\u/;
+/** The key that makes an object a tag. */
+export const TAG = '$sf';
 const ESCAPED_TAG_KEY = /^\$+sf$/;
 const UNDEFINED = Object.freeze({ [TAG]: 'undefined' });
 const OBJECT_PROTOTYPE = Object.prototype;
@@ -43,14 +44,6 @@ const DOLLAR = 36;
 export function toJsonText(value: unknown, options: JsonEncodeOptions = {}): string {
   if (isPlain(value)) return JSON.stringify(value);
   return JSON.stringify(new Converter(options).top(value));
-}
-
-/** The value of JSON text written by {@link toJsonText}, or by plain `JSON.stringify`; every `__proto__` key is dropped. */
-export function fromJsonText(text: string): unknown {
-  // Only tags, escaped keys, `__proto__` keys and \u escapes (which could spell any of them) need the reviver.
-  if (!TAG_TEXT.test(text)) return JSON.parse(text);
-  const value: unknown = JSON.parse(text, revive);
-  return value === UNDEFINED ? undefined : value;
 }
 
 /**
@@ -267,61 +260,4 @@ function isPlainObject(value: object): boolean {
 function className(value: object): string {
   const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
   return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object with a prototype';
-}
-
-const ESCAPED_KEY = /^\$\$+sf$/;
-
-/** JSON.parse reviver: members first, then their holder. */
-function revive(key: string, value: unknown): unknown {
-  if (key === '__proto__') return undefined;
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    // Not `undefined` from the reviver for an undefined item: JSON.parse would leave a hole.
-    for (let i = 0; i < value.length; i++) if (value[i] === UNDEFINED) value[i] = undefined;
-    return value;
-  }
-  if (Object.hasOwn(value, TAG)) return untag(value as Record<string, unknown>);
-  let escaped = false;
-  for (const member in value) {
-    if ((value as Record<string, unknown>)[member] === UNDEFINED) (value as Record<string, unknown>)[member] = undefined;
-    if (member.charCodeAt(0) === DOLLAR && ESCAPED_KEY.test(member)) escaped = true;
-  }
-  if (!escaped) return value;
-  const out: Record<string, unknown> = {};
-  for (const [member, v] of Object.entries(value)) out[ESCAPED_KEY.test(member) ? member.slice(1) : member] = v;
-  return out;
-}
-
-const DIGITS = /^-?\d+$/;
-const SPECIAL_NUMBERS: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY, '-0': -0 };
-
-function untag(tag: Record<string, unknown>): unknown {
-  const kind = tag[TAG];
-  for (const member of Object.keys(tag)) if (member !== TAG && member !== 'v') throw new Error(`malformed ${String(kind)} tag: unexpected member ${JSON.stringify(member)}`);
-  const v = tag.v;
-  switch (kind) {
-    case 'Map':
-      if (!Array.isArray(v) || !v.every((entry) => Array.isArray(entry) && entry.length === 2)) throw new Error('malformed Map tag: v must be an array of [key, value] pairs');
-      return new Map(v as Array<[unknown, unknown]>);
-    case 'Set':
-      if (!Array.isArray(v)) throw new Error('malformed Set tag: v must be an array');
-      return new Set(v);
-    case 'Date': {
-      if (v === null) return new Date(Number.NaN);
-      const date = typeof v === 'string' ? new Date(v) : undefined;
-      if (date === undefined || Number.isNaN(date.getTime())) throw new Error('malformed Date tag: v must be an ISO date or null');
-      return date;
-    }
-    case 'BigInt':
-      if (typeof v !== 'string' || !DIGITS.test(v)) throw new Error('malformed BigInt tag: v must be a string of digits');
-      return BigInt(v);
-    case 'Number':
-      if (typeof v !== 'string' || !Object.hasOwn(SPECIAL_NUMBERS, v)) throw new Error('malformed Number tag: v must be "NaN", "Infinity", "-Infinity" or "-0"');
-      return SPECIAL_NUMBERS[v];
-    case 'undefined':
-      if ('v' in tag) throw new Error('malformed undefined tag: it has no v');
-      return UNDEFINED;
-    default:
-      throw new Error(`unknown tag ${JSON.stringify(kind)}`);
-  }
 }
