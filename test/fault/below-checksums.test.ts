@@ -134,7 +134,9 @@ interface ChildRun {
 async function runInChild(dir: string, repair = false): Promise<ChildRun> {
   const run = await spawned(process.execPath, ['--import', 'tsx', FLIP_RUN, dir, String(EVENTS), ...(repair ? ['repair'] : [])]);
   const line = run.stdout.trim().split('\n').at(-1) ?? '';
-  return { aborted: run.signal === 'SIGABRT', stderr: run.stderr, ...(line.startsWith('{') ? { result: JSON.parse(line) as ChildRun['result'] } : {}) };
+  const outcome: ChildRun = { aborted: run.signal === 'SIGABRT', stderr: run.stderr };
+  if (line.startsWith('{')) outcome.result = JSON.parse(line) as NonNullable<ChildRun['result']>;
+  return outcome;
 }
 
 /** The built CLI (dist/) in a child process. */
