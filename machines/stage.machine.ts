@@ -5,10 +5,12 @@ export interface StageMachineInput {
   stage: string;
   state: unknown;
   /**
-   * What a failed call does to the stage: `'restart'` (default) crashes it, so its supervisor
-   * restarts it; `'resume'` keeps it running with the state from before the failing event.
+   * What a failed call does to the stage: `'resume'` (default) keeps it running with the state from
+   * before the failing event; `'restart'` crashes it, so its supervisor restarts it.
    */
   onFailure?: StageFailurePolicy;
+  /** With `'resume'`: this many failed events (or batch calls) in a row restart the stage all the same; 0 never (default 10). */
+  restartAfterFailures?: number;
 }
 
 /** What a failed call does to a stage: crash it (its supervisor restarts it) or resume. */
@@ -27,6 +29,9 @@ export interface StageMachineContext {
   /** Every upstream has finished: once the mailbox is empty the stage stops. */
   ended: boolean;
   onFailure: StageFailurePolicy;
+  restartAfterFailures: number;
+  /** Failed events (or failed batch calls) in a row since the last event that succeeded. */
+  failuresInRow: number;
   calls: number;
   failedCalls: number;
 }
@@ -34,19 +39,37 @@ export interface StageMachineContext {
 /** What a successful call resolves with; the rest of the result is opaque to the machine. */
 export interface StageCallOutput {
   state: unknown;
+  /** Failed events in a row at the end of the call (the call went on past them, resuming). */
+  failuresInRow?: number;
 }
 
 /**
  * A call that fails after part of its batch succeeded rejects with an error carrying `committed`:
- * the output of the successful prefix, whose state the machine keeps.
+ * the output of the successful prefix, whose state the machine keeps. `restart`: the call stopped
+ * because `restartAfterFailures` events failed in a row: the stage restarts even under `'resume'`.
  */
 export interface PartialCallFailure {
   committed: StageCallOutput;
+  restart?: boolean;
 }
 
 function committedOf(error: unknown): StageCallOutput | undefined {
   if (typeof error !== 'object' || error === null || !('committed' in error)) return undefined;
   return (error as PartialCallFailure).committed;
+}
+
+function restartAsked(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as PartialCallFailure).restart === true;
+}
+
+/**
+ * Whether a stage resumes after a failed call: under `'resume'`, unless the call itself asked for a
+ * restart (too many events failed in a row inside it) or this failure makes `restartAfterFailures`
+ * in a row. Pure, so that it can be tested on its own.
+ */
+export function resumes(context: Pick<StageMachineContext, 'onFailure' | 'restartAfterFailures' | 'failuresInRow'>, error: unknown): boolean {
+  if (context.onFailure !== 'resume' || restartAsked(error)) return false;
+  return context.restartAfterFailures === 0 || context.failuresInRow + 1 < context.restartAfterFailures;
 }
 
 /** Events a stage actor accepts. */
@@ -64,7 +87,7 @@ const stageSetup = setup({
   },
   actors: {
     open: fromPromise<StageOpenOutput, { stage: string; state: unknown }>(async ({ input }) => ({ state: input.state })),
-    call: fromPromise<StageCallOutput, { state: unknown }>(async ({ input }) => ({ state: input.state })),
+    call: fromPromise<StageCallOutput, { state: unknown; failuresInRow: number }>(async ({ input }) => ({ state: input.state })),
     close: fromPromise<void, { stage: string }>(async () => undefined),
   },
   guards: {
@@ -72,19 +95,21 @@ const stageSetup = setup({
     hasCredit: () => true,
     atBarrier: () => false,
     upstreamEnded: ({ context }) => context.ended,
-    resumesAfterFailure: ({ context }) => context.onFailure === 'resume',
+    resumesAfterFailure: ({ context, event }) => resumes(context, (event as { error?: unknown }).error),
   },
   actions: {
     markEnded: assign({ ended: true }),
     startFrom: assign((_, params: { output: StageOpenOutput }) => ({ state: params.output.state })),
     commit: assign(({ context }, params: { output: StageCallOutput }) => ({
       state: params.output.state,
+      failuresInRow: params.output.failuresInRow ?? 0,
       calls: context.calls + 1,
     })),
     recover: assign(({ context }, params: { error: unknown }) => {
       const committed = committedOf(params.error);
       return {
         state: committed === undefined ? context.state : committed.state,
+        failuresInRow: context.failuresInRow + 1,
         calls: context.calls + 1,
         failedCalls: context.failedCalls + 1,
       };
@@ -123,8 +148,9 @@ const commitAndDeliver = [
  * - `busy`: one user call (`call`) is in flight; its result or failure comes back as an event.
  *   With more input and room downstream, a finished call goes straight into the next one.
  * - `stopping`: every upstream ended and the mailbox is empty; `close` flushes.
- * - `crashed`: a call failed and the stage restarts (`onFailure: 'restart'`): final for this
- *   incarnation; its supervisor starts a new one from the stage's starting state.
+ * - `crashed`: a call failed and the stage restarts (`onFailure: 'restart'`, or under `'resume'`
+ *   after `restartAfterFailures` failed events in a row): final for this incarnation; its
+ *   supervisor starts a new one from the stage's starting state.
  * - `stopped` / `failed` (open or close failed): final.
  */
 export const stageMachine = stageSetup.createMachine({
@@ -133,7 +159,9 @@ export const stageMachine = stageSetup.createMachine({
     stage: input.stage,
     state: input.state,
     ended: false,
-    onFailure: input.onFailure ?? 'restart',
+    onFailure: input.onFailure ?? 'resume',
+    restartAfterFailures: input.restartAfterFailures ?? 10,
+    failuresInRow: 0,
     calls: 0,
     failedCalls: 0,
   }),
@@ -179,7 +207,7 @@ export const stageMachine = stageSetup.createMachine({
     busy: {
       invoke: {
         src: 'call',
-        input: ({ context }) => ({ state: context.state }),
+        input: ({ context }) => ({ state: context.state, failuresInRow: context.failuresInRow }),
         onDone: [
           // More work and room for it: straight into the next call, without a pass through idle.
           { guard: and(['hasInput', 'hasCredit']), target: 'busy', reenter: true, actions: commitAndDeliver },

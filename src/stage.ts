@@ -60,11 +60,15 @@ export interface StageOptions<TIn, TOut, TState> {
   /** With `isolation: 'thread'`: heap and stack limits of the worker (see node:worker_threads). */
   resourceLimits?: StageResourceLimits;
   /**
-   * What a failed call (throw, rejection, malformed result, timeout) does: `'restart'` (default)
-   * crashes the stage and its supervisor restarts it from its starting state; `'resume'` reports
-   * the failing event and goes on with the state from before it.
+   * What a failed event (throw, rejection, malformed result, timeout) does: `'resume'` (default)
+   * reports it (`onError`, or the log) and goes on with the next event and the state from before
+   * it; `'restart'` crashes the stage and its supervisor restarts it from its starting state (or
+   * its last snapshot). A stage that keeps failing is broken, not fed bad input: under `'resume'`,
+   * `restartAfterFailures` failed events in a row restart it all the same.
    */
   onFailure?: StageFailurePolicy;
+  /** Under `onFailure: 'resume'`: failed events (or failed `processBatch` calls) in a row that restart the stage (default 10; 0 never). */
+  restartAfterFailures?: number;
   /** Retries a failed call (per event with `process`, per batch with `processBatch`) before it counts as failed. */
   retry?: RetryOptions;
   /** A circuit breaker around the stage's calls (its name is `<pipeline>.<node>`); `true` for the defaults. */
@@ -131,6 +135,7 @@ export interface Stage<TIn = unknown, TOut = unknown, TState = unknown> {
   readonly timeoutMs: number | undefined;
   readonly resourceLimits: Readonly<StageResourceLimits> | undefined;
   readonly onFailure: StageFailurePolicy;
+  readonly restartAfterFailures: number;
   readonly retry: RetryOptions | undefined;
   readonly breaker: StageBreakerOptions | undefined;
   readonly degraded: ResolvedDegraded | undefined;
@@ -151,6 +156,7 @@ const KNOWN = [
   'timeoutMs',
   'resourceLimits',
   'onFailure',
+  'restartAfterFailures',
   'retry',
   'breaker',
   'degraded',
@@ -205,7 +211,11 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
     }
     Object.freeze(resourceLimits);
   }
-  const onFailure = opts.onFailure === undefined ? 'restart' : oneOf(at('onFailure'), opts.onFailure, ['restart', 'resume'] as const);
+  const onFailure = opts.onFailure === undefined ? 'resume' : oneOf(at('onFailure'), opts.onFailure, ['restart', 'resume'] as const);
+  const restartAfterFailures = opts.restartAfterFailures === undefined ? 10 : integerIn(at('restartAfterFailures'), opts.restartAfterFailures, 0, 1_000_000_000);
+  if (onFailure === 'restart' && opts.restartAfterFailures !== undefined) {
+    throw new ConfigError(at('restartAfterFailures'), opts.restartAfterFailures, "is for onFailure: 'resume' (with 'restart' every failed event restarts the stage)");
+  }
   const retry = opts.retry === undefined ? undefined : checkRetry(at('retry'), opts.retry);
   const breaker = opts.breaker === undefined ? undefined : checkBreaker(at('breaker'), opts.breaker, stageName);
   const degraded = opts.degraded === undefined ? undefined : resolveDegraded(at('degraded'), opts.degraded);
@@ -236,6 +246,7 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
     timeoutMs,
     resourceLimits,
     onFailure,
+    restartAfterFailures,
     retry,
     breaker,
     degraded,

@@ -106,7 +106,12 @@ export class Inspection {
 
 /** Stopped, done or failed; an actor still in its constructor (announced before it has a snapshot) has not. */
 function ended(actor: Inspectable): boolean {
-  const snapshot = actor.getSnapshot() as { status?: string } | undefined;
+  let snapshot: { status?: string } | undefined;
+  try {
+    snapshot = actor.getSnapshot() as { status?: string } | undefined;
+  } catch {
+    return false; // XState throws while the actor is in its constructor (it announces itself before its first snapshot)
+  }
   return snapshot !== undefined && snapshot.status !== 'active';
 }
 
@@ -120,7 +125,12 @@ function announce(actor: Inspectable, rootId: string, listener: InspectionListen
   if (seen.has(actor.sessionId)) return;
   seen.add(actor.sessionId);
   tell(listener, created(actor, rootId));
-  const children = (actor.getSnapshot() as { children?: Record<string, Inspectable | undefined> }).children;
+  let children: Record<string, Inspectable | undefined> | undefined;
+  try {
+    children = (actor.getSnapshot() as { children?: Record<string, Inspectable | undefined> }).children;
+  } catch {
+    return; // still in its constructor: no children yet
+  }
   if (children === undefined || children === null) return;
   for (const child of Object.values(children)) {
     if (child !== undefined && !ended(child)) announce(child, rootId, listener, seen);

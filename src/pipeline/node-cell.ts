@@ -18,6 +18,7 @@ import { newId } from '../ids.js';
 import type { Outlet, Inlet } from './outlet.js';
 import type { FlowCounter, Producer } from './producer.js';
 import { BatchFailure, type CallOutcome, type CallRunner, type MutableStageContext } from './run-call.js';
+import type { CallFailure } from './outputs.js';
 import type { StageGuards } from './resilient-runner.js';
 import { distinctCount, type Barrier, type BarrierHooks } from './barrier.js';
 import type { Observers } from './observer.js';
@@ -39,6 +40,8 @@ export interface CellConfig {
   close: () => void | Promise<void>;
   /** What a failed call does: crash the stage so that its supervisor restarts it, or resume. */
   onFailure: StageFailurePolicy;
+  /** With `'resume'`: failed events in a row after which the stage restarts all the same (0: never; default 10). */
+  restartAfterFailures?: number;
   /** For a variant stage: where the events it fails on go (the main stage), instead of `onError`. */
   fallback?: (values: unknown[], offsets: number[]) => void;
   /** A stage's retry, breaker and degraded mode, for its stats. */
@@ -155,7 +158,7 @@ export class NodeCell implements Inlet, Producer {
           this.startFrom = undefined;
           return { state: given === undefined ? this.config.initialState() : given.state };
         }),
-        call: fromCall<StageCallOutput, { state: unknown }>((input) => this.runCall(input.state)),
+        call: fromCall<StageCallOutput, { state: unknown; failuresInRow: number }>((input) => this.runCall(input.state, input.failuresInRow)),
         close: fromPromise(async () => this.config.close()),
       },
       guards: {
@@ -176,7 +179,7 @@ export class NodeCell implements Inlet, Producer {
 
   private newActor(): Actor<typeof stageMachine> {
     const actor = createActor(this.machine, {
-      input: { stage: this.config.name, state: undefined, onFailure: this.config.onFailure },
+      input: { stage: this.config.name, state: undefined, onFailure: this.config.onFailure, restartAfterFailures: this.config.restartAfterFailures ?? 10 },
       id: this.config.name,
     });
     this.hooks.inspection?.watch(this, actor);
@@ -346,7 +349,7 @@ export class NodeCell implements Inlet, Producer {
 
   /** Makes this a variant stage: the events its calls fail on go to `fallback` (the main stage), and it resumes. */
   fallBackTo(fallback: (values: unknown[], offsets: number[]) => void): void {
-    this.config = { ...this.config, fallback, onFailure: 'resume' };
+    this.config = { ...this.config, fallback, onFailure: 'resume', restartAfterFailures: 0 };
     if (this.phase === 'new') this.actor = this.newActor(); // made before: its input had the stage's own policy
   }
 
@@ -588,7 +591,8 @@ export class NodeCell implements Inlet, Producer {
     return this.outlet.minFree() >= Math.min(want, this.outlet.lowWater);
   }
 
-  private runCall(state: unknown): CallOutcome | Promise<CallOutcome> {
+  private runCall(state: unknown, failuresInRow: number): CallOutcome | Promise<CallOutcome> {
+    this.ctx.failuresInRow = failuresInRow;
     let n = Math.max(0, Math.min(this.wantSize(), this.outlet.minFree()));
     if (this.replaying > 0) {
       // Replays run in calls of their own, so that their outputs can be told apart and dropped.
@@ -604,7 +608,7 @@ export class NodeCell implements Inlet, Producer {
   }
 
   /** Ends the call in flight: timing, and the events it held leave the buffered count. */
-  private finishCall(ok: boolean): Batch {
+  private finishCall(ok: boolean, failed = 0): Batch {
     const batch = this.inFlight ?? { values: [], offsets: [] };
     const n = batch.values.length;
     this.inFlight = undefined;
@@ -616,13 +620,14 @@ export class NodeCell implements Inlet, Producer {
     this.counters.busyMs += ms;
     const observers = this.hooks.observers;
     // Nothing is allocated unless someone listens: this runs once per call.
-    if (observers !== undefined && observers.size > 0) observers.emit({ type: 'call', stage: this.name, group: this.group, events: n, ms, ok });
+    if (observers !== undefined && observers.size > 0) observers.emit({ type: 'call', stage: this.name, group: this.group, events: n, ms, ok, failed: ok ? failed : n });
     return batch;
   }
 
   private deliver(output: CallOutcome): void {
-    const batch = this.finishCall(true);
-    if (this.replayCall) {
+    const batch = this.finishCall(true, output.failures?.length ?? 0);
+    const replay = this.replayCall;
+    if (replay) {
       // A replay after a restart: the state is rebuilt, the outputs were delivered the first time.
       this.replayCall = false;
       this.replaying -= batch.values.length;
@@ -632,10 +637,41 @@ export class NodeCell implements Inlet, Producer {
       // Outputs go into the room reserved for them before the reservation is given back.
       this.outlet.route(output.values, output.offsets);
     }
-    this.remember(batch.values, batch.offsets);
+    const failures = output.failures;
+    if (failures === undefined) this.remember(batch.values, batch.offsets);
+    else this.resumedPast(batch, failures, replay);
     this.outlet.release(batch.values.length);
     forget(output, batch);
     this.roomFreed();
+  }
+
+  /**
+   * A call that went on past failed events (`onFailure: 'resume'`): each is reported, and only the
+   * events that succeeded are kept for a replay (they built the state; the failed ones did not).
+   */
+  private resumedPast(batch: Batch, failures: readonly CallFailure[], replay: boolean): void {
+    if (!replay) this.counters.failedEvents += failures.length;
+    if (this.replayLog === undefined || this.hooks.barriers === undefined || this.kind !== 'stage') {
+      // No replay log to keep (no checkpoints, or over its limit): only the reports.
+      for (const { error } of failures) this.failed(replay ? this.replayFailed(error) : error);
+      return;
+    }
+    const values: unknown[] = [];
+    const offsets: number[] = [];
+    let next = 0;
+    for (const { index, error } of failures) {
+      for (let i = next; i < index; i++) {
+        values.push(batch.values[i]);
+        offsets.push(batch.offsets[i] as number);
+      }
+      next = index + 1;
+      this.failed(replay ? this.replayFailed(error) : error);
+    }
+    for (let i = next; i < batch.values.length; i++) {
+      values.push(batch.values[i]);
+      offsets.push(batch.offsets[i] as number);
+    }
+    this.remember(values, offsets);
   }
 
   private reportFailure(error: unknown): void {
@@ -650,9 +686,11 @@ export class NodeCell implements Inlet, Producer {
         this.counters.eventsOut += committed.values.length;
         this.outlet.route(committed.values, committed.offsets);
       }
-      // The events before the failing ones built the state the machine keeps.
+      // The events before the failing ones built the state the machine keeps (but those the call went on past).
       const kept = processed - error.error.events.length;
-      if (kept > 0) this.remember(batch.values.slice(0, kept), batch.offsets.slice(0, kept));
+      const prefix = { values: batch.values.slice(0, kept), offsets: batch.offsets.slice(0, kept) };
+      if (committed.failures !== undefined) this.resumedPast(prefix, committed.failures, replay);
+      else if (kept > 0) this.remember(prefix.values, prefix.offsets);
       if (rest.values.length > 0) {
         this.queue.unshift(rest.values, rest.offsets);
         this.hooks.flow.buffered += rest.values.length;
@@ -719,13 +757,21 @@ export class NodeCell implements Inlet, Producer {
       const producer = this.producers[i] as Producer;
       if (producer.isBlocked() && producer.canTake()) producer.wake();
     }
-    if (this.roomWaiters.length > 0 && this.free() > 0) for (const resume of this.roomWaiters.splice(0)) resume();
+    if (this.roomWaiters.length > 0 && this.hasRoom()) for (const resume of this.roomWaiters.splice(0)) resume();
   }
 
-  /** Resolves once the mailbox has room for one more event (at once if it has), or the cell is done. */
+  /**
+   * Resolves once the mailbox holds fewer events than its capacity (at once if it does), or the
+   * cell is done. Room producers have reserved does not count against it: a source waiting for its
+   * next events holds a reservation as long as it waits, and a replay must not wait for it.
+   */
   whenRoom(): Promise<void> {
-    if (this.free() > 0 || this.phase === 'done') return Promise.resolve();
+    if (this.hasRoom() || this.phase === 'done') return Promise.resolve();
     return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private hasRoom(): boolean {
+    return !this.gated && this.depth() - this.replaying < this.capacity;
   }
 }
 

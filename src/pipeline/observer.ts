@@ -17,7 +17,10 @@ export interface CallObserved {
   group: string;
   events: number;
   ms: number;
+  /** The call returned (false: it failed as a whole, and its events with it). */
   ok: boolean;
+  /** Events of the call that failed (with `onFailure: 'resume'` a call goes on past them). */
+  failed: number;
 }
 
 /** The pipeline's supervisor is restarting a stage that exited. */

@@ -1,4 +1,12 @@
 import type { Batch } from '../core/batch-queue.js';
+import type { StageCallError } from '../core/errors.js';
+
+/** An event of a call that failed while the stage went on with the next (`onFailure: 'resume'`). */
+export interface CallFailure {
+  /** Its index in the call's batch. */
+  index: number;
+  error: StageCallError;
+}
 
 /**
  * Collects the outputs of one call over a batch, with the source offset of the input each came
@@ -10,9 +18,34 @@ export class Outputs {
   readonly values: unknown[];
   private offsets: number[] | undefined;
   private count = 0;
+  /** Events that failed while the call went on (resume); undefined while none did. */
+  failures: CallFailure[] | undefined;
+  /** Failed events in a row, as of the last failure (counting those before the call when it began with failures). */
+  private inRow: number;
+  private lastFailed = -1;
 
-  constructor(private readonly input: Batch) {
+  /** `failuresInRow`: failed events in a row before this call (the stage machine keeps the count). */
+  constructor(
+    private readonly input: Batch,
+    private readonly failuresBefore = 0,
+  ) {
     this.values = new Array<unknown>(input.values.length);
+    this.inRow = failuresBefore;
+  }
+
+  /** Input `i` failed and the call goes on without it; returns the failed events in a row now. */
+  fail(i: number, error: StageCallError): number {
+    this.inRow = this.lastFailed === i - 1 ? this.inRow + 1 : 1;
+    this.lastFailed = i;
+    (this.failures ??= []).push({ index: i, error });
+    return this.inRow;
+  }
+
+  /** Failed events in a row at the end of the call (0 when its last event succeeded). */
+  failuresInRow(): number {
+    const n = this.input.values.length;
+    if (n === 0) return this.failuresBefore;
+    return this.lastFailed === n - 1 ? this.inRow : 0;
   }
 
   /** Adds what input `i` emitted; inputs are added in order (one that emitted nothing need not be). */

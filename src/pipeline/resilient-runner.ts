@@ -11,7 +11,7 @@ import { TimedContext } from './call-context.js';
 import { LruCache } from './lru-cache.js';
 import { Outputs } from './outputs.js';
 import { unwrapLetter } from './replayed-letter.js';
-import { BatchFailure, resultChecker, type CallOutcome, type CallRunner, type MutableStageContext } from './run-call.js';
+import { BatchFailure, eventFailures, outcomeOf, resultChecker, stackless, type CallOutcome, type CallRunner, type EventFailurePolicy, type MutableStageContext } from './run-call.js';
 
 /** A stage's resilience at run time: its policy (retry, breaker, timeout), degraded mode and counters. */
 export interface StageGuards {
@@ -42,8 +42,9 @@ type Handled = { state: unknown; emit: readonly unknown[] } | undefined;
  * (retries exhausted, breaker open) is handled by the stage's degraded mode when it has one, or
  * fails as usual (the stage restarts or resumes).
  */
-export function resilientRunner(stage: Stage, node: string, guards: StageGuards): CallRunner {
+export function resilientRunner(stage: Stage, node: string, guards: StageGuards, policy?: EventFailurePolicy): CallRunner {
   const check = resultChecker(stage, node);
+  const failed = eventFailures(policy ?? { resume: false, restartAfter: 0 });
   const cache = cacheOf(guards.degraded);
   const fallbackFn = fallbackOf(guards.degraded);
   const mode = modeOf(guards.degraded, stage, cache, fallbackFn);
@@ -166,10 +167,9 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
   if (process === undefined) throw new Error(`stage ${stage.name} has neither process nor processBatch`);
 
   return async (batch, initial, ctx): Promise<CallOutcome> => {
-    const outputs = new Outputs(batch);
+    const outputs = new Outputs(batch, ctx.failuresInRow);
     let state = initial;
     ctx.offsets = batch.offsets;
-    const rest = (i: number): Batch => ({ values: batch.values.slice(i + 1), offsets: batch.offsets.slice(i + 1) });
     for (let i = 0; i < batch.values.length; i++) {
       const offset = batch.offsets[i] as number;
       ctx.offset = offset;
@@ -181,20 +181,26 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
       );
       if (outcome.ok) {
         const checked = check(outcome.value, batch, i, state);
-        if (checked instanceof StageCallError) throw new BatchFailure(checked, { state, ...outputs.finish() }, rest(i));
+        if (checked instanceof StageCallError) {
+          failed(batch, i, state, outputs, checked);
+          continue;
+        }
         state = checked.state;
         if (checked.emit !== undefined) outputs.add(i, checked.emit);
         remember(event, checked.emit);
         continue;
       }
-      const failed = callError(node, outcome.error, [event], [batch.offsets[i] as number]);
-      const handled = await degrade([event], state, ctx, failed);
-      if (handled === undefined) throw new BatchFailure(failed, { state, ...outputs.finish() }, rest(i));
+      const error = callError(node, outcome.error, [event], [batch.offsets[i] as number]);
+      const handled = await degrade([event], state, ctx, error);
+      if (handled === undefined) {
+        failed(batch, i, state, outputs, error);
+        continue;
+      }
       guards.counters.degraded++;
       state = handled.state;
       outputs.add(i, handled.emit);
     }
-    return { state, ...outputs.finish() };
+    return outcomeOf(state, outputs);
   };
 }
 
@@ -238,7 +244,7 @@ function callError(node: string, error: unknown, events: readonly unknown[], off
   const root = error instanceof RetryExhaustedError ? error.cause : error;
   const code = root instanceof TimeoutError ? 'STAGE_TIMEOUT' : 'STAGE_CALL_FAILED';
   const at = offsets.length === 1 ? `offset ${offsets[0]}` : `offsets ${offsets[0]}..${offsets[offsets.length - 1]}`;
-  return new StageCallError(code, node, `stage "${node}" failed at ${at}: ${messageOf(error)}`, { offsets, events }, error);
+  return stackless(() => new StageCallError(code, node, `stage "${node}" failed at ${at}: ${messageOf(error)}`, { offsets, events }, error));
 }
 
 function wholeBatch(invalid: StageCallError, batch: Batch): StageCallError {

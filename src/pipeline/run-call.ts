@@ -6,24 +6,31 @@ import type { Sink } from '../sinks/sink.js';
 import type { Stage, StageContext } from '../stage.js';
 import { offAbort, onAbort } from '../resilience/signals.js';
 import { TimedContext } from './call-context.js';
-import { Outputs } from './outputs.js';
+import { Outputs, type CallFailure } from './outputs.js';
 
 /** What a successful call produced: the new state and the outputs with their source offsets. */
 export interface CallOutcome {
   state: unknown;
   values: unknown[];
   offsets: number[];
+  /** Events that failed while the call went on without them (`onFailure: 'resume'`): to report. */
+  failures?: CallFailure[] | undefined;
+  /** Failed events in a row at the end of the call: the stage machine keeps the count across calls. */
+  failuresInRow?: number;
 }
 
 /**
  * A call failed. `committed` is what the events before the failure produced (kept), `error` names
- * the events that failed, and `rest` are the events after them, not yet processed.
+ * the events that failed, and `rest` are the events after them, not yet processed. `restart`: the
+ * call stopped because too many events failed in a row (`restartAfterFailures`), so the stage
+ * restarts whatever its `onFailure`.
  */
 export class BatchFailure extends Error implements PartialCallFailure {
   constructor(
     readonly error: StageCallError,
     readonly committed: CallOutcome,
     readonly rest: Batch,
+    readonly restart = false,
   ) {
     super(error.message, { cause: error });
     this.name = 'BatchFailure';
@@ -37,6 +44,34 @@ export interface MutableStageContext {
   offsets: readonly number[];
   signal: AbortSignal;
   log: Logger;
+  /** Failed events in a row before this call (set by the node from its machine before each call). */
+  failuresInRow?: number;
+}
+
+/**
+ * How a per-event runner treats a failed event: `resume` reports it with the call's outcome and
+ * goes on with the next event (state as before it); after `restartAfter` failed events in a row
+ * (0: never) the call stops and the stage restarts. Without `resume` the first failure ends the call.
+ */
+export interface EventFailurePolicy {
+  resume: boolean;
+  restartAfter: number;
+}
+
+const FAIL_FAST: EventFailurePolicy = { resume: false, restartAfter: 0 };
+
+/**
+ * Makes an error without capturing a stack: a StageCallError's own stack only shows the runner
+ * (its `cause` has the user's), and capturing it is most of the cost of a failed event.
+ */
+export function stackless<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** Runs one call over a batch; returns synchronously when the user code does. */
@@ -48,29 +83,36 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-/** The runner of a stage node: per event (`process`) or per batch (`processBatch`). */
-export function stageRunner(stage: Stage, node: string): CallRunner {
+/**
+ * The runner of a stage node: per event (`process`) or per batch (`processBatch`). `policy` says
+ * what a failed event does to a per-event call (default: it ends the call).
+ */
+export function stageRunner(stage: Stage, node: string, policy: EventFailurePolicy = FAIL_FAST): CallRunner {
   const { process, processBatch, timeoutMs } = stage;
   if (processBatch !== undefined) return batchRunner(stage, node, processBatch);
   if (process === undefined) throw new Error(`stage ${stage.name} has neither process nor processBatch`);
   const check = resultChecker(stage, node);
-
-  const failAt = (batch: Batch, i: number, state: unknown, outputs: Outputs, error: StageCallError): BatchFailure =>
-    new BatchFailure(error, { state, ...outputs.finish() }, { values: batch.values.slice(i + 1), offsets: batch.offsets.slice(i + 1) });
+  const failed = eventFailures(policy);
 
   const timedOut = (batch: Batch, i: number, ms: number): StageCallError =>
-    new StageCallError('STAGE_TIMEOUT', node, `stage "${node}" took longer than ${ms} ms at offset ${batch.offsets[i]}`, {
-      offsets: [batch.offsets[i] as number],
-      events: [batch.values[i]],
-    });
+    stackless(
+      () =>
+        new StageCallError('STAGE_TIMEOUT', node, `stage "${node}" took longer than ${ms} ms at offset ${batch.offsets[i]}`, {
+          offsets: [batch.offsets[i] as number],
+          events: [batch.values[i]],
+        }),
+    );
 
   const thrown = (batch: Batch, i: number, cause: unknown): StageCallError =>
-    new StageCallError(
-      'STAGE_CALL_FAILED',
-      node,
-      `stage "${node}" failed at offset ${batch.offsets[i]}: ${messageOf(cause)}`,
-      { offsets: [batch.offsets[i] as number], events: [batch.values[i]] },
-      cause,
+    stackless(
+      () =>
+        new StageCallError(
+          'STAGE_CALL_FAILED',
+          node,
+          `stage "${node}" failed at offset ${batch.offsets[i]}: ${messageOf(cause)}`,
+          { offsets: [batch.offsets[i] as number], events: [batch.values[i]] },
+          cause,
+        ),
     );
 
   const finishAsync = async (
@@ -93,19 +135,24 @@ export function stageRunner(stage: Stage, node: string): CallRunner {
         result = timeoutMs === undefined ? await call : await withDeadline(call, timeoutMs, ctx.signal);
       } catch (cause) {
         timed?.end();
-        throw failAt(batch, i, state, outputs, thrown(batch, i, cause));
+        failed(batch, i, state, outputs, thrown(batch, i, cause));
+        continue;
       }
       if (result === TIMED_OUT) {
         timed?.expire(timeoutMs as number);
-        throw failAt(batch, i, state, outputs, timedOut(batch, i, timeoutMs as number));
+        failed(batch, i, state, outputs, timedOut(batch, i, timeoutMs as number));
+        continue;
       }
       timed?.end();
       const checked = check(result, batch, i, state);
-      if (checked instanceof StageCallError) throw failAt(batch, i, state, outputs, checked);
+      if (checked instanceof StageCallError) {
+        failed(batch, i, state, outputs, checked);
+        continue;
+      }
       state = checked.state;
       if (checked.emit !== undefined) outputs.add(i, checked.emit);
     }
-    return { state, ...outputs.finish() };
+    return outcomeOf(state, outputs);
   };
 
   const { hasState } = stage;
@@ -113,7 +160,7 @@ export function stageRunner(stage: Stage, node: string): CallRunner {
   // The hot loop: one call per event. The result check is written out here rather than calling
   // `check`, which costs a few nanoseconds per event; the rare paths (async, invalid) call out.
   return (batch, initial, ctx) => {
-    const outputs = new Outputs(batch);
+    const outputs = new Outputs(batch, ctx.failuresInRow);
     let state = initial;
     ctx.offsets = batch.offsets;
     const { values, offsets } = batch;
@@ -126,7 +173,8 @@ export function stageRunner(stage: Stage, node: string): CallRunner {
         result = process(values[i] as never, state as never, (call ?? ctx) as StageContext);
       } catch (cause) {
         call?.end();
-        throw failAt(batch, i, state, outputs, thrown(batch, i, cause));
+        failed(batch, i, state, outputs, thrown(batch, i, cause));
+        continue;
       }
       if (call !== undefined) {
         if (isThenable(result)) return finishAsync(batch, i, result, state, outputs, ctx, call);
@@ -134,23 +182,53 @@ export function stageRunner(stage: Stage, node: string): CallRunner {
       }
       if (typeof result !== 'object' || result === null || result instanceof Promise) {
         if (isThenable(result)) return finishAsync(batch, i, result, state, outputs, ctx, undefined);
-        throw failAt(batch, i, state, outputs, check(result, batch, i, state) as StageCallError);
+        failed(batch, i, state, outputs, check(result, batch, i, state) as StageCallError);
+        continue;
       }
       const r = result as { state?: unknown; emit?: unknown };
       const emit = r.emit;
       if (emit === undefined) {
         if (!('state' in r)) {
           if (isThenable(r)) return finishAsync(batch, i, r, state, outputs, ctx, undefined);
-          if (hasState) throw failAt(batch, i, state, outputs, check(r, batch, i, state) as StageCallError);
+          if (hasState) failed(batch, i, state, outputs, check(r, batch, i, state) as StageCallError);
           continue;
         }
       } else if (!Array.isArray(emit) || (hasState && !('state' in r))) {
-        throw failAt(batch, i, state, outputs, check(r, batch, i, state) as StageCallError);
+        failed(batch, i, state, outputs, check(r, batch, i, state) as StageCallError);
+        continue;
       }
       if (hasState || 'state' in r) state = r.state;
       if (emit !== undefined) outputs.add(i, emit as readonly unknown[]);
     }
-    return { state, ...outputs.finish() };
+    return outcomeOf(state, outputs);
+  };
+}
+
+/** The outcome of a per-event call that went through its batch: state, outputs, failures to report. */
+export function outcomeOf(state: unknown, outputs: Outputs): CallOutcome {
+  const { values, offsets } = outputs.finish();
+  return { state, values, offsets, failures: outputs.failures, failuresInRow: outputs.failuresInRow() };
+}
+
+/**
+ * What a per-event runner does with event `i` that failed: under `resume` it is recorded and the
+ * call goes on (returns), unless it makes `restartAfter` failures in a row; otherwise the call
+ * ends with a BatchFailure holding what the events before it did, and the events after it.
+ */
+export function eventFailures(policy: EventFailurePolicy) {
+  const { resume, restartAfter } = policy;
+  const failAt = (batch: Batch, i: number, state: unknown, outputs: Outputs, error: StageCallError, restart: boolean): BatchFailure => {
+    const { values, offsets } = outputs.finish();
+    const committed: CallOutcome = { state, values, offsets, failures: outputs.failures };
+    return new BatchFailure(error, committed, { values: batch.values.slice(i + 1), offsets: batch.offsets.slice(i + 1) }, restart);
+  };
+  return (batch: Batch, i: number, state: unknown, outputs: Outputs, error: StageCallError): void => {
+    if (!resume) throw failAt(batch, i, state, outputs, error, false);
+    const inRow = outputs.fail(i, error);
+    if (restartAfter > 0 && inRow >= restartAfter) {
+      outputs.failures?.pop(); // this one is the call's own failure
+      throw failAt(batch, i, state, outputs, error, true);
+    }
   };
 }
 

@@ -12,7 +12,7 @@ import { SOURCE, type CompiledGraph, type NodeDef } from './graph.js';
 import type { ModePreset } from './modes.js';
 import { NodeCell, type CellConfig, type CellHooks } from './node-cell.js';
 import { Outlet, type Route } from './outlet.js';
-import { sinkRunner, stageRunner } from './run-call.js';
+import { sinkRunner, stageRunner, type EventFailurePolicy } from './run-call.js';
 import type { Producer } from './producer.js';
 import type { SourcePump } from './source-pump.js';
 import type { AnyStage } from '../stage.js';
@@ -138,7 +138,7 @@ export function sourceBatch(graph: CompiledGraph, fallback: number): number {
 }
 
 /** What a node does when it opens, runs a call and closes, and what a failed call does to it. */
-export type Lifecycle = Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure' | 'guards'>;
+export type Lifecycle = Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure' | 'restartAfterFailures' | 'guards'>;
 
 /** What a node's settings need from its pipeline. */
 export interface LifecycleEnv {
@@ -161,6 +161,7 @@ function lifecycle(node: NodeDef, cellName: string, env: LifecycleEnv): Lifecycl
     close: () => sink.close?.(),
     // A sink reports the values it could not write and goes on; restarting it would reopen its target.
     onFailure: 'resume',
+    restartAfterFailures: 0,
   };
 }
 
@@ -174,26 +175,34 @@ function stageLifecycle(stage: AnyStage, cellName: string, env: LifecycleEnv): L
       open: () => thread.start(),
       close: () => thread.stop(),
       onFailure: stage.onFailure,
+      restartAfterFailures: stage.restartAfterFailures,
     };
   }
   if (stage.retry !== undefined || stage.breaker !== undefined) {
     const guards = stageGuards(stage, cellName, env);
     return {
       initialState: () => stage.initialState(),
-      runner: resilientRunner(stage, cellName, guards),
+      runner: resilientRunner(stage, cellName, guards, eventPolicy(stage)),
       open: () => undefined,
       close: () => undefined,
       onFailure: stage.onFailure,
+      restartAfterFailures: stage.restartAfterFailures,
       guards,
     };
   }
   return {
     initialState: () => stage.initialState(),
-    runner: stageRunner(stage, cellName),
+    runner: stageRunner(stage, cellName, eventPolicy(stage)),
     open: () => undefined,
     close: () => undefined,
     onFailure: stage.onFailure,
+    restartAfterFailures: stage.restartAfterFailures,
   };
+}
+
+/** Under `onFailure: 'resume'` a per-event call goes on past a failed event, up to `restartAfterFailures` in a row. */
+function eventPolicy(stage: AnyStage): EventFailurePolicy {
+  return { resume: stage.onFailure === 'resume', restartAfter: stage.restartAfterFailures };
 }
 
 /** A stage's retry, breaker and timeout as one policy (retry outermost), with its degraded mode and counters. */

@@ -40,6 +40,7 @@ const double = defineStage({ name: 'double', process: (e: number) => ({ emit: [e
 function tally(options: { onEvent?: (e: number, offset: number) => void } = {}) {
   return defineStage({
     name: 'tally',
+    onFailure: 'restart',
     initialState: (): Tally => ({ n: 0, sum: 0 }),
     process: (e: number, state: Tally, ctx) => {
       options.onEvent?.(e / 2, ctx.offset);
@@ -92,6 +93,7 @@ describe('pipeline checkpoints on LevelDB', () => {
     let thrown = false;
     const flaky = defineStage({
       name: 'tally',
+      onFailure: 'restart',
       initialState: (): Tally => ({ n: 0, sum: 0 }),
       process: (e: number, state: Tally) => {
         if (e / 2 === failAt && !thrown) {
@@ -125,6 +127,7 @@ describe('pipeline checkpoints on LevelDB', () => {
     let thrown = false;
     const flaky = defineStage({
       name: 'tally',
+      onFailure: 'restart',
       initialState: (): Tally => ({ n: 0, sum: 0 }),
       process: (e: number, state: Tally) => {
         if (e / 2 === 3_000 && !thrown) {
@@ -204,6 +207,7 @@ describe('pipeline checkpoints on LevelDB', () => {
     let thrown = false;
     const work = defineStage({
       name: 'work',
+      onFailure: 'restart',
       initialState: () => ({ n: 0 }),
       process: (e: number, state: { n: number }) => {
         if (e === failAt && !thrown) {

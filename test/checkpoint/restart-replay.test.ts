@@ -13,6 +13,7 @@ describe('a stage restarted with checkpoints', () => {
     const mailboxes: Array<StageStats['mailbox']> = [];
     const stage = defineStage({
       name: 'tally',
+      onFailure: 'restart',
       mailbox: 32,
       initialState: () => ({ n: 0 }),
       process: (e: number, state: { n: number }, ctx) => {
@@ -44,6 +45,7 @@ describe('a stage restarted with checkpoints', () => {
     const seen = new Map<number, number>();
     const stage = defineStage({
       name: 'flaky',
+      onFailure: 'restart',
       initialState: () => ({ n: 0 }),
       process: (e: number, state: { n: number }, ctx) => {
         const times = (seen.get(ctx.offset) ?? 0) + 1;

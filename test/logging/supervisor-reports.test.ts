@@ -28,6 +28,7 @@ describe('supervisor reports in the logs', () => {
     const source = pushSource<number>();
     const picky = defineStage({
       name: 'picky',
+      onFailure: 'restart',
       process: (n: number) => {
         if (n < 0) throw new Error(`negative ${n}`);
         return { emit: [n] };

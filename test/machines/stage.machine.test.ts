@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import { stageMachine, type StageCallOutput, type StageOpenOutput } from '../../machines/stage.machine.js';
+import { resumes, stageMachine, type StageCallOutput, type StageOpenOutput } from '../../machines/stage.machine.js';
 
 interface Fakes {
   /** What `open` restores, instead of keeping the input state. */
@@ -44,7 +44,7 @@ function start(f: Fakes, state: unknown = 0) {
         if (f.openError) throw f.openError;
         return { state: f.restored ?? input.state };
       }),
-      call: fromPromise<StageCallOutput, { state: unknown }>(({ input }) => {
+      call: fromPromise<StageCallOutput, { state: unknown; failuresInRow: number }>(({ input }) => {
         f.input--;
         f.calls++;
         return f.callResult(input.state);
@@ -227,5 +227,20 @@ describe('stage machine', () => {
     actor.send({ type: 'steadfast.stage.end' });
     await waitFor(actor, (s) => s.status === 'done');
     expect(actor.getSnapshot().value).toBe('stopped');
+  });
+});
+
+describe('resumes (the guard after a failed call)', () => {
+  const context = (onFailure: 'resume' | 'restart', restartAfterFailures: number, failuresInRow: number) => ({ onFailure, restartAfterFailures, failuresInRow });
+  it('resumes under resume until the failure that makes restartAfterFailures in a row', () => {
+    expect(resumes(context('resume', 3, 0), new Error('x'))).toBe(true);
+    expect(resumes(context('resume', 3, 1), new Error('x'))).toBe(true);
+    expect(resumes(context('resume', 3, 2), new Error('x'))).toBe(false);
+    expect(resumes(context('resume', 0, 1_000), new Error('x'))).toBe(true);
+  });
+  it('restarts under restart, and when the call itself asked for it', () => {
+    expect(resumes(context('restart', 3, 0), new Error('x'))).toBe(false);
+    expect(resumes(context('resume', 0, 0), { committed: { state: 1 }, restart: true })).toBe(false);
+    expect(resumes(context('resume', 0, 0), { committed: { state: 1 }, restart: false })).toBe(true);
   });
 });

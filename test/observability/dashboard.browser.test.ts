@@ -27,6 +27,7 @@ describe('dashboard in a browser', () => {
     const enrich = defineStage({ name: 'enrich', breaker: true, process: async (o: Order) => ({ emit: [{ ...o, amount: o.amount * 1.2 }] }) });
     const ledger = defineStage({
       name: 'ledger',
+      onFailure: 'restart',
       initialState: () => ({ total: 0 }),
       process: (o: Order, s: { total: number }) => {
         if (o.crash === true) {

@@ -52,6 +52,7 @@ describe('/inspect', () => {
     const sink = toArray<number>();
     const picky = defineStage({
       name: 'picky',
+      onFailure: 'restart',
       process: (n: number) => {
         if (n < 0) throw new Error('negative');
         return { emit: [n] };

@@ -64,6 +64,7 @@ describe('metrics', () => {
     let crashes = 0;
     const once = defineStage({
       name: 'once',
+      onFailure: 'restart',
       process: (n: number) => {
         if (n === 5 && crashes++ === 0) throw new Error('first time only');
         return { emit: [n] };
@@ -73,7 +74,7 @@ describe('metrics', () => {
     metrics.track(restarting);
     await restarting.run();
 
-    const always = defineStage({ name: 'always', process: (): { emit: number[] } => { throw new Error('never works'); } });
+    const always = defineStage({ name: 'always', onFailure: 'restart', process: (): { emit: number[] } => { throw new Error('never works'); } });
     const failing = createPipeline({
       name: 'failing',
       source: fromIterable(numbers(20)),

@@ -167,6 +167,7 @@ describe('serve()', () => {
     let crashed = false;
     const fragile = defineStage({
       name: 'fragile',
+      onFailure: 'restart',
       process: (n: number) => {
         if (n === 13 && !crashed) {
           crashed = true;

@@ -63,6 +63,7 @@ describe('pipeline inspection', () => {
     const sink = toArray<number>();
     const picky = defineStage({
       name: 'picky',
+      onFailure: 'restart',
       process: (n: number) => {
         if (n < 0) throw new Error('negative');
         return { emit: [n] };
@@ -98,6 +99,7 @@ describe('pipeline inspection', () => {
     const sink = toArray<number>();
     const picky = defineStage({
       name: 'picky',
+      onFailure: 'restart',
       process: (n: number) => {
         if (n < 0) throw new Error('negative');
         return { emit: [n] };
@@ -125,6 +127,7 @@ describe('pipeline inspection', () => {
     const sink = toArray<number>();
     const picky = defineStage({
       name: 'picky',
+      onFailure: 'restart',
       process: (n: number) => {
         if (n < 0) throw new Error('negative');
         return { emit: [n] };
