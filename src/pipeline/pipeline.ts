@@ -617,6 +617,7 @@ class PipelineRun implements Pipeline {
       stages,
       buffered: { now: this.flow.buffered, peak: this.flow.peak, capacity },
       errors: this.errorCount,
+      deadLetters: this.letters.counts(),
       eventsPerSecond: uptimeMs > 0 ? (this.pump.events * 1000) / uptimeMs : 0,
       supervision: this.supervisor.stats(),
       ...(this.checkpoints === undefined ? {} : { checkpoint: this.checkpoints.stats() }),

@@ -4,6 +4,7 @@ import type { NodeCell } from './node-cell.js';
 import type { PumpStatus } from './source-pump.js';
 import type { SupervisorStats } from '../supervision/supervisor.js';
 import type { CheckpointStats, StageCheckpointInfo } from '../checkpoint/coordinator.js';
+import type { DeadLetterCounts } from '../checkpoint/dead-letters.js';
 
 /** Lifecycle of a pipeline run. */
 export type PipelineStatus = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -70,6 +71,12 @@ export interface PipelineStats {
   buffered: { now: number; peak: number; capacity: number };
   /** Errors reported to `onError`. */
   errors: number;
+  /**
+   * What became of the dead letters of this run: stored (of which `altered`: stored with
+   * placeholders for what the codec cannot encode), refused by the store (`notStored`, reported as
+   * DEAD_LETTER_NOT_STORED), still being written.
+   */
+  deadLetters: DeadLetterCounts;
   /** Source events per second since start. */
   eventsPerSecond: number;
   /** The pipeline's supervisor: restarts, intensity, the tree's restart budget. */

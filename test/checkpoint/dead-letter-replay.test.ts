@@ -42,6 +42,7 @@ describe('dead-letter replay', () => {
     const s1 = await first.run();
     expect(s1.stages.call?.resilience?.breaker).toBe('open');
     expect(s1.stages.call?.resilience?.deadLetters).toBe(LETTERS);
+    expect(s1.deadLetters).toEqual({ stored: LETTERS, altered: 0, notStored: 0, pending: 0 });
     // As `steadfast dlq replay <dir>` does: mark every letter for replay at the next start.
     const store = createCheckpointStore({ dir });
     const keys: string[] = [];

@@ -55,6 +55,7 @@ export function stubPipeline(name: string, stages: string[]): StubPipeline {
       stages: stub.stages,
       buffered: { now: 0, peak: 0, capacity: 0 },
       errors: 0,
+      deadLetters: { stored: 0, altered: 0, notStored: 0, pending: 0 },
       eventsPerSecond: 0,
       supervision: {
         name,
