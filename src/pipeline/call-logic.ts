@@ -10,7 +10,8 @@ const STOP = 'xstate.stop';
  * `fromPromise` (resolved → done event with the output, rejected → error event), without the
  * AbortController and WeakMap entry `fromPromise` makes for every call. A stage runs one call per
  * batch, so that saved work is paid per batch; cancellation comes from the stage's own signal,
- * which the runtime aborts when it abandons the stage.
+ * which the runtime aborts when it abandons the stage. test/pipeline/call-logic.test.ts runs both
+ * through the same scenarios, so an XState change to the promise actor (or to `'xstate.stop'`) fails there.
  */
 export function fromCall<TOutput, TInput>(run: (input: TInput) => TOutput | PromiseLike<TOutput>): PromiseActorLogic<TOutput, TInput> {
   return {
@@ -30,13 +31,9 @@ export function fromCall<TOutput, TInput>(run: (input: TInput) => TOutput | Prom
     },
     start: (snapshot, { self }) => {
       if (snapshot.status !== 'active') return;
-      let result: TOutput | PromiseLike<TOutput>;
-      try {
-        result = run(snapshot.input as TInput);
-      } catch (error) {
-        result = Promise.reject(error);
-      }
-      Promise.resolve(result).then(
+      // A synchronous throw leaves start() uncaught, as with fromPromise: XState then fails the
+      // actor at once (status 'error', input kept) and tells the parent in the same macrostep.
+      Promise.resolve(run(snapshot.input as TInput)).then(
         (data) => {
           if (self.getSnapshot().status === 'active') self.send({ type: RESOLVE, data });
         },
