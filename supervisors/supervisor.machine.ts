@@ -1,7 +1,8 @@
-import { assign, emit, fromPromise, setup } from 'xstate';
-import { recordRestart } from '../src/core/intensity.js';
-import { detectFlapping, type FlapOptions, type FlapPattern } from './flapping.js';
-import { shouldRestart, type ExitKind, type RestartType } from './restart-decision.js';
+import { and, assign, emit, fromPromise, setup } from 'xstate';
+import type { BackoffOptions } from '../src/core/backoff.js';
+import { decideExit, type ExitDecision, type ExitFacts } from './exit-decision.js';
+import type { FlapOptions, FlapPattern } from './flapping.js';
+import type { ExitKind } from './restart-decision.js';
 import type { Strategy } from './strategies.js';
 
 /** How a supervisor is set up; the machine's input. */
@@ -11,6 +12,7 @@ export interface SupervisorMachineInput {
   maxRestarts: number;
   withinMs: number;
   flapping: FlapOptions & { escalate: boolean };
+  backoff: BackoffOptions;
 }
 
 /** Why a supervisor failed. */
@@ -36,17 +38,19 @@ export interface SupervisorMachineContext extends SupervisorMachineInput {
   history: string[];
   restarts: number;
   escalation: Escalation | undefined;
+  /** The last exit, and what was decided about it (once, when it came). */
+  exit: ChildExitedEvent | undefined;
+  decision: ExitDecision | undefined;
 }
 
-/** A child left: the runtime reports it with the time, and the child's restart type, so the machine stays pure. */
-export interface ChildExitedEvent {
+/**
+ * A child left: the runtime reports it with the time, the child's restart type and what a decision
+ * needs (the children a strategy may touch, the child's backoff attempt and time up, a random draw
+ * for the jitter), so the machine stays pure.
+ */
+export interface ChildExitedEvent extends ExitFacts {
   type: 'steadfast.child.exited';
-  id: string;
-  exit: ExitKind;
   error: unknown;
-  restart: RestartType;
-  /** When it exited (ms, from the supervisor's clock). */
-  at: number;
 }
 
 /** Events a supervisor accepts. */
@@ -62,10 +66,10 @@ export type SupervisorEmitted =
   | { type: 'steadfast.supervisor.flapping'; supervisor: string; pattern: FlapPattern; children: string[] }
   | { type: 'steadfast.supervisor.escalated'; escalation: Escalation };
 
-function flapsAfter(context: SupervisorMachineContext, id: string) {
-  const history = [...context.history, id].slice(-context.flapping.window);
-  return detectFlapping(history, context.flapping);
-}
+/** A decision to restart the children, as the runtime carries it out. */
+export type RestartDecision = Extract<ExitDecision, { kind: 'restart' }>;
+
+const restartParams = ({ context }: { context: SupervisorMachineContext }) => ({ event: context.exit as ChildExitedEvent, decision: context.decision as RestartDecision });
 
 /**
  * A supervisor (Erlang/OTP semantics, with backoff): it decides what to do when a child exits; the
@@ -73,10 +77,11 @@ function flapsAfter(context: SupervisorMachineContext, id: string) {
  * with events. So the machine stays pure and drawable, and its cost does not grow with children.
  *
  * - `starting`: `startChildren` starts every child in order; a failure fails the supervisor.
- * - `running`: a child exit is checked against the restart table (restart type × exit kind); a
- *   restart is counted in the intensity window (more than `maxRestarts` within `withinMs`
- *   escalates) and its plan (the strategy's stops and starts, after backoff) is applied by
- *   `applyRestart`; `steadfast.child.restart` (sent when the backoff elapsed) starts them again.
+ * - `running`: a child exit goes to `deciding`, which computes the decision once
+ *   ({@link decideExit}: the restart table, restart intensity, flapping, the strategy's plan and
+ *   the backoff delay) and routes on it: `remove` the child, `escalate`, or restart by the plan,
+ *   which `applyRestart` carries out; `steadfast.child.restart` (sent when the backoff elapsed)
+ *   starts the children again.
  * - `escalating` / `stopping`: `stopChildren` stops every child in reverse start order.
  * - `failed` (escalated) and `stopped` are final.
  */
@@ -92,49 +97,44 @@ export const supervisorMachine = setup({
     stopChildren: fromPromise<void, { supervisor: string }>(async () => undefined),
   },
   guards: {
-    noRestart: ({ event }) => event.type === 'steadfast.child.exited' && !shouldRestart(event.restart, event.exit),
-    intensityExceeded: ({ context, event }) =>
-      event.type === 'steadfast.child.exited' && recordRestart(context.window, event.at, context.maxRestarts, context.withinMs).exceeded,
-    flappingEscalates: ({ context, event }) =>
-      event.type === 'steadfast.child.exited' && context.flapping.escalate && flapsAfter(context, event.id) !== undefined,
-    flapping: ({ context, event }) => event.type === 'steadfast.child.exited' && flapsAfter(context, event.id) !== undefined,
+    decidedRemove: ({ context }) => context.decision?.kind === 'remove',
+    decidedEscalate: ({ context }) => context.decision?.kind === 'escalate',
+    decidedFlapping: ({ context }) => context.decision !== undefined && context.decision.kind !== 'remove' && context.decision.flap !== undefined,
   },
   actions: {
-    countRestart: assign(({ context }, params: { event: ChildExitedEvent }) => ({
-      window: recordRestart(context.window, params.event.at, context.maxRestarts, context.withinMs).window,
-      history: [...context.history, params.event.id].slice(-context.flapping.window),
-      restarts: context.restarts + 1,
-    })),
-    escalate: assign(({ context }, params: { event: ChildExitedEvent; reason: EscalationReason }) => {
-      const flap = params.reason === 'flapping' ? flapsAfter(context, params.event.id) : undefined;
-      const window = recordRestart(context.window, params.event.at, context.maxRestarts, context.withinMs).window;
+    decide: assign(({ context }, params: { event: ChildExitedEvent }) => ({ exit: params.event, decision: decideExit(context, context, params.event) })),
+    countRestart: assign(({ context }) => {
+      const decision = context.decision as RestartDecision;
+      return { window: decision.window, history: decision.history, restarts: context.restarts + 1 };
+    }),
+    escalate: assign(({ context }) => {
+      const decision = context.decision as Extract<ExitDecision, { kind: 'escalate' }>;
+      const exit = context.exit as ChildExitedEvent;
       const escalation: Escalation = {
         supervisor: context.name,
-        reason: params.reason,
-        offender: params.event.id,
-        error: params.event.error,
-        restarts: window.length,
-        ...(flap === undefined ? {} : { pattern: flap.pattern }),
+        reason: decision.reason,
+        offender: exit.id,
+        error: exit.error,
+        restarts: decision.window.length,
+        ...(decision.flap === undefined ? {} : { pattern: decision.flap.pattern }),
       };
-      return { window, escalation };
+      return { window: decision.window, escalation };
     }),
     startFailed: assign(({ context }, params: { error: unknown }) => ({
       escalation: { supervisor: context.name, reason: 'start_failed' as const, offender: undefined, error: params.error, restarts: 0 },
     })),
-    emitRestarting: emit(({ context }, params: { event: ChildExitedEvent }) => ({
-      type: 'steadfast.supervisor.restarting' as const,
-      supervisor: context.name,
-      child: params.event.id,
-      exit: params.event.exit,
-      error: params.event.error,
-    })),
-    emitFlapping: emit(({ context }, params: { event: ChildExitedEvent }) => {
-      const flap = flapsAfter(context, params.event.id);
+    emitRestarting: emit(({ context }) => {
+      const exit = context.exit as ChildExitedEvent;
+      return { type: 'steadfast.supervisor.restarting' as const, supervisor: context.name, child: exit.id, exit: exit.exit, error: exit.error };
+    }),
+    emitFlapping: emit(({ context }) => {
+      const decision = context.decision as Exclude<ExitDecision, { kind: 'remove' }>;
+      const exit = context.exit as ChildExitedEvent;
       return {
         type: 'steadfast.supervisor.flapping' as const,
         supervisor: context.name,
-        pattern: flap?.pattern ?? 'RUNAWAY',
-        children: flap?.children ?? [params.event.id],
+        pattern: decision.flap?.pattern ?? 'RUNAWAY',
+        children: decision.flap?.children ?? [exit.id],
       };
     }),
     emitEscalated: emit(({ context }) => ({
@@ -143,13 +143,13 @@ export const supervisorMachine = setup({
     })),
     // Effects, supplied by the runtime:
     removeChild: (_, _params: { event: ChildExitedEvent }) => {},
-    applyRestart: (_, _params: { event: ChildExitedEvent }) => {},
+    applyRestart: (_, _params: { event: ChildExitedEvent; decision: RestartDecision }) => {},
     restartChildren: (_, _params: { ids: string[] }) => {},
     reportFailed: (_, _params: { escalation: Escalation | undefined }) => {},
   },
 }).createMachine({
   id: 'supervisor',
-  context: ({ input }) => ({ ...input, window: [], history: [], restarts: 0, escalation: undefined }),
+  context: ({ input }) => ({ ...input, window: [], history: [], restarts: 0, escalation: undefined, exit: undefined, decision: undefined }),
   initial: 'starting',
   states: {
     starting: {
@@ -162,41 +162,28 @@ export const supervisorMachine = setup({
     },
     running: {
       on: {
-        'steadfast.child.exited': [
-          { guard: 'noRestart', actions: { type: 'removeChild', params: ({ event }) => ({ event }) } },
-          {
-            guard: 'intensityExceeded',
-            target: 'escalating',
-            actions: { type: 'escalate', params: ({ event }) => ({ event, reason: 'intensity' as const }) },
-          },
-          {
-            guard: 'flappingEscalates',
-            target: 'escalating',
-            actions: [
-              { type: 'emitFlapping', params: ({ event }) => ({ event }) },
-              { type: 'escalate', params: ({ event }) => ({ event, reason: 'flapping' as const }) },
-            ],
-          },
-          {
-            guard: 'flapping',
-            actions: [
-              { type: 'emitFlapping', params: ({ event }) => ({ event }) },
-              { type: 'countRestart', params: ({ event }) => ({ event }) },
-              { type: 'emitRestarting', params: ({ event }) => ({ event }) },
-              { type: 'applyRestart', params: ({ event }) => ({ event }) },
-            ],
-          },
-          {
-            actions: [
-              { type: 'countRestart', params: ({ event }) => ({ event }) },
-              { type: 'emitRestarting', params: ({ event }) => ({ event }) },
-              { type: 'applyRestart', params: ({ event }) => ({ event }) },
-            ],
-          },
-        ],
+        'steadfast.child.exited': { target: 'deciding', actions: { type: 'decide', params: ({ event }) => ({ event }) } },
         'steadfast.child.restart': { actions: { type: 'restartChildren', params: ({ event }) => ({ ids: event.ids }) } },
         'steadfast.supervisor.stop': { target: 'stopping' },
       },
+    },
+    // Passed through within the step of an exit: the decision made, its guards route on it.
+    deciding: {
+      always: [
+        { guard: 'decidedRemove', target: 'running', actions: { type: 'removeChild', params: ({ context }) => ({ event: context.exit as ChildExitedEvent }) } },
+        {
+          guard: and(['decidedEscalate', 'decidedFlapping']),
+          target: 'escalating',
+          actions: ['emitFlapping', 'escalate'],
+        },
+        { guard: 'decidedEscalate', target: 'escalating', actions: 'escalate' },
+        {
+          guard: 'decidedFlapping',
+          target: 'running',
+          actions: ['emitFlapping', 'countRestart', 'emitRestarting', { type: 'applyRestart', params: restartParams }],
+        },
+        { target: 'running', actions: ['countRestart', 'emitRestarting', { type: 'applyRestart', params: restartParams }] },
+      ],
     },
     escalating: {
       invoke: {
@@ -224,3 +211,4 @@ export const supervisorMachine = setup({
 
 /** A state of the supervisor machine. */
 export type SupervisorStateValue = 'starting' | 'running' | 'escalating' | 'stopping' | 'failed' | 'stopped';
+// (`deciding` is passed through within the step of an exit: a snapshot never rests there.)

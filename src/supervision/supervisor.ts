@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
 import { shouldRestart, type ExitKind } from '../../supervisors/restart-decision.js';
-import { restartPlan, type ChildRef, type Strategy } from '../../supervisors/strategies.js';
+import type { ChildRef, Strategy } from '../../supervisors/strategies.js';
 import {
   supervisorMachine,
   type ChildExitedEvent,
   type Escalation,
+  type RestartDecision,
   type SupervisorEmitted,
   type SupervisorStateValue,
 } from '../../supervisors/supervisor.machine.js';
-import { backoffDelay, nextAttempt } from '../core/backoff.js';
 import { restartBudget, type BudgetNode } from '../core/intensity.js';
 import { ConfigError, SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
 import { childSpec, type Child, type ChildDescription, type ChildSpec, type ChildStartContext, type ResolvedChildSpec } from './child.js';
@@ -107,15 +107,15 @@ export class Supervisor implements Child {
         removeChild: (_, params) => this.remove(params.event),
         // Carried out after the machine's step (children are actors too: starting or stopping them
         // must not run inside this actor's action).
-        applyRestart: (_, params) => queueMicrotask(() => this.applyRestart(params.event)),
+        applyRestart: (_, params) => queueMicrotask(() => this.applyRestart(params.event, params.decision)),
         restartChildren: (_, params) => queueMicrotask(() => this.restartChildren(params.ids)),
         // Reported after the machine's step: the parent (another actor) or the application reacts
         // by sending events and stopping actors, which must not run inside this actor's action.
         reportFailed: (_, params) => queueMicrotask(() => this.failed(params.escalation)),
       },
     });
-    const { strategy, maxRestarts, withinMs, flapping, inspect } = this.options;
-    this.actor = createActor(machine, { input: { name: this.name, strategy, maxRestarts, withinMs, flapping }, id: this.name, ...(inspect === undefined ? {} : { inspect }) });
+    const { strategy, maxRestarts, withinMs, flapping, backoff, inspect } = this.options;
+    this.actor = createActor(machine, { input: { name: this.name, strategy, maxRestarts, withinMs, flapping, backoff }, id: this.name, ...(inspect === undefined ? {} : { inspect }) });
     this.actor.subscribe({ error: (error) => this.log.fatal({ err: error }, 'supervisor machine crashed') });
   }
 
@@ -315,10 +315,31 @@ export class Supervisor implements Child {
     this.reportExit(entry, exit, error);
   }
 
-  /** Tells the machine that a child is gone (it exited, or a restart of it failed). */
+  /**
+   * Tells the machine that a child is gone (it exited, or a restart of it failed), with what its
+   * decision needs: the children its strategy may touch, the child's backoff attempt and time up,
+   * and a random draw for the jitter.
+   */
   private reportExit(entry: Entry, exit: ExitKind, error: unknown): void {
     entry.status = 'stopped';
-    const event: ChildExitedEvent = { type: 'steadfast.child.exited', id: entry.id, exit, error, restart: entry.spec.restart, at: this.options.clock.now() };
+    const at = this.options.clock.now();
+    const { strategy, random } = this.options;
+    // one_for_one and simple_one_for_one touch the failed child alone: no need to list the others.
+    const alone = strategy === 'one_for_one' || strategy === 'simple_one_for_one';
+    const children: ChildRef[] = alone ? [{ id: entry.id, restart: entry.spec.restart }] : [...this.entries.values()].map((e) => ({ id: e.id, restart: e.spec.restart }));
+    const event: ChildExitedEvent = {
+      type: 'steadfast.child.exited',
+      id: entry.id,
+      exit,
+      error,
+      restart: entry.spec.restart,
+      at,
+      children,
+      attempt: entry.attempt,
+      upMs: at - entry.startedAt,
+      // Drawn only for an exit that may restart: a given `random` sees one draw per restart, as before.
+      draw: shouldRestart(entry.spec.restart, exit) ? random() : 0,
+    };
     if (exit === 'error') this.log.warn({ errorContext: 'child_terminated', reason: messageOf(error), offender: entry.id, err: error }, `child ${entry.id} crashed`);
     if (this.actor.getSnapshot().status === 'active') this.actor.send(event);
   }
@@ -328,16 +349,12 @@ export class Supervisor implements Child {
     this.log.info({ errorContext: 'child_removed', offender: event.id, reason: event.exit }, `child ${event.id} exited (${event.exit}) and is not restarted`);
   }
 
-  private applyRestart(event: ChildExitedEvent): void {
+  /** Carries out a decision to restart (the machine made it): stop what the plan stops, then start its children after the delay. */
+  private applyRestart(event: ChildExitedEvent, decision: RestartDecision): void {
     const failed = this.entries.get(event.id);
     if (failed === undefined) return;
-    const { strategy, backoff, random } = this.options;
-    // one_for_one and simple_one_for_one touch the failed child alone: no need to list the others.
-    const alone = strategy === 'one_for_one' || strategy === 'simple_one_for_one';
-    const refs: ChildRef[] = alone ? [{ id: failed.id, restart: failed.spec.restart }] : [...this.entries.values()].map((e) => ({ id: e.id, restart: e.spec.restart }));
-    const plan = restartPlan(strategy, refs, event.id, event.exit);
-    failed.attempt = nextAttempt(failed.attempt, event.at - failed.startedAt, backoff);
-    const delay = shouldRestart(event.restart, event.exit) ? backoffDelay(failed.attempt, backoff, random) : 0;
+    const { plan, delayMs } = decision;
+    failed.attempt = decision.attempt;
     const stopping = plan.stop.map((id) => this.entries.get(id)).filter((e): e is Entry => e !== undefined);
     for (const id of plan.remove) if (id !== event.id || !plan.start.includes(id)) this.entries.delete(id);
     for (const id of plan.start) {
@@ -345,13 +362,13 @@ export class Supervisor implements Child {
       if (entry !== undefined) entry.status = 'restarting';
     }
     this.log.info(
-      { errorContext: 'restarting', offender: event.id, reason: event.exit, strategy, stop: plan.stop, start: plan.start, delayMs: Math.round(delay) },
-      `restarting ${plan.start.join(', ')} in ${Math.round(delay)} ms`,
+      { errorContext: 'restarting', offender: event.id, reason: event.exit, strategy: this.options.strategy, stop: plan.stop, start: plan.start, delayMs: Math.round(delayMs) },
+      `restarting ${plan.start.join(', ')} in ${Math.round(delayMs)} ms`,
     );
     void (async () => {
       for (const entry of stopping) await this.shutdown(entry, 'restarting');
       if (plan.start.length === 0) return;
-      this.after(delay, () => {
+      this.after(delayMs, () => {
         if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'steadfast.child.restart', ids: plan.start });
       });
     })();
