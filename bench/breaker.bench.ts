@@ -42,33 +42,22 @@ import {
 } from 'cockatiel';
 // The package as it ships (dist/, built by bench/run.ts first), not the TypeScript sources.
 import { circuitBreaker, timeout, wrap } from 'steadfast';
-import { RESULT_FORMAT, printResult, type Comparison, type ScenarioResult, type VariantResult } from './result.js';
+import { finish, info, log, measure, median, noteGc, scenarioResult, target, type Variant as HarnessVariant } from './harness.js';
+import type { Comparison, ScenarioResult } from './result.js';
+import { intAtLeast, positiveInt, variantFilter, warmupPasses } from './settings.js';
 
 // Settings.
 
-function nonNegativeInt(name: string, fallback: number, least: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value) || value < least) throw new Error(`${name} must be an integer >= ${least}, got "${raw}"`);
-  return value;
-}
-
-const N = nonNegativeInt('BENCH_CALLS', 1_000_000, 10);
-const ROUNDS = nonNegativeInt('BENCH_ROUNDS', 5, 1);
-const WARMUP = nonNegativeInt('BENCH_WARMUP', 2, 1);
-const WARMUP_MS = nonNegativeInt('BENCH_WARMUP_MS', 1_000, 1);
-const CONCURRENCY = nonNegativeInt('BENCH_CONCURRENCY', 100, 0);
+const N = intAtLeast('BENCH_CALLS', 10, 1_000_000);
+const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
+const WARMUP = warmupPasses(2);
+const WARMUP_MS = positiveInt('BENCH_WARMUP_MS', 1_000);
+const CONCURRENCY = intAtLeast('BENCH_CONCURRENCY', 0, 100);
 /** Calls of a warm-up run and of the untimed run that settles the heap before a timed one. */
 const SHORT = Math.max(1, Math.floor(N / 10));
-const FILTER = (process.env.BENCH_VARIANTS ?? '')
-  .split(',')
-  .map((part) => part.trim().toLowerCase())
-  .filter((part) => part !== '');
+const FILTER = variantFilter();
 
-const gc = (globalThis as { gc?: () => void }).gc;
-const log = (line: string) => process.stderr.write(`${line}\n`);
-if (gc === undefined) log('note: run node with --expose-gc to collect garbage between timed runs');
+noteGc();
 
 // The work: the cheapest async call there is.
 
@@ -291,64 +280,42 @@ const CONCURRENT_VARIANTS: readonly Variant[] =
       ];
 
 const CONCURRENT_BARE = `${BARE}, ${CONCURRENCY} in flight`;
-const keep = (v: Variant) => v.name === BARE || v.name === CONCURRENT_BARE || FILTER.length === 0 || FILTER.some((part) => v.name.toLowerCase().includes(part));
+const keep = (v: Variant) => v.name === BARE || v.name === CONCURRENT_BARE || FILTER.keeps(v.name);
 const VARIANTS = [...ALL_VARIANTS, ...CONCURRENT_VARIANTS].filter(keep);
 
 // Measurement.
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-const fmtNs = (ns: number) => (ns < 10 ? ns.toFixed(2) : ns < 100 ? ns.toFixed(1) : ns.toFixed(0));
-
-async function check(variant: Variant, n: number): Promise<void> {
-  const sum = await variant.run(n);
-  if (sum !== n) throw new Error(`${variant.name}: ${n} calls summed to ${sum} (a call was refused or lost)`);
-}
-
-/** One timed run of N calls, after a full GC and an untimed run that lets the heap settle; ns per call. */
-async function timed(variant: Variant): Promise<number> {
-  if (gc !== undefined) gc();
-  await check(variant, SHORT);
+async function check(variant: Variant, n: number): Promise<number> {
   const start = performance.now();
-  const sum = await variant.run(N);
+  const sum = await variant.run(n);
   const ms = performance.now() - start;
-  if (sum !== N) throw new Error(`${variant.name}: ${N} calls summed to ${sum} (a call was refused or lost)`);
-  return (ms * 1e6) / N;
+  if (sum !== n) throw new Error(`${variant.name}: ${n} calls summed to ${sum} (a call was refused or lost)`);
+  return (ms * 1e6) / n;
 }
+
+/**
+ * A variant as the harness runs it: warm-up and settling runs of SHORT calls (checked, untimed),
+ * and timed runs of N calls; a sample is ns per call.
+ */
+const harnessed = (variant: Variant): HarnessVariant => ({
+  name: variant.name,
+  warm: () => check(variant, SHORT),
+  settle: () => check(variant, SHORT),
+  run: async () => {
+    const start = performance.now();
+    const sum = await variant.run(N);
+    const ms = performance.now() - start;
+    if (sum !== N) throw new Error(`${variant.name}: ${N} calls summed to ${sum} (a call was refused or lost)`);
+    return (ms * 1e6) / N;
+  },
+});
 
 log(
   `breaker bench: ${N.toLocaleString('en-US')} calls per run, ${WARMUP} warm-up passes, ${ROUNDS} rounds, ${VARIANTS.length} variants` +
     (CONCURRENCY > 0 ? ` (${CONCURRENCY} in flight in the concurrent ones)` : ''),
 );
-for (let pass = 1; pass <= WARMUP; pass++) {
-  const parts: string[] = [];
-  for (const variant of VARIANTS) {
-    const start = performance.now();
-    let runs = 0;
-    do {
-      await check(variant, SHORT);
-      runs++;
-    } while (performance.now() - start < WARMUP_MS);
-    parts.push(`${variant.name} ${fmtNs(((performance.now() - start) * 1e6) / (runs * SHORT))} (${runs}×)`);
-  }
-  log(`  warm-up ${pass}/${WARMUP} (ns/call): ${parts.join(' · ')}`);
-}
-
-const samples = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  const parts: string[] = [];
-  for (let j = 0; j < VARIANTS.length; j++) {
-    const variant = VARIANTS[(j + round) % VARIANTS.length] as Variant;
-    const ns = await timed(variant);
-    samples.get(variant.name)?.push(ns);
-    parts.push(`${variant.name} ${fmtNs(ns)}`);
-  }
-  log(`  round ${round + 1}/${ROUNDS} (ns/call): ${parts.join(' · ')}`);
-}
+// Before each timed run of N calls: a full GC, then an untimed run of SHORT calls (steady heap).
+const samples = await measure(VARIANTS.map(harnessed), { label: 'breaker', rounds: ROUNDS, warmup: WARMUP, warmupMs: WARMUP_MS, settle: true, unit: 'ns/call' });
 
 // Every breaker must still be closed: a refused call would have failed the sums above, but a
 // breaker that opened and closed again would not.
@@ -363,19 +330,6 @@ const medians = new Map([...samples].map(([name, values]) => [name, median(value
 const has = (name: string) => medians.has(name);
 const ns = (name: string) => medians.get(name) as number;
 const added = (name: string, bare = BARE) => ns(name) - ns(bare);
-const info = (label: string, value: number): Comparison => ({ label, value });
-/** A target `value >= atLeast`; an upper bound is given as bound ÷ actual with atLeast 1 (as bench/restart.bench.ts). */
-const target = (label: string, value: number, atLeast: number): Comparison => ({ label, value, atLeast, met: value >= atLeast });
-
-function variantsOf(names: readonly string[], baseline: string): VariantResult[] {
-  return names.filter(has).map((name) => ({
-    name,
-    nsPerEvent: ns(name),
-    eventsPerSecond: 1e9 / ns(name),
-    ratio: ns(name) / ns(baseline),
-    samplesNsPerEvent: samples.get(name) ?? [],
-  }));
-}
 
 function addedCosts(names: readonly string[], bare = BARE): Comparison[] {
   return names.filter((name) => name !== bare && has(name)).map((name) => info(`added ns/call (minus the bare call): ${name}`, added(name, bare)));
@@ -427,16 +381,7 @@ if (has(cSteadfast) && has(cCockatiel) && has(CONCURRENT_BARE)) {
   );
 }
 
-// Human-readable summary (the runner prints its own tables from the JSON line instead).
-const width = Math.max(...[...medians.keys()].map((name) => name.length));
-console.log(`\n${'variant'.padEnd(width)}  ${'ns/call'.padStart(8)}  ${'added'.padStart(8)}`);
-for (const [name, value] of medians) {
-  const bare = name.endsWith(' in flight') ? CONCURRENT_BARE : BARE;
-  console.log(`${name.padEnd(width)}  ${fmtNs(value).padStart(8)}  ${fmtNs(value - ns(bare)).padStart(8)}`);
-}
-for (const c of [...breakerComparisons, ...timeoutComparisons, ...concurrentComparisons]) {
-  if (c.atLeast !== undefined) console.log(`${c.label}: ${c.value.toFixed(2)} (target ≥ ${c.atLeast}: ${c.met === true ? 'met' : 'NOT met'})`);
-}
+const variantsParameter = FILTER.parts.length > 0 ? { variants: FILTER.parts.join(',') } : {};
 
 const method = [
   `Each variant is a loop of ${N.toLocaleString('en-US')} calls of \`async () => 1\`, each call awaited before the next (sequential), the results summed and checked (every call went through).`,
@@ -448,7 +393,7 @@ const method = [
 ].join(' ');
 
 const scenarios: ScenarioResult[] = [
-  {
+  scenarioResult({
     id: 'breaker',
     title: 'Circuit breaker: overhead per call',
     description: [
@@ -459,12 +404,13 @@ const scenarios: ScenarioResult[] = [
       "opossum `new CircuitBreaker(fn)` with its default options (which include a 10 s timeout: a setTimeout and clearTimeout per call) and with `{ timeout: false }`, called with `fire()`.",
       method,
     ].join(' '),
-    parameters: { calls: N, rounds: ROUNDS, warmupPasses: WARMUP, warmupMsPerVariant: WARMUP_MS, sequential: true, ...(FILTER.length > 0 ? { variants: FILTER.join(',') } : {}) },
+    parameters: { calls: N, rounds: ROUNDS, warmupPasses: WARMUP, warmupMsPerVariant: WARMUP_MS, sequential: true, ...variantsParameter },
     baseline: BARE,
-    variants: variantsOf(breakerNames, BARE),
+    samples,
+    names: breakerNames,
     comparisons: breakerComparisons,
-  },
-  {
+  }),
+  scenarioResult({
     id: 'breaker-timeout',
     title: 'Timeout + circuit breaker: overhead per call',
     description: [
@@ -476,30 +422,34 @@ const scenarios: ScenarioResult[] = [
       'opossum with its default options (timeout 10 s on; the same runs as in the section above).',
       method,
     ].join(' '),
-    parameters: { calls: N, rounds: ROUNDS, timeoutMs: 1_000, sequential: true, ...(FILTER.length > 0 ? { variants: FILTER.join(',') } : {}) },
+    parameters: { calls: N, rounds: ROUNDS, timeoutMs: 1_000, sequential: true, ...variantsParameter },
     baseline: BARE,
-    variants: variantsOf(timeoutNames, BARE),
+    samples,
+    names: timeoutNames,
     comparisons: timeoutComparisons,
-  },
+  }),
 ];
 if (CONCURRENCY > 0 && has(CONCURRENT_BARE)) {
-  scenarios.push({
-    id: 'breaker-concurrent',
-    title: `Circuit breaker and timeout, ${CONCURRENCY} calls in flight`,
-    description: [
-      `The same calls with ${CONCURRENCY} in flight: ${CONCURRENCY} workers share the ${N.toLocaleString('en-US')} calls, each awaiting its own one after another.`,
-      'A timeout costs more or less depending on whether other calls are pending: steadfast keeps the deadlines of all pending calls in one queue behind one armed timer,',
-      'so with calls in flight a call adds and removes an entry (calls started in the same millisecond share a bucket), while with one call at a time (the sections above) the queue empties after every call and a timer is armed and cleared per call.',
-      'cockatiel and opossum make one timer per call either way.',
-      'The workers of all these variants share one loop function (the baseline is the bare call through the same loop), so compare these figures with each other, not with the sections above.',
-      'Measured in the same rounds as the sections above.',
-    ].join(' '),
-    parameters: { calls: N, rounds: ROUNDS, concurrency: CONCURRENCY, timeoutMs: 1_000, ...(FILTER.length > 0 ? { variants: FILTER.join(',') } : {}) },
-    baseline: CONCURRENT_BARE,
-    variants: variantsOf(concurrentNames, CONCURRENT_BARE),
-    comparisons: concurrentComparisons,
-  });
+  scenarios.push(
+    scenarioResult({
+      id: 'breaker-concurrent',
+      title: `Circuit breaker and timeout, ${CONCURRENCY} calls in flight`,
+      description: [
+        `The same calls with ${CONCURRENCY} in flight: ${CONCURRENCY} workers share the ${N.toLocaleString('en-US')} calls, each awaiting its own one after another.`,
+        'A timeout costs more or less depending on whether other calls are pending: steadfast keeps the deadlines of all pending calls in one queue behind one armed timer,',
+        'so with calls in flight a call adds and removes an entry (calls started in the same millisecond share a bucket), while with one call at a time (the sections above) the queue empties after every call and a timer is armed and cleared per call.',
+        'cockatiel and opossum make one timer per call either way.',
+        'The workers of all these variants share one loop function (the baseline is the bare call through the same loop), so compare these figures with each other, not with the sections above.',
+        'Measured in the same rounds as the sections above.',
+      ].join(' '),
+      parameters: { calls: N, rounds: ROUNDS, concurrency: CONCURRENCY, timeoutMs: 1_000, ...variantsParameter },
+      baseline: CONCURRENT_BARE,
+      samples,
+      names: concurrentNames,
+      comparisons: concurrentComparisons,
+    }),
+  );
 }
 
 // A BENCH_VARIANTS filter can leave a scenario with its baseline alone: it is left out.
-printResult({ format: RESULT_FORMAT, bench: 'breaker', scenarios: scenarios.filter((s) => s.variants.length > 1) });
+finish('breaker', scenarios.filter((s) => s.variants.length > 1));

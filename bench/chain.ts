@@ -1,5 +1,5 @@
 // The pipeline benchmark's workload as steadfast stages: parse → enrich → aggregate over
-// `{ id, key: i % KEYS, value }`, used by bench/pipeline.bench.ts and bench/checkpoint.bench.ts.
+// `{ id, key: i % KEYS, value }`, used by bench/pipeline.bench.ts and bench/checkpoint-pipeline.bench.ts.
 import { defineStage } from 'steadfast';
 
 export interface RawEvent {

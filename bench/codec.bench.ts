@@ -12,12 +12,14 @@
  * objects; an array of numbers; one object with 40,000 keys; an array of 1 kB strings), each
  * wrapped as a stage snapshot record. Every round times BENCH_REPEAT encodes of each variant with
  * process.cpuUsage() (CPU time, so that other work on a shared machine counts less), the order
- * of the variants alternating; the figure is the median over the rounds. Decoding plain JSON is
- * JSON.parse behind one regular-expression test of the text, and is not measured here.
+ * of the variants alternating (bench/harness.ts); the figure is the median over the rounds.
+ * Decoding plain JSON is JSON.parse behind one regular-expression test of the text, and is not
+ * measured here.
  */
 import { jsonCodec } from '../src/checkpoint/codec.js';
+import { finish, log, measure, scenarioResult, variantResults, type Variant } from './harness.js';
+import type { Comparison, ScenarioResult } from './result.js';
 import { positiveInt } from './settings.js';
-import { RESULT_FORMAT, printResult, type Comparison, type ScenarioResult, type VariantResult } from './result.js';
 
 const ROUNDS = positiveInt('BENCH_ROUNDS', 15);
 const REPEAT = positiveInt('BENCH_REPEAT', 20);
@@ -41,47 +43,46 @@ function shapes(): Record<string, { title: string; state: unknown }> {
   };
 }
 
-function cpuMs(run: () => unknown): number {
+/** A sample: CPU time of REPEAT calls of `run`, in ns per call. */
+function cpuNs(run: () => unknown): number {
   const started = process.cpuUsage();
   for (let i = 0; i < REPEAT; i++) run();
   const used = process.cpuUsage(started);
-  return (used.user + used.system) / 1_000 / REPEAT;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
+  return ((used.user + used.system) / 1_000 / REPEAT) * 1e6;
 }
 
 const scenarios: ScenarioResult[] = [];
 for (const [id, { title, state }] of Object.entries(shapes())) {
   const record = { pipeline: 'bench', stage: 'stage', version: 1, offset: 0, checkpointId: 'c', createdAt: 0, state: { value: state } };
   const bytes = jsonCodec.encode(record).length;
-  const variants: Array<{ name: string; run: () => unknown; samples: number[] }> = [
-    { name: 'JSON.stringify + UTF-8 (before)', run: () => textEncoder.encode(JSON.stringify(record)), samples: [] },
-    { name: 'jsonCodec.encode', run: () => jsonCodec.encode(record), samples: [] },
+  const encodes: Array<{ name: string; run: () => unknown }> = [
+    { name: 'JSON.stringify + UTF-8 (before)', run: () => textEncoder.encode(JSON.stringify(record)) },
+    { name: 'jsonCodec.encode', run: () => jsonCodec.encode(record) },
   ];
-  for (const variant of variants) for (let i = 0; i < 5; i++) variant.run();
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? variants : [...variants].reverse();
-    for (const variant of order) variant.samples.push(cpuMs(variant.run));
-  }
-  const base = median(variants[0]!.samples);
-  const results: VariantResult[] = variants.map((v) => {
-    const ms = median(v.samples);
-    return { name: v.name, nsPerEvent: ms * 1e6, eventsPerSecond: 1e3 / ms, ratio: ms / base, samplesNsPerEvent: v.samples.map((s) => s * 1e6) };
-  });
+  const baseline = encodes[0]!.name;
+  // Warm-up: 5 encodes of each variant; then rounds alternating the order of the two, no forced GC.
+  const variants: Variant[] = encodes.map((e) => ({
+    name: e.name,
+    warm: () => {
+      for (let i = 0; i < 5; i++) e.run();
+    },
+    run: () => cpuNs(e.run),
+  }));
+  const samples = await measure(variants, { label: id, rounds: ROUNDS, warmup: 1, collect: 'none', unit: 'ms/encode', format: (ns) => (ns / 1e6).toFixed(2) });
+  const results = variantResults(samples, baseline);
   const slowdown = (results[1]!.nsPerEvent / results[0]!.nsPerEvent - 1) * 100;
   const comparisons: Comparison[] = [{ label: 'encode time added by the plain-value walk, %', value: Math.round(slowdown * 10) / 10 }];
-  process.stderr.write(`${id}: ${(bytes / 1e6).toFixed(2)} MB, before ${(base).toFixed(2)} ms, now ${(results[1]!.nsPerEvent / 1e6).toFixed(2)} ms (+${slowdown.toFixed(1)} %)\n`);
-  scenarios.push({
-    id: `codec-${id}`,
-    title: `json codec encode: ${title}`,
-    description: `One encode of a stage snapshot of ${(bytes / 1e6).toFixed(2)} MB of plain JSON; an "event" is one encode. See bench/codec.bench.ts for the method.`,
-    parameters: { bytes, rounds: ROUNDS, repeat: REPEAT },
-    baseline: variants[0]!.name,
-    variants: results,
-    comparisons,
-  });
+  log(`${id}: ${(bytes / 1e6).toFixed(2)} MB, before ${(results[0]!.nsPerEvent / 1e6).toFixed(2)} ms, now ${(results[1]!.nsPerEvent / 1e6).toFixed(2)} ms (+${slowdown.toFixed(1)} %)`);
+  scenarios.push(
+    scenarioResult({
+      id: `codec-${id}`,
+      title: `json codec encode: ${title}`,
+      description: `One encode of a stage snapshot of ${(bytes / 1e6).toFixed(2)} MB of plain JSON; an "event" is one encode. See bench/codec.bench.ts for the method.`,
+      parameters: { bytes, rounds: ROUNDS, repeat: REPEAT },
+      baseline,
+      samples,
+      comparisons,
+    }),
+  );
 }
-printResult({ format: RESULT_FORMAT, bench: 'codec', scenarios });
+finish('codec', scenarios);

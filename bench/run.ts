@@ -2,7 +2,8 @@
  * Benchmark runner.
  *
  *   npm run bench                  every bench/*.bench.ts
- *   npm run bench -- pipeline      only bench/pipeline.bench.ts (several names allowed)
+ *   npm run bench -- pipeline      only bench/pipeline.bench.ts (several names allowed; `checkpoint`
+ *                                  runs the four checkpoint benches it was split into)
  *
  * Each bench runs in a fresh Node process (`node --import tsx --expose-gc bench/<name>.bench.ts`,
  * cwd = the repository root, same environment, so BENCH_* variables reach it). Its stderr is
@@ -16,6 +17,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { comparisonTable, fmtNs, variantTable } from './harness.js';
 import { isBenchResult, type BenchResult, type ScenarioResult } from './result.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -51,11 +53,22 @@ function available(): string[] {
     .sort();
 }
 
+/**
+ * Names of benches that were one file before the benches became one file per scenario, and the
+ * files they became, so that the command a section of docs/benchmarks.md gives still works.
+ */
+const SPLIT: Readonly<Record<string, readonly string[]>> = {
+  checkpoint: ['checksum', 'checkpoint-pipeline', 'checkpoint-write', 'checkpoint-restore'],
+};
+
 function selected(args: readonly string[]): string[] {
   const all = available();
   if (all.length === 0) throw new Error(`no ${SUFFIX} files in ${BENCH_DIR}`);
   if (args.length === 0) return all;
-  const names = args.map((arg) => path.basename(arg).replace(/\.bench\.ts$|\.ts$/, ''));
+  const names = args.flatMap((arg) => {
+    const name = path.basename(arg).replace(/\.bench\.ts$|\.ts$/, '');
+    return all.includes(name) ? [name] : (SPLIT[name] ?? [name]);
+  });
   const unknown = names.filter((name) => !all.includes(name));
   if (unknown.length > 0) throw new Error(`unknown bench ${unknown.map((n) => `"${n}"`).join(', ')}; available: ${all.join(', ')}`);
   return [...new Set(names)];
@@ -126,39 +139,6 @@ function reproduce(name: string): string {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, value]) => `${key}=${value}`);
   return [...vars, 'npm', 'run', 'bench', '--', name].join(' ');
-}
-
-const fmtNs = (ns: number) => (ns < 10 ? ns.toFixed(2) : ns < 100 ? ns.toFixed(1) : ns.toFixed(0));
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
-const fmtRatio = (r: number) => `${r < 10 ? r.toFixed(2) : r < 100 ? r.toFixed(1) : r.toFixed(0)}×`;
-
-function table(header: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[]): string {
-  const widths = header.map((h, c) => Math.max(h.length, 3, ...rows.map((row) => (row[c] ?? '').length)));
-  const cell = (text: string, c: number) => (right[c] === true ? text.padStart(widths[c] as number) : text.padEnd(widths[c] as number));
-  const line = (cells: readonly string[]) => `| ${cells.map((text, c) => cell(text, c)).join(' | ')} |`;
-  const rule = `|${widths.map((w, c) => (right[c] === true ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
-}
-
-function variantTable(s: ScenarioResult): string {
-  return table(
-    ['variant', 'ns/event', 'events/s', `ratio to ${s.baseline}`],
-    s.variants.map((v) => [v.name, fmtNs(v.nsPerEvent), fmtInt(v.eventsPerSecond), fmtRatio(v.ratio)]),
-    [false, true, true, true],
-  );
-}
-
-function comparisonTable(s: ScenarioResult): string {
-  return table(
-    ['comparison', 'value', 'target', 'met'],
-    s.comparisons.map((c) => [
-      c.label,
-      c.value.toFixed(2),
-      c.atLeast === undefined ? '' : `≥ ${c.atLeast}`,
-      c.met === undefined ? '' : c.met ? 'yes' : 'no',
-    ]),
-    [false, true, true, false],
-  );
 }
 
 /** Every round's figure, so a reader can judge the noise behind a median. */
