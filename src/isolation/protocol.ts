@@ -16,6 +16,8 @@ export interface WorkerInit {
   node: string;
   /** Lowest pino level value the host writes; the worker does not send records below it. */
   levelValue: number;
+  /** Shared with the host: where the worker records the call and the event it runs (`call-progress.ts`). */
+  progress: SharedArrayBuffer;
 }
 
 /** A thrown value, as far as it survives the trip: enough to rebuild an Error with its message and stack. */
@@ -36,8 +38,16 @@ export interface WireCallError {
   cause: WireCause | undefined;
 }
 
+/** A call: the batch and the state to run it from. */
+export interface CallMessage {
+  type: 'call';
+  id: number;
+  batch: Batch;
+  state: unknown;
+}
+
 /** Host → worker. */
-export type HostMessage = { type: 'call'; id: number; batch: Batch; state: unknown };
+export type HostMessage = CallMessage;
 
 /** Worker → host. */
 export type WorkerMessage =

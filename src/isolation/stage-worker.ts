@@ -1,16 +1,19 @@
 /**
  * Entry of a thread stage's worker (started by ThreadRunner, never imported by the host): imports
  * the module that exports the stage, finds the stage by name, and runs each call it is sent with
- * `stageRunner` (the same per-event semantics as an inline stage), sending back the outcome, the
- * BatchFailure as plain data, or a log record.
+ * `stageRunner` (the same per-event semantics as an inline stage), one call at a time, sending back
+ * the outcome, the BatchFailure as plain data, or a log record. Before each event it records the
+ * call and the event's index in the progress buffer shared with the host (`call-progress.ts`), so
+ * that the host knows which event hung or crashed the worker.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { format } from 'node:util';
 import type { Logger } from 'pino';
 import { messageOf } from '../core/errors.js';
 import { BatchFailure, stageRunner, type CallOutcome, type CallRunner, type MutableStageContext } from '../pipeline/run-call.js';
-import { isStage, type Stage } from '../stage.js';
-import { LEVEL_VALUES, type HostMessage, type LogLevel, type WireCause, type WorkerInit, type WorkerMessage } from './protocol.js';
+import { isStage, type Stage, type StageContext } from '../stage.js';
+import { CALL_DONE, NO_EVENT, PROGRESS_CALL, PROGRESS_INDEX } from './call-progress.js';
+import { LEVEL_VALUES, type CallMessage, type HostMessage, type LogLevel, type WireCause, type WorkerInit, type WorkerMessage } from './protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('stage-worker is the entry of a worker thread started by ThreadRunner; it cannot run on the main thread');
@@ -166,19 +169,44 @@ function sendError(id: number, error: unknown): void {
   post({ type: 'call-error', id, message: `stage "${init.node}" failed in its worker thread: ${cause.message}`, cause });
 }
 
-function settle(id: number, outcome: CallOutcome | Promise<CallOutcome>): void {
+function settle(id: number, outcome: CallOutcome | Promise<CallOutcome>, done: () => void): void {
   if (!(outcome instanceof Promise)) {
     sendOutcome(id, outcome);
+    done();
     return;
   }
-  outcome.then(
-    (value) => sendOutcome(id, value),
-    (error: unknown) => (error instanceof BatchFailure ? sendFailure(id, error) : sendError(id, error)),
-  );
+  outcome
+    .then(
+      (value) => sendOutcome(id, value),
+      (error: unknown) => (error instanceof BatchFailure ? sendFailure(id, error) : sendError(id, error)),
+    )
+    .finally(done);
+}
+
+// ---- progress: which event of which call runs (read by the host when the worker hangs or dies)
+
+const progress = new Int32Array(init.progress);
+/** Index in the running call's batch of the next event `process` is called for. */
+let nextEvent = 0;
+
+/**
+ * The stage with a `process` that records the index of each event before running it: one
+ * `Atomics.store` per event (stageRunner calls `process` once per event, in order: a thread stage
+ * has no retry that would call it again for the same event). A
+ * `processBatch` stage records only its calls: a timeout or crash there covers the whole batch.
+ */
+function tracked(stage: Stage): Stage {
+  const { process } = stage;
+  if (process === undefined) return stage;
+  const recorded = (event: unknown, state: unknown, ctx: StageContext) => {
+    Atomics.store(progress, PROGRESS_INDEX, nextEvent++);
+    return process(event, state, ctx);
+  };
+  return { ...stage, process: recorded };
 }
 
 function serve(stage: Stage): void {
-  const runner: CallRunner = stageRunner(stage, init.node);
+  const runner: CallRunner = stageRunner(tracked(stage), init.node);
   const ctx: MutableStageContext = {
     stage: init.node,
     offset: 0,
@@ -187,18 +215,51 @@ function serve(stage: Stage): void {
     signal: new AbortController().signal,
     log: workerLogger({}),
   };
-  const p = port as NonNullable<typeof port>;
-  p.on('message', (message: HostMessage) => {
-    if (message.type !== 'call') return;
+  // One call at a time, as on the host: calls that come while an async one runs wait their turn,
+  // so that the progress slots (and ctx) belong to one call.
+  const waiting: CallMessage[] = [];
+  let running = false;
+  const run = (message: CallMessage): void => {
+    running = true;
+    nextEvent = 0;
+    Atomics.store(progress, PROGRESS_INDEX, NO_EVENT);
+    Atomics.store(progress, PROGRESS_CALL, message.id);
     let outcome: CallOutcome | Promise<CallOutcome>;
     try {
       outcome = runner(message.batch, message.state, ctx);
     } catch (error) {
       if (error instanceof BatchFailure) sendFailure(message.id, error);
       else sendError(message.id, error);
+      done();
       return;
     }
-    settle(message.id, outcome);
+    settle(message.id, outcome, done);
+  };
+  const done = (): void => {
+    Atomics.store(progress, PROGRESS_INDEX, CALL_DONE);
+    running = false;
+    pump();
+  };
+  // A loop, not a recursion: calls that end synchronously do not stack up.
+  let pumping = false;
+  const pump = (): void => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (!running) {
+        const next = waiting.shift();
+        if (next === undefined) break;
+        run(next);
+      }
+    } finally {
+      pumping = false;
+    }
+  };
+  const p = port as NonNullable<typeof port>;
+  p.on('message', (message: HostMessage) => {
+    if (message.type !== 'call') return;
+    waiting.push(message);
+    pump();
   });
   p.on('messageerror', (error: Error) => post({ type: 'bad-message', message: messageOf(error) }));
   post({ type: 'ready' });

@@ -1,10 +1,13 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Batch } from '../core/batch-queue.js';
-import { ConfigError, StageCallError, SteadfastError, messageOf } from '../core/errors.js';
+import { ConfigError, SteadfastError, messageOf, type StageCallError } from '../core/errors.js';
 import { BatchFailure, type CallOutcome, type CallRunner } from '../pipeline/run-call.js';
 import type { AnyStage } from '../stage.js';
+import { CALL_DONE, createProgress, readPosition, type CallPosition } from './call-progress.js';
+import { callError, downFailure, span, type Culprit, type CutShort, type Downfall, type ThreadCallErrorCode } from './down-failure.js';
 import type { HostMessage, WireCallError, WireCause, WorkerInit, WorkerMessage } from './protocol.js';
+import { StallWatch } from './stall-watch.js';
 import { workerUrl } from './worker-url.js';
 
 /** Options of {@link ThreadRunner}. */
@@ -21,8 +24,7 @@ export interface ThreadRunnerOptions {
   onCrash?: (error: StageCallError) => void;
 }
 
-/** Codes a ThreadRunner's call errors carry. */
-export type ThreadCallErrorCode = 'STAGE_CALL_FAILED' | 'STAGE_RESULT_INVALID' | 'STAGE_TIMEOUT' | 'STAGE_CRASHED' | 'STAGE_STOPPED';
+export type { ThreadCallErrorCode } from './down-failure.js';
 
 /** Why the runner cannot take calls. */
 interface Down {
@@ -34,12 +36,22 @@ interface Down {
   respawn: boolean;
 }
 
-interface Pending {
-  batch: Batch;
+interface Pending extends CutShort {
   resolve: (outcome: CallOutcome) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout | undefined;
 }
+
+
+/** A call whose answer the worker had posted when it died: that message comes before the worker's `exit`. */
+interface Answered {
+  id: number;
+  call: Pending;
+  /** What the call rejects with if the answer does not come after all. */
+  error: StageCallError;
+}
+
+/** The messages that answer a call. */
+type Answer = Extract<WorkerMessage, { type: 'result' | 'failure' | 'call-error' }>;
 
 interface Opening {
   resolve: () => void;
@@ -56,6 +68,14 @@ const noop = (): void => {};
  * stage that exhausts its `resourceLimits` dies alone. The worker imports `stage.module`, finds
  * the exported stage by name and runs it with `stageRunner`: per-event semantics (state, outputs,
  * BatchFailure with the committed prefix and the rest) are those of an inline stage.
+ *
+ * The worker records, in memory shared with the host, which event of which call it is running
+ * (`call-progress.ts`). A call whose event hangs past `timeoutMs` (each event has that long; a
+ * `processBatch` call as a whole), or during which the worker dies, fails with a BatchFailure for
+ * that event alone: `committed` is the state the call started from with no outputs (what the
+ * events before it computed died with the worker), `rest` the other events of the batch, in order,
+ * to be run again. When the event cannot be known (a `processBatch` call, a worker stuck or dying
+ * outside any event) the call fails as a whole with a StageCallError.
  *
  * After a timeout or a crash the worker is gone; the next `run()` starts a fresh one (a new import of
  * the module) before it sends its call, and a call whose worker cannot be started again fails with
@@ -78,6 +98,9 @@ export class ThreadRunner {
   private readonly openTimeoutMs: number;
   private readonly onCrash: ((error: StageCallError) => void) | undefined;
   private worker: Worker | undefined;
+  /** The progress buffer of the current worker, and the watch that times its events. */
+  private progress: Int32Array | undefined;
+  private watch: StallWatch | undefined;
   private ready = false;
   private opening: Opening | undefined;
   private starting: Promise<void> | undefined;
@@ -85,6 +108,8 @@ export class ThreadRunner {
   private exited: Promise<void> = Promise.resolve();
   private down: Down;
   private readonly pending = new Map<number, Pending>();
+  /** Dead workers that still owe an answer they had posted, and the call it is for. */
+  private readonly answered = new Map<Worker, Answered>();
   private nextId = 1;
   /** Counts stop() calls, so that a start() waiting for the previous worker to exit sees a stop in between. */
   private stops = 0;
@@ -131,9 +156,11 @@ export class ThreadRunner {
   /**
    * Runs one call in the worker: the batch and the state go there by structured clone, the outcome
    * comes back the same way. After a timeout or a crash it first starts a new worker. Rejects with
-   * a BatchFailure as an inline stage would, or with a StageCallError for the whole batch:
-   * STAGE_TIMEOUT, STAGE_CRASHED (also: no new worker could be started for it), STAGE_STOPPED (not
-   * started, stopped, or stopped during the call), STAGE_CALL_FAILED (something cannot be cloned).
+   * a BatchFailure as an inline stage would (also for an event that timed out or crashed the worker:
+   * STAGE_TIMEOUT or STAGE_CRASHED for that event), or with a StageCallError for the whole batch:
+   * STAGE_TIMEOUT or STAGE_CRASHED when the event is not known, STAGE_CRASHED when no new worker
+   * could be started for it, STAGE_STOPPED (not started, stopped, or stopped during the call),
+   * STAGE_CALL_FAILED (something cannot be cloned).
    */
   run(batch: Batch, state: unknown): Promise<CallOutcome> {
     if ((this.worker === undefined || !this.ready) && this.down.respawn) return this.respawn(batch, state);
@@ -152,10 +179,11 @@ export class ThreadRunner {
       return Promise.reject(this.cloneFailure(batch, state, error));
     }
     return new Promise<CallOutcome>((resolve, reject) => {
-      const timeoutMs = this.stage.timeoutMs;
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.timedOut(id, batch, timeoutMs), timeoutMs);
-      if (this.pending.size === 0) worker.ref();
-      this.pending.set(id, { batch, resolve, reject, timer });
+      this.pending.set(id, { batch, state, resolve, reject });
+      if (this.pending.size === 1) {
+        worker.ref();
+        this.watch?.start();
+      }
     });
   }
 
@@ -207,7 +235,9 @@ export class ThreadRunner {
     } catch (error) {
       throw this.openFailed(messageOf(error), error);
     }
-    const init: WorkerInit = { module, stage: stage.name, node: this.node, levelValue: this.log.levelVal };
+    // A buffer per worker: a terminated worker still running for a moment cannot write into the next one's.
+    const progress = createProgress();
+    const init: WorkerInit = { module, stage: stage.name, node: this.node, levelValue: this.log.levelVal, progress: progress.buffer as SharedArrayBuffer };
     const options: WorkerOptions = { workerData: init };
     if (stage.resourceLimits !== undefined) options.resourceLimits = { ...stage.resourceLimits };
     let worker: Worker;
@@ -217,6 +247,11 @@ export class ThreadRunner {
       throw this.openFailed(`its worker thread cannot be created: ${messageOf(error)}`, error);
     }
     this.worker = worker;
+    this.progress = progress;
+    const { timeoutMs } = stage;
+    this.watch = timeoutMs === undefined ? undefined : new StallWatch(progress, timeoutMs, (at) => {
+      if (worker === this.worker) this.stalled(at);
+    });
     this.ready = false;
     // A worker started again after a crash keeps `respawn`: a call that comes while it starts waits for it.
     this.down = { code: 'STAGE_STOPPED', message: `stage "${this.node}" is starting in its worker thread`, cause: undefined, respawn: this.down.respawn };
@@ -224,7 +259,7 @@ export class ThreadRunner {
     worker.on('error', (error: Error) => this.onError(worker, error));
     worker.on('exit', (code: number) => this.onExit(worker, code));
     worker.on('messageerror', (error: Error) => {
-      if (worker === this.worker) this.crash(`a message from its worker thread cannot be read: ${messageOf(error)}`, error);
+      if (worker === this.worker) this.crash(`a message from its worker thread cannot be read: ${messageOf(error)}`, error, 'unknown');
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => this.failOpen(`its worker thread did not start within ${this.openTimeoutMs} ms`, undefined), this.openTimeoutMs);
@@ -254,7 +289,10 @@ export class ThreadRunner {
   // ---- messages and events from the worker
 
   private onMessage(worker: Worker, message: WorkerMessage): void {
-    if (worker !== this.worker) return;
+    if (worker !== this.worker) {
+      this.lateAnswer(worker, message);
+      return;
+    }
     switch (message.type) {
       case 'ready': {
         const opening = this.opening;
@@ -272,22 +310,14 @@ export class ThreadRunner {
         this.failOpen(message.message, message.cause === undefined ? undefined : causeError(message.cause));
         return;
       case 'result':
-        this.take(message.id)?.resolve(message.outcome);
-        return;
-      case 'failure': {
-        const call = this.take(message.id);
-        call?.reject(new BatchFailure(this.callErrorOf(message.error), message.committed, message.rest));
-        return;
-      }
+      case 'failure':
       case 'call-error': {
         const call = this.take(message.id);
-        if (call === undefined) return;
-        const cause = message.cause === undefined ? undefined : causeError(message.cause);
-        call.reject(callError('STAGE_CALL_FAILED', this.node, message.message, call.batch, cause));
+        if (call !== undefined) this.answer(call, message);
         return;
       }
       case 'bad-message':
-        this.crash(`a call sent to its worker thread cannot be read there: ${message.message}`, undefined);
+        this.crash(`a call sent to its worker thread cannot be read there: ${message.message}`, undefined, 'unknown');
         return;
       case 'log': {
         const obj = { threadId: worker.threadId, ...message.obj };
@@ -306,46 +336,117 @@ export class ThreadRunner {
     }
     if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
       const limits = this.stage.resourceLimits === undefined ? 'no resourceLimits' : `resourceLimits ${JSON.stringify(this.stage.resourceLimits)}`;
-      this.crash(`its worker thread ran out of memory (${limits}): ${messageOf(error)}`, error);
+      this.crash(`its worker thread ran out of memory (${limits}): ${messageOf(error)}`, error, 'dying');
     } else {
-      this.crash(`uncaught error in its worker thread: ${messageOf(error)}`, error);
+      this.crash(`uncaught error in its worker thread: ${messageOf(error)}`, error, 'dying');
     }
   }
 
   private onExit(worker: Worker, code: number): void {
-    if (worker !== this.worker) return;
+    if (worker !== this.worker) {
+      // Its messages have all been delivered by now: an answer still owed is lost.
+      const late = this.answered.get(worker);
+      this.answered.delete(worker);
+      late?.call.reject(late.error);
+      return;
+    }
     if (!this.ready) this.failOpen(`its worker thread exited with code ${code} before it was ready`, undefined);
-    else this.crash(`its worker thread exited with code ${code}`, undefined);
+    else this.crash(`its worker thread exited with code ${code}`, undefined, 'exited');
   }
 
   // ---- calls
+
+  /** Settles a call with the worker's answer. */
+  private answer(call: Pending, message: Answer): void {
+    switch (message.type) {
+      case 'result':
+        call.resolve(message.outcome);
+        return;
+      case 'failure':
+        call.reject(new BatchFailure(this.callErrorOf(message.error), message.committed, message.rest));
+        return;
+      case 'call-error': {
+        const cause = message.cause === undefined ? undefined : causeError(message.cause);
+        call.reject(callError('STAGE_CALL_FAILED', this.node, message.message, call.batch, cause));
+        return;
+      }
+    }
+  }
+
+  /** A message from a worker that was taken down: the answer it owed, if this is it. */
+  private lateAnswer(worker: Worker, message: WorkerMessage): void {
+    const late = this.answered.get(worker);
+    if (late === undefined || (message.type !== 'result' && message.type !== 'failure' && message.type !== 'call-error') || message.id !== late.id) return;
+    this.answered.delete(worker);
+    this.answer(late.call, message);
+  }
 
   private take(id: number): Pending | undefined {
     const call = this.pending.get(id);
     if (call === undefined) return undefined;
     this.pending.delete(id);
-    if (call.timer !== undefined) clearTimeout(call.timer);
-    if (this.pending.size === 0) this.worker?.unref();
+    if (this.pending.size === 0) {
+      this.worker?.unref();
+      this.watch?.stop();
+    }
     return call;
   }
 
-  private timedOut(id: number, batch: Batch, timeoutMs: number): void {
-    const message = `stage "${this.node}" did not finish a call (offsets ${span(batch)}) within its timeout of ${timeoutMs} ms; its worker thread was terminated`;
-    this.die('STAGE_TIMEOUT', message, undefined, id);
+  /** The worker has been at `at` (a call, an event) for `timeoutMs`. */
+  private stalled(at: CallPosition): void {
+    this.die('STAGE_TIMEOUT', undefined, undefined, at, true);
   }
 
-  private crash(reason: string, cause: unknown): void {
-    this.die('STAGE_CRASHED', `stage "${this.node}" crashed: ${reason}`, cause);
+  /**
+   * The worker died, or cannot be used. `how`: `dying` (an uncaught error; its exit comes next) and
+   * `exited` (its messages have all been delivered) say that it stopped where the progress buffer
+   * says; `unknown` (a message that cannot be read) says nothing of where it was.
+   */
+  private crash(reason: string, cause: unknown, how: 'dying' | 'exited' | 'unknown'): void {
+    const at = how === 'unknown' || this.progress === undefined ? undefined : readPosition(this.progress);
+    this.die('STAGE_CRASHED', reason, cause, at, how === 'dying');
   }
 
-  /** The worker timed out or crashed: terminate it and fail the calls in flight; the next call starts a new one. */
-  private die(code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED', message: string, cause: unknown, culprit?: number): void {
-    const threadId = this.worker?.threadId;
-    // The call that timed out, or (for a crash) the oldest call in flight, gets this error.
-    const id = culprit ?? [...this.pending.keys()][0];
-    const batch = id === undefined ? undefined : this.pending.get(id)?.batch;
-    const error = callError(code, this.node, message, batch ?? { values: [], offsets: [] }, cause);
-    this.takeDown({ code, message, cause: error, respawn: true }, id === undefined ? undefined : { id, error });
+  /**
+   * The call that took the worker down: the one the worker was running at `at` (with the index of
+   * its event, when that is known), else the oldest call in flight.
+   */
+  private culprit(at: CallPosition | undefined): Culprit<Pending> | undefined {
+    if (at !== undefined) {
+      for (const [id, call] of this.pending) {
+        if ((id | 0) !== at.call) continue;
+        const index = at.index >= 0 && at.index < call.batch.values.length ? at.index : undefined;
+        return { id, call, index };
+      }
+    }
+    const oldest = this.pending.entries().next();
+    return oldest.done === true ? undefined : { id: oldest.value[0], call: oldest.value[1], index: undefined };
+  }
+
+  /**
+   * The worker timed out or crashed: terminate it and fail the calls in flight; the next call starts
+   * a new one. The call it was running fails for the event it was on when `at` says which
+   * (a BatchFailure giving back the others), else as a whole; `reason` says why it crashed.
+   * `beforeExit`: the worker has not exited yet, so an answer it posted will still come.
+   */
+  private die(code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED', reason: string | undefined, cause: unknown, at: CallPosition | undefined, beforeExit: boolean): void {
+    const worker = this.worker;
+    const threadId = worker?.threadId;
+    const culprit = this.culprit(at);
+    const down: Downfall = { code, node: this.node, timeoutMs: this.stage.timeoutMs, reason, cause };
+    // The call had answered (a crash just after it, e.g. in a timer it set): its answer reaches us
+    // before the worker's exit, so the call waits for it instead of failing. (After the exit it
+    // would have come already: it was lost.)
+    const answered = beforeExit && worker !== undefined && culprit !== undefined && at?.index === CALL_DONE && (culprit.id | 0) === at.call;
+    const { error, rejection } = downFailure(down, answered ? undefined : culprit);
+    const message = error.message;
+    if (answered) {
+      this.pending.delete(culprit.id);
+      this.answered.set(worker, { id: culprit.id, call: culprit.call, error: downFailure(down, culprit).error });
+      this.takeDown({ code, message, cause: error, respawn: true });
+    } else {
+      this.takeDown({ code, message, cause: error, respawn: true }, culprit === undefined ? undefined : { id: culprit.id, rejection });
+    }
     this.log.error({ err: error, threadId }, code === 'STAGE_TIMEOUT' ? 'thread stage timed out' : 'thread stage crashed');
     if (this.onCrash !== undefined) {
       try {
@@ -360,9 +461,12 @@ export class ThreadRunner {
    * Terminates the worker (if any) and fails every call in flight with `down`; `culprit`, when
    * given, is the call that took the worker down, with its error (already built).
    */
-  private takeDown(down: Down, culprit?: { id: number; error: StageCallError }): void {
+  private takeDown(down: Down, culprit?: { id: number; rejection: Error }): void {
     const worker = this.worker;
     this.worker = undefined;
+    this.progress = undefined;
+    this.watch?.stop();
+    this.watch = undefined;
     this.ready = false;
     this.down = down;
     if (worker !== undefined) {
@@ -374,9 +478,8 @@ export class ThreadRunner {
     const calls = [...this.pending];
     this.pending.clear();
     for (const [id, call] of calls) {
-      if (call.timer !== undefined) clearTimeout(call.timer);
       if (id === culprit?.id) {
-        call.reject(culprit.error);
+        call.reject(culprit.rejection);
         continue;
       }
       const message =
@@ -407,15 +510,11 @@ export class ThreadRunner {
 
   /** A StageCallError from the worker, rebuilt. */
   private callErrorOf(wire: WireCallError): StageCallError {
-    const code: ThreadCallErrorCode = wire.code === 'STAGE_RESULT_INVALID' ? 'STAGE_RESULT_INVALID' : 'STAGE_CALL_FAILED';
+    // STAGE_TIMEOUT: an async event that overran timeoutMs, failed by the worker's own deadline.
+    const code: ThreadCallErrorCode = wire.code === 'STAGE_RESULT_INVALID' || wire.code === 'STAGE_TIMEOUT' ? wire.code : 'STAGE_CALL_FAILED';
     const cause = wire.cause === undefined ? undefined : causeError(wire.cause);
     return callError(code, wire.stage, wire.message, { values: wire.events as unknown[], offsets: wire.offsets as number[] }, cause);
   }
-}
-
-/** A StageCallError for a call that did not happen (timeout, crash, stop), with its events and offsets. */
-function callError(code: ThreadCallErrorCode, stage: string, message: string, batch: Batch, cause: unknown): StageCallError {
-  return new StageCallError(code, stage, message, { offsets: batch.offsets, events: batch.values }, cause);
 }
 
 /** An Error standing for a value thrown in the worker: its name, message, stack string and code. */
@@ -425,10 +524,4 @@ function causeError(wire: WireCause): Error {
   error.stack = wire.stack ?? `${wire.name}: ${wire.message}\n    at <worker thread>`;
   if (wire.code !== undefined) Object.defineProperty(error, 'code', { value: wire.code, enumerable: true, configurable: true, writable: true });
   return error;
-}
-
-function span(batch: Batch): string {
-  const first = batch.offsets[0];
-  const last = batch.offsets[batch.offsets.length - 1];
-  return first === last ? String(first) : `${first}..${last}`;
 }

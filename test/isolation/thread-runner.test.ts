@@ -15,7 +15,7 @@ import { defineStage, type AnyStage } from '../../src/stage.js';
 import { activeResources, leakedSince, settle } from '../helpers/leaks.js';
 import { noModule, unexported } from './fixtures/missing.js';
 import { BREAK_FRAGILE, fragile } from './fixtures/fragile.js';
-import { dies, hog, stuck } from './fixtures/runaway.js';
+import { dies, hangsAsync, hog, slow, spinsLater, stuck, stuckBatch } from './fixtures/runaway.js';
 import byDefault, { asyncCounter, chatty, counter, summer, unsendable } from './fixtures/stages.js';
 
 const runners: ThreadRunner[] = [];
@@ -59,6 +59,11 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 
 function batchOf<T>(values: T[], first = 0): Batch<T> {
   return { values, offsets: values.map((_, i) => first + i) };
+}
+
+/** The code of a call's error: the failing events' error of a BatchFailure, or the StageCallError's own. */
+function codeOf(error: Error): string | undefined {
+  return error instanceof BatchFailure ? error.error.code : (error as StageCallError).code;
 }
 
 /** Serializable view of a BatchFailure, for comparing thread and inline. */
@@ -169,16 +174,21 @@ describe('ThreadRunner: timeouts and crashes', () => {
     const ticker = setInterval(() => ticks++, 10);
     const t0 = performance.now();
     const batch = batchOf(['a', 'spin', 'b'], 5);
-    const error = await failure(thread.run(batch, undefined));
+    const error = await failure(thread.run(batch, { n: 1 }));
     const elapsed = performance.now() - t0;
     clearInterval(ticker);
-    expect(error).toBeInstanceOf(StageCallError);
-    const timeout = error as StageCallError;
+    // Only the event that hung fails; the call keeps its starting state, and gives back the others to run again.
+    expect(error).toBeInstanceOf(BatchFailure);
+    const { error: timeout, committed, rest } = error as BatchFailure;
+    expect(timeout).toBeInstanceOf(StageCallError);
     expect(timeout.code).toBe('STAGE_TIMEOUT');
     expect(timeout.stage).toBe('stuck');
-    expect(timeout.message).toMatch(/stage "stuck" .*timeout of 200 ms/);
-    expect(timeout.events).toEqual(['a', 'spin', 'b']);
-    expect(timeout.offsets).toEqual([5, 6, 7]);
+    expect(timeout.message).toBe('stage "stuck" took longer than 200 ms at offset 6 (event 2 of 3 of its call); its worker thread was terminated');
+    expect(timeout.events).toEqual(['spin']);
+    expect(timeout.offsets).toEqual([6]);
+    expect(committed).toEqual({ state: { n: 1 }, values: [], offsets: [] });
+    expect(rest).toEqual({ values: ['a', 'b'], offsets: [5, 7] });
+    // Each event has timeoutMs, checked every quarter of it.
     expect(elapsed).toBeGreaterThanOrEqual(190);
     expect(elapsed).toBeLessThan(2000);
     // The host's event loop ran all along: about one tick per 10 ms.
@@ -189,15 +199,20 @@ describe('ThreadRunner: timeouts and crashes', () => {
     // The next call starts a fresh worker first, and runs there; so does the one after another timeout.
     expect((await thread.run(batchOf(['c', 'd'], 8), undefined)).values).toEqual(['c', 'd']);
     expect(thread.running).toBe(true);
-    const again = (await failure(thread.run(batchOf(['spin'], 10), undefined))) as StageCallError;
-    expect([again.code, again.offsets, again.message]).toEqual(['STAGE_TIMEOUT', [10], expect.stringContaining('(offsets 10)')]);
+    const again = (await failure(thread.run(batchOf(['spin'], 10), undefined))) as BatchFailure;
+    expect([again.error.code, again.error.offsets, again.error.message, again.rest.values]).toEqual([
+      'STAGE_TIMEOUT',
+      [10],
+      'stage "stuck" took longer than 200 ms at offset 10; its worker thread was terminated',
+      [],
+    ]);
     expect((await thread.run(batchOf(['e'], 11), undefined)).values).toEqual(['e']);
     expect(crashes).toHaveLength(2);
   });
 
   it('fails a call whose new worker cannot start with STAGE_CRASHED for that call\'s offsets; the next call tries again', async () => {
     const thread = await started(fragile);
-    expect(((await failure(thread.run(batchOf(['spin'], 0), undefined))) as StageCallError).code).toBe('STAGE_TIMEOUT');
+    expect(codeOf(await failure(thread.run(batchOf(['spin'], 0), undefined)))).toBe('STAGE_TIMEOUT');
     process.env[BREAK_FRAGILE] = '1';
     let failed: StageCallError;
     try {
@@ -221,9 +236,9 @@ describe('ThreadRunner: timeouts and crashes', () => {
     const thread = await started(stuck);
     const first = failure(thread.run(batchOf(['spin'], 0), undefined));
     const second = failure(thread.run(batchOf(['x'], 1), undefined));
-    const [timedOut, lost] = (await Promise.all([first, second])) as StageCallError[];
-    expect([timedOut?.code, timedOut?.offsets]).toEqual(['STAGE_TIMEOUT', [0]]);
-    expect([lost?.code, lost?.offsets]).toEqual(['STAGE_TIMEOUT', [1]]);
+    const [timedOut, lost] = (await Promise.all([first, second])) as [BatchFailure, StageCallError];
+    expect([timedOut.error.code, timedOut.error.offsets]).toEqual(['STAGE_TIMEOUT', [0]]);
+    expect([lost.code, lost.offsets]).toEqual(['STAGE_TIMEOUT', [1]]);
     expect(lost?.message).toContain('the call at offsets 1, in flight in the same worker thread, was lost');
   });
 
@@ -235,13 +250,17 @@ describe('ThreadRunner: timeouts and crashes', () => {
     // Another thread stage keeps answering while the hog fills its heap.
     let state: unknown = counter.initialState();
     for (let i = 0; i < 5; i++) state = (await other.run(batchOf([i], i), state)).state;
-    const error = (await hogging) as StageCallError;
-    expect(error).toBeInstanceOf(StageCallError);
+    const failed = (await hogging) as BatchFailure;
+    expect(failed).toBeInstanceOf(BatchFailure);
+    const error = failed.error;
     expect(error.code).toBe('STAGE_CRASHED');
-    expect(error.message).toMatch(/stage "hog" crashed: its worker thread ran out of memory \(resourceLimits \{"maxOldGenerationSizeMb":32\}\)/);
-    expect(error.events).toEqual(['x', 'hog']);
+    expect(error.message).toMatch(
+      /^stage "hog" crashed at offset 1 \(event 2 of 2 of its call\): its worker thread ran out of memory \(resourceLimits \{"maxOldGenerationSizeMb":32\}\)/,
+    );
+    expect(error.events).toEqual(['hog']);
+    expect(failed.rest).toEqual({ values: ['x'], offsets: [0] });
     expect((error.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
-    expect(crashes).toHaveLength(1);
+    expect(crashes).toEqual([error]);
     expect(state).toEqual({ n: 5, sum: 10 });
     expect((await other.run(batchOf([5], 5), state)).state).toEqual({ n: 6, sum: 15 });
     // The next call gets a fresh worker.
@@ -259,10 +278,75 @@ describe('ThreadRunner: timeouts and crashes', () => {
     // The next call runs in a new worker.
     expect((await thread.run(batchOf(['x'], 1), undefined)).values).toEqual(['x']);
 
-    const exited = (await failure(thread.run(batchOf(['exit', 'y'], 2), undefined))) as StageCallError;
-    expect(exited.code).toBe('STAGE_CRASHED');
-    expect(exited.message).toBe('stage "dies" crashed: its worker thread exited with code 3');
-    expect(exited.offsets).toEqual([2, 3]);
+    // In a call, the event that took the worker down fails alone.
+    const exited = (await failure(thread.run(batchOf(['exit', 'y'], 2), undefined))) as BatchFailure;
+    expect(exited.error.code).toBe('STAGE_CRASHED');
+    expect(exited.error.message).toBe('stage "dies" crashed at offset 2 (event 1 of 2 of its call): its worker thread exited with code 3');
+    expect(exited.error.offsets).toEqual([2]);
+    expect(exited.rest).toEqual({ values: ['y'], offsets: [3] });
+  });
+});
+
+describe('ThreadRunner: which event timed out or crashed', () => {
+  it('gives each event timeoutMs, not the whole call: a batch of events under it runs to the end', async () => {
+    const thread = await started(slow);
+    const t0 = performance.now();
+    expect((await thread.run(batchOf(['a', 'b', 'c', 'd'], 0), undefined)).values).toEqual(['a', 'b', 'c', 'd']);
+    // 4 × 80 ms: longer than the 200 ms an event may take.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(300);
+  });
+
+  it('fails a processBatch call as a whole on a timeout or a crash: one call covers its batch', async () => {
+    const thread = await started(stuckBatch);
+    const timedOut = await failure(thread.run(batchOf(['a', 'spin', 'b'], 0), { kept: true }));
+    expect(timedOut).toBeInstanceOf(StageCallError);
+    expect((timedOut as StageCallError).code).toBe('STAGE_TIMEOUT');
+    expect((timedOut as StageCallError).offsets).toEqual([0, 1, 2]);
+    expect(timedOut.message).toBe('stage "stuck-batch" did not finish a call (offsets 0..2) within its timeout of 200 ms; its worker thread was terminated');
+    const crashed = await failure(thread.run(batchOf(['c', 'exit'], 3), undefined));
+    expect(crashed).toBeInstanceOf(StageCallError);
+    expect([(crashed as StageCallError).code, (crashed as StageCallError).offsets, crashed.message]).toEqual([
+      'STAGE_CRASHED',
+      [3, 4],
+      'stage "stuck-batch" crashed: its worker thread exited with code 4',
+    ]);
+    expect((await thread.run(batchOf(['d', 'e'], 5), undefined)).values).toEqual(['d+e']);
+  });
+
+  it('fails a call as a whole when the worker is stuck outside any call and never starts it', async () => {
+    const thread = await started(spinsLater);
+    expect((await thread.run(batchOf(['later'], 0), undefined)).values).toEqual(['later']);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the worker's timer has started spinning
+    const error = await failure(thread.run(batchOf(['a', 'b'], 1), undefined));
+    expect(error).toBeInstanceOf(StageCallError);
+    expect([(error as StageCallError).code, (error as StageCallError).offsets]).toEqual(['STAGE_TIMEOUT', [1, 2]]);
+    expect((await thread.run(batchOf(['c'], 3), undefined)).values).toEqual(['c']);
+  });
+
+  it('fails an async event that overruns timeoutMs with STAGE_TIMEOUT for that event (the worker\'s own deadline, or the host)', async () => {
+    const thread = await started(hangsAsync);
+    const error = (await failure(thread.run(batchOf(['a', 'hang', 'b'], 0), undefined))) as BatchFailure;
+    expect(error).toBeInstanceOf(BatchFailure);
+    expect([error.error.code, error.error.offsets, error.error.message]).toEqual(['STAGE_TIMEOUT', [1], expect.stringMatching(/^stage "hangs-async" took longer than 200 ms at offset 1\b/)]);
+    // Usually the worker's deadline comes first: it keeps what 'a' produced and stays up. If the host's
+    // watch comes first, the worker is terminated and 'a' is given back to run again.
+    const { committed, rest } = error;
+    expect([...committed.values, ...rest.values]).toEqual(['a', 'b']);
+    expect((await thread.run(batchOf(['c'], 3), undefined)).values).toEqual(['c']);
+  });
+
+  it('names the event even when earlier events of the call took most of the timeout', async () => {
+    // Events 0..2 take 80 ms each (240 ms in all, past the 200 ms of one event); event 3 hangs.
+    const thread = await started(slow);
+    const t0 = performance.now();
+    const error = (await failure(thread.run(batchOf(['a', 'b', 'c', 'spin', 'd'], 20), undefined))) as BatchFailure;
+    expect(error).toBeInstanceOf(BatchFailure);
+    expect([error.error.code, error.error.offsets, error.error.events]).toEqual(['STAGE_TIMEOUT', [23], ['spin']]);
+    expect(error.rest).toEqual({ values: ['a', 'b', 'c', 'd'], offsets: [20, 21, 22, 24] });
+    // The hung event had its 200 ms (and at most a quarter more) after the 240 ms before it.
+    const elapsed = performance.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(240 + 190);
+    expect(elapsed).toBeLessThan(240 + 250 + 500);
   });
 });
 
@@ -360,7 +444,7 @@ describe('ThreadRunner: start, cloning and stop', () => {
 
     // The same after a timeout: the dead worker and its timer are gone once stop() resolves.
     await thread.start();
-    expect(((await failure(thread.run(batchOf(['spin']), undefined))) as StageCallError).code).toBe('STAGE_TIMEOUT');
+    expect(codeOf(await failure(thread.run(batchOf(['spin']), undefined)))).toBe('STAGE_TIMEOUT');
     await thread.stop();
     await settle();
     expect(leakedSince(before)).toEqual({});
@@ -397,13 +481,13 @@ describe('ThreadRunner outside vitest', () => {
           `await runner.start();\n` +
           `const ok = await runner.run({ values: [1, 2], offsets: [0, 1] }, undefined);\n` +
           `const bad = await runner.run({ values: [1, 13, 3], offsets: [0, 1, 2] }, undefined).catch((e) => e);\n` +
-          `const stuck = await runner.run({ values: [-1], offsets: [3] }, undefined).catch((e) => e);\n` +
+          `const stuck = await runner.run({ values: [5, -1, 6], offsets: [3, 4, 5] }, undefined).catch((e) => e);\n` +
           `await runner.stop();\n` +
-          `console.log(JSON.stringify({ ok: ok.values, bad: [bad.name, bad.error.code, bad.committed.values, bad.rest.values], stuck: stuck.code }));\n`,
+          `console.log(JSON.stringify({ ok: ok.values, bad: [bad.name, bad.error.code, bad.committed.values, bad.rest.values], stuck: [stuck.name, stuck.error.code, stuck.rest.values] }));\n`,
       );
       // NODE_PATH and the cwd give no way to tsx: the worker must start from the .js entry alone.
       const { stdout } = await exec(process.execPath, [join(dir, 'host.mjs')], { cwd: dir, timeout: 20_000 });
-      expect(JSON.parse(stdout)).toEqual({ ok: [2, 4], bad: ['BatchFailure', 'STAGE_CALL_FAILED', [2], [3]], stuck: 'STAGE_TIMEOUT' });
+      expect(JSON.parse(stdout)).toEqual({ ok: [2, 4], bad: ['BatchFailure', 'STAGE_CALL_FAILED', [2], [3]], stuck: ['BatchFailure', 'STAGE_TIMEOUT', [5, 6]] });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -426,7 +510,7 @@ describe('ThreadRunner outside vitest', () => {
           `console.log(JSON.stringify(ok));\n`,
       );
       const { stdout } = await exec(process.execPath, ['--import', 'tsx', join(dir, 'host.mts')], { cwd: root, timeout: 20_000 });
-      expect(JSON.parse(stdout)).toEqual({ state: { n: 2, sum: 3 }, values: [2, 4], offsets: [0, 1] });
+      expect(JSON.parse(stdout)).toMatchObject({ state: { n: 2, sum: 3 }, values: [2, 4], offsets: [0, 1] });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
