@@ -23,7 +23,8 @@ import type { StageCallError } from '../core/errors.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
 import { stageStats, type PipelineStats, type PipelineStatus, type StageStats } from './stats.js';
 import type { Escalation } from '../../supervisors/supervisor.machine.js';
-import { createSupervisor, escalationError, type Supervisor } from '../supervision/supervisor.js';
+import { escalationError } from '../supervision/escalation-error.js';
+import { createSupervisor, type Supervisor } from '../supervision/supervisor.js';
 import { sourceBatch, wireGraph, type Group, type Wiring } from './wiring.js';
 import { scaleGroup, stageChild, swapGroup, type ReshapeEnv, type ScaleOptions, type ScaleResult, type SwapOptions } from './reshape.js';
 

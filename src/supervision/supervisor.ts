@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
 import { shouldRestart, type ExitKind } from '../../supervisors/restart-decision.js';
 import type { ChildRef, Strategy } from '../../supervisors/strategies.js';
+import { ChildRegistry, newEntry, type Entry, type EntryStatus } from './child-registry.js';
 import {
   supervisorMachine,
   type ChildExitedEvent,
@@ -11,27 +12,11 @@ import {
   type SupervisorStateValue,
 } from '../../supervisors/supervisor.machine.js';
 import { restartBudget, type BudgetNode } from '../core/intensity.js';
-import { ConfigError, SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
+import { ConfigError, SteadfastError, messageOf } from '../core/errors.js';
+import { escalationError } from './escalation-error.js';
 import { childSpec, type Child, type ChildDescription, type ChildSpec, type ChildStartContext, type ResolvedChildSpec } from './child.js';
 import { resolveSupervisorOptions, type ResolvedSupervisorOptions, type SupervisorOptions } from './options.js';
 import { shutdownChild } from './shutdown.js';
-
-/** Where a child is in its supervisor. */
-type EntryStatus = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
-
-interface Entry {
-  id: string;
-  spec: ResolvedChildSpec;
-  args: unknown;
-  child: Child | undefined;
-  status: EntryStatus;
-  /** Backoff attempt of the next restart. */
-  attempt: number;
-  startedAt: number;
-  restarts: number;
-  /** Bumped on every start, so that a late exit report of an old incarnation is ignored. */
-  generation: number;
-}
 
 /** Counters of a supervisor; see `supervisor.stats()`. */
 export interface SupervisorStats {
@@ -77,7 +62,7 @@ export class Supervisor implements Child {
   readonly name: string;
   private readonly options: ResolvedSupervisorOptions;
   private readonly actor: Actor<typeof supervisorMachine>;
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new ChildRegistry();
   /** Cancels of the pending restart timers. */
   private readonly timers = new Set<() => void>();
   private readonly log: Logger;
@@ -223,23 +208,13 @@ export class Supervisor implements Child {
       type: 'supervisor',
       state: this.status,
       restarts: this.actor.getSnapshot().context.restarts,
-      children: [...this.entries.values()].map((entry) => {
-        const own = entry.child?.describe?.();
-        return own === undefined
-          ? { id: entry.id, type: entry.spec.type, state: entry.status, restarts: entry.restarts }
-          : { ...own, id: entry.id, restarts: entry.restarts };
-      }),
+      children: this.entries.descriptions(),
     };
   }
 
   stats(): SupervisorStats {
     const context = this.actor.getSnapshot().context;
-    let running = 0;
-    let restarting = 0;
-    for (const entry of this.entries.values()) {
-      if (entry.status === 'running') running++;
-      else if (entry.status === 'restarting') restarting++;
-    }
+    const { running, restarting } = this.entries.tally();
     const now = this.options.clock.now();
     return {
       name: this.name,
@@ -326,7 +301,7 @@ export class Supervisor implements Child {
     const { strategy, random } = this.options;
     // one_for_one and simple_one_for_one touch the failed child alone: no need to list the others.
     const alone = strategy === 'one_for_one' || strategy === 'simple_one_for_one';
-    const children: ChildRef[] = alone ? [{ id: entry.id, restart: entry.spec.restart }] : [...this.entries.values()].map((e) => ({ id: e.id, restart: e.spec.restart }));
+    const children: ChildRef[] = alone ? [{ id: entry.id, restart: entry.spec.restart }] : this.entries.refs();
     const event: ChildExitedEvent = {
       type: 'steadfast.child.exited',
       id: entry.id,
@@ -451,31 +426,6 @@ export class Supervisor implements Child {
   }
 }
 
-function newEntry(spec: ResolvedChildSpec, args: unknown): Entry {
-  return { id: spec.id, spec, args, child: undefined, status: 'stopped', attempt: -1, startedAt: 0, restarts: 0, generation: 0 };
-}
-
-/** The error a failed supervisor reports: to its parent as its exit, or from `start()`. */
-export function escalationError(escalation: Escalation | undefined, supervisor: string): SteadfastError {
-  if (escalation === undefined) return new SteadfastError('SUPERVISOR_STATE_INVALID', `supervisor "${supervisor}" failed`);
-  if (escalation.reason === 'start_failed') {
-    return isSteadfastError(escalation.error)
-      ? escalation.error
-      : new SteadfastError('CHILD_START_FAILED', `supervisor "${supervisor}" failed to start: ${messageOf(escalation.error)}`, { cause: escalation.error });
-  }
-  if (escalation.reason === 'flapping') {
-    return new SteadfastError(
-      'FLAPPING_DETECTED',
-      `supervisor "${supervisor}" gave up: children flapping (${escalation.pattern ?? 'pattern'}), last failure of "${escalation.offender}": ${messageOf(escalation.error)}`,
-      { cause: escalation.error },
-    );
-  }
-  return new SteadfastError(
-    'RESTART_INTENSITY_EXCEEDED',
-    `supervisor "${supervisor}" gave up: more than its restart intensity (${escalation.restarts - 1} restarts in the window), last failure of "${escalation.offender}": ${messageOf(escalation.error)}`,
-    { cause: escalation.error },
-  );
-}
 
 /** A child spec that runs a nested supervisor (its escalation is this child's crash). */
 export function supervisorChild(options: SupervisorOptions, spec: { restart?: ResolvedChildSpec['restart']; shutdown?: number | 'brutal' } = {}): ResolvedChildSpec {
