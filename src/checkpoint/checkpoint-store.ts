@@ -273,18 +273,19 @@ export class KvCheckpointStore implements CheckpointStore {
 
   async appendJournal(pipeline: string, events: readonly unknown[], offsets: readonly number[], options?: WriteOptions): Promise<void> {
     keyName('pipeline', pipeline);
-    if (!Array.isArray(events) || !Array.isArray(offsets) || events.length !== offsets.length) {
-      throw new ConfigError('offsets', offsets, `must be an array with one offset per event (${Array.isArray(events) ? events.length : 'no'} events)`);
+    if (!Array.isArray(events) || !Array.isArray(offsets) || events.length !== offsets.length || events.length === 0) {
+      throw new ConfigError('offsets', offsets, `must be a non-empty array with one offset per event (${Array.isArray(events) ? events.length : 'no'} events)`);
+    }
+    const first = offsets[0] as number;
+    for (let i = 1; i < offsets.length; i++) {
+      if (offsets[i] !== first + i) throw new ConfigError(`offsets[${i}]`, offsets[i], `must follow offsets[${i - 1}] by one (a journal entry holds consecutive offsets)`);
     }
     const { sync } = writeOptionsInput(options);
-    const ops: KvOp[] = [];
-    for (let i = 0; i < events.length; i++) {
-      const offset = offsets[i] as number;
-      const key = journalKey(pipeline, offset);
-      const entry: JournalEntry = { pipeline, offset, event: events[i] };
-      ops.push({ type: 'put', key, value: this.#seal(this.codec, entry, key) });
-    }
-    await this.#write('appendJournal', () => this.#backend.write(ops, sync));
+    // One entry per append, keyed by its last offset: a prune through an offset deletes by key range.
+    const key = journalKey(pipeline, first + events.length - 1);
+    const entry: JournalEntry = { pipeline, offset: first, events: [...events] };
+    const value = this.#seal(this.codec, entry, key);
+    await this.#write('appendJournal', () => this.#backend.write([{ type: 'put', key, value }], sync));
   }
 
   async *journal(pipeline: string): AsyncIterable<ReadResult<JournalEntry>> {

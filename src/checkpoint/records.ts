@@ -136,8 +136,8 @@ export function journalCheck(value: unknown, key: string): string | undefined {
   const parsed = parseKey(key);
   if (parsed?.kind !== 'journal') return 'not a journal key';
   if (!isObject(value)) return 'not a journal entry object';
-  if (value.pipeline !== parsed.pipeline || value.offset !== parsed.offset) return 'holds another pipeline or offset than its key names';
-  if (!('event' in value)) return 'malformed journal entry: no event';
+  if (!Array.isArray(value.events) || value.events.length === 0 || !isInteger(value.offset, 0)) return 'malformed journal entry';
+  if (value.pipeline !== parsed.pipeline || value.offset + value.events.length - 1 !== parsed.offset) return 'holds another pipeline or offsets than its key names';
   return undefined;
 }
 

@@ -46,11 +46,12 @@ export interface DeadLetter {
   replay?: boolean;
 }
 
-/** An event a push source took in, journalled until a checkpoint covers its offset. */
+/** Events a push source took in, at consecutive offsets from `offset`: journalled until a checkpoint covers them. */
 export interface JournalEntry {
   pipeline: string;
+  /** The offset of the first event; event i has `offset + i`. */
   offset: number;
-  event: unknown;
+  events: unknown[];
 }
 
 /** A dead letter as read back, with the key it is stored under. */
@@ -143,11 +144,11 @@ export interface CheckpointStore {
   /** Deletes entries by key (dead letters after replay, or pruning by the CLI). */
   deleteKeys(keys: readonly string[], options?: WriteOptions): Promise<void>;
 
-  /** Journals events of a push source under `journal!<pipeline>!<offset>`, all in one atomic batch. */
+  /** Journals events of a push source, at consecutive `offsets`, as one entry under `journal!<pipeline>!<last offset>`. */
   appendJournal(pipeline: string, events: readonly unknown[], offsets: readonly number[], options?: WriteOptions): Promise<void>;
-  /** A pipeline's journalled events, oldest offset first; corrupt ones come back as failed reads. */
+  /** A pipeline's journal entries, oldest first; corrupt ones come back as failed reads. */
   journal(pipeline: string): AsyncIterable<ReadResult<JournalEntry>>;
-  /** Deletes a pipeline's journalled events up to and including `throughOffset`; resolves with how many. */
+  /** Deletes a pipeline's journal entries whose events are all at or before `throughOffset`; resolves with how many entries. */
   pruneJournal(pipeline: string, throughOffset: number, options?: WriteOptions): Promise<number>;
 
   /** Pipelines and their stage instances that have snapshots, in key order. */

@@ -81,7 +81,7 @@ export function deadLetterPrefix(pipeline?: string, stage?: string): string {
   return stage === undefined ? base : `${base}${part('stage', stage)}!`;
 }
 
-/** `journal!<pipeline>!<offset>`: an event a push source took in, kept until a checkpoint covers it. */
+/** `journal!<pipeline>!<offset>`: events a push source took in, up to that offset, kept until a checkpoint covers them. */
 export function journalKey(pipeline: string, offset: number): string {
   return `${journalPrefix(pipeline)}${keyNumber('offset', offset)}`;
 }

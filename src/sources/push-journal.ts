@@ -42,12 +42,15 @@ export class StorePushJournal implements PushJournal {
         this.hooks.corrupt(read.key, read.reason);
         continue;
       }
-      const { offset, event } = read.value;
-      last = Math.max(last, offset);
-      if (offset < fromOffset) covered = true;
-      else {
-        values.push(event);
-        offsets.push(offset);
+      const { offset: first, events } = read.value;
+      for (let i = 0; i < events.length; i++) {
+        const offset = first + i;
+        last = Math.max(last, offset);
+        if (offset < fromOffset) covered = true;
+        else {
+          values.push(events[i]);
+          offsets.push(offset);
+        }
       }
     }
     // Entries a checkpoint covered but whose deletion did not happen (a crash in between).

@@ -151,25 +151,27 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       expect((await collect(store.completed('orders'))).map((r) => r.ok && r.value.version)).toEqual([4, 3]);
     });
 
-    it('journals push-source events in one batch, reads them oldest first, and prunes those a checkpoint covers', async () => {
+    it('journals push-source events as one entry per append under its last offset, and prunes the entries a checkpoint covers whole', async () => {
       const store = await make();
       await store.appendJournal('orders', [{ id: 'a' }, { id: 'b' }], [9, 10]);
-      await store.appendJournal('orders', [{ id: 'c' }], [11], { sync: true });
+      await store.appendJournal('orders', [{ id: 'c' }, { id: 'd' }], [11, 12], { sync: true });
       await store.appendJournal('other', ['x'], [0]);
       const reads = await collect(store.journal('orders'));
-      expect(reads.map((r) => r.ok && [r.value.offset, r.value.event])).toEqual([
-        [9, { id: 'a' }],
-        [10, { id: 'b' }],
-        [11, { id: 'c' }],
+      expect(reads.map((r) => r.ok && [r.value.offset, r.value.events])).toEqual([
+        [9, [{ id: 'a' }, { id: 'b' }]],
+        [11, [{ id: 'c' }, { id: 'd' }]],
       ]);
-      expect(reads[0]).toMatchObject({ ok: true, key: 'journal!orders!0000000000000009' });
-      expect(await store.pruneJournal('orders', 10)).toBe(2);
+      expect(reads[0]).toMatchObject({ ok: true, key: 'journal!orders!0000000000000010' });
+      // Through 11: the first entry is covered whole, the second (11, 12) is not and stays.
+      expect(await store.pruneJournal('orders', 11)).toBe(1);
       expect((await collect(store.journal('orders'))).map((r) => r.ok && r.value.offset)).toEqual([11]);
       expect((await collect(store.journal('other'))).length).toBe(1);
-      await store.putRaw('journal!orders!0000000000000012', new TextEncoder().encode('garbage'));
+      await store.putRaw('journal!orders!0000000000000020', new TextEncoder().encode('garbage'));
       const last = (await collect(store.journal('orders'))).at(-1);
-      expect(last).toMatchObject({ ok: false, key: 'journal!orders!0000000000000012' });
+      expect(last).toMatchObject({ ok: false, key: 'journal!orders!0000000000000020' });
       await expect(store.appendJournal('orders', ['one'], [1, 2])).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      await expect(store.appendJournal('orders', ['one', 'two'], [1, 3])).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'offsets[1]' });
+      await expect(store.appendJournal('orders', [], [])).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     });
 
     it('lists an unreadable done marker after the good ones and never prunes it', async () => {
