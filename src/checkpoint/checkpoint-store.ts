@@ -78,6 +78,10 @@ export class KvCheckpointStore implements CheckpointStore {
   readonly #prunedBelow = new Map<string, number>();
   /** Versions of each stage written since the first prune (which scanned for older ones): pruned by key, no scan. */
   readonly #written = new Map<string, number[]>();
+  /** The highest `~<n>` suffix of each dead-letter offset known to be taken (0: the plain key). */
+  readonly #deadLetterSuffix = new Map<string, number>();
+  /** Per stage instance, the highest offset with a dead letter when first looked up in this opening. */
+  readonly #deadLetterCeilings = new Map<string, Promise<number>>();
   // Writes run one at a time: pruning and dead-letter suffixes read before they write.
   #writes: Promise<unknown> = Promise.resolve();
   readonly #watch: IntegrityWatch;
@@ -100,6 +104,8 @@ export class KvCheckpointStore implements CheckpointStore {
     this.#metaVersion.clear();
     this.#prunedBelow.clear();
     this.#written.clear();
+    this.#deadLetterSuffix.clear();
+    this.#deadLetterCeilings.clear();
     return this.#life.open();
   }
 
@@ -220,15 +226,24 @@ export class KvCheckpointStore implements CheckpointStore {
   }
 
   async putDeadLetter(letter: DeadLetter, options?: WriteOptions): Promise<WriteReceipt> {
-    const value = deadLetterInput(letter);
+    return (await this.putDeadLetters([letter], options))[0] as WriteReceipt;
+  }
+
+  async putDeadLetters(letters: readonly DeadLetter[], options?: WriteOptions): Promise<WriteReceipt[]> {
+    if (!Array.isArray(letters)) throw new ConfigError('letters', letters, 'must be an array of dead letters');
+    const values = letters.map((letter) => deadLetterInput(letter));
     const { sync } = writeOptionsInput(options);
-    const base = deadLetterKey(value.pipeline, value.stage, value.offset);
-    const losses: CodecLoss[] = [];
-    const sealed = sealDeadLetter(this.codec, value, losses);
-    return this.#write('putDeadLetter', async () => {
-      const key = await this.#freeDeadLetterKey(value, base);
-      await this.#backend.write([{ type: 'put', key, value: sealed }], sync);
-      return receiptOf(key, sealed, losses);
+    const sealed = values.map((value) => {
+      const losses: CodecLoss[] = [];
+      return { bytes: sealDeadLetter(this.codec, value, losses), losses };
+    });
+    return this.#write('putDeadLetters', async () => {
+      const keys = await this.#freeDeadLetterKeys(values);
+      await this.#backend.write(
+        keys.map((key, i) => ({ type: 'put' as const, key, value: (sealed[i] as { bytes: Uint8Array }).bytes })),
+        sync,
+      );
+      return keys.map((key, i) => receiptOf(key, (sealed[i] as { bytes: Uint8Array }).bytes, (sealed[i] as { losses: CodecLoss[] }).losses));
     });
   }
 
@@ -374,14 +389,56 @@ export class KvCheckpointStore implements CheckpointStore {
     return [...good, ...bad];
   }
 
-  async #freeDeadLetterKey(letter: DeadLetter, base: string): Promise<string> {
-    if ((await this.#backend.get(base)) === undefined) return base;
+  /**
+   * A free key for each letter: `dlq!…!<offset>`, or with the next `~<n>` when that offset already
+   * has a letter. What this store wrote while open is remembered (it holds the lock: nobody else
+   * writes); an offset it has not seen is looked up, all of a batch's at once.
+   */
+  async #freeDeadLetterKeys(letters: readonly DeadLetter[]): Promise<string[]> {
+    const bases = letters.map((letter) => deadLetterKey(letter.pipeline, letter.stage, letter.offset));
+    // Offsets above the highest one stored when this store opened cannot be taken by an earlier run.
+    const ceilings = await Promise.all(letters.map((letter) => this.#deadLetterCeiling(letter.pipeline, letter.stage)));
+    const unknown = [...new Set(bases.filter((base, i) => !this.#deadLetterSuffix.has(base) && (letters[i] as DeadLetter).offset <= (ceilings[i] as number)))];
+    const found = await Promise.all(unknown.map((base) => this.#highestSuffix(base)));
+    unknown.forEach((base, i) => {
+      const highest = found[i] as number;
+      if (highest >= 0) this.#deadLetterSuffix.set(base, highest);
+    });
+    return letters.map((letter, i) => {
+      const base = bases[i] as string;
+      const taken = this.#deadLetterSuffix.get(base);
+      const suffix = taken === undefined ? 0 : taken + 1;
+      this.#deadLetterSuffix.set(base, suffix);
+      return suffix === 0 ? base : deadLetterKey(letter.pipeline, letter.stage, letter.offset, suffix);
+    });
+  }
+
+  /** The highest offset with a dead letter of this stage instance when it was first asked for in this opening (-1: none). */
+  async #deadLetterCeiling(pipeline: string, stage: string): Promise<number> {
+    const prefix = deadLetterPrefix(pipeline, stage);
+    let known = this.#deadLetterCeilings.get(prefix);
+    if (known === undefined) {
+      known = (async () => {
+        for await (const key of this.#backend.keys({ gte: prefix, lt: prefixEnd(prefix), reverse: true })) {
+          const parsed = parseKey(key);
+          if (parsed?.kind === 'dlq') return parsed.offset;
+        }
+        return -1;
+      })();
+      this.#deadLetterCeilings.set(prefix, known);
+    }
+    return known;
+  }
+
+  /** The highest suffix stored for a dead-letter base key (0: the base itself), or -1 when there is none. */
+  async #highestSuffix(base: string): Promise<number> {
+    if ((await this.#backend.get(base)) === undefined) return -1;
     let highest = 0;
     for await (const key of this.#backend.keys({ gte: `${base}~`, lt: `${base}\u007f` })) {
       const parsed = parseKey(key);
       if (parsed?.kind === 'dlq') highest = Math.max(highest, parsed.suffix);
     }
-    return deadLetterKey(letter.pipeline, letter.stage, letter.offset, highest + 1);
+    return highest;
   }
 
   #encode(codec: CodecName, value: unknown, key: string, losses?: CodecLoss[]): Uint8Array {

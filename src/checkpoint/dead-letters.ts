@@ -27,6 +27,9 @@ export interface DeadLetterCounts {
  */
 export class DeadLetterBox {
   private writes = new Set<Promise<unknown>>();
+  /** Letters recorded and not yet handed to the store: written together, one batch per turn of the event loop. */
+  private queued: DeadLetter[] = [];
+  private inStore = 0;
   /** Replayed letters to delete once a checkpoint begun after their injection (a version above `after`) completes. */
   private replayed: Array<{ key: string; after: number }> = [];
   private readonly tally = { stored: 0, altered: 0, notStored: 0 };
@@ -47,7 +50,7 @@ export class DeadLetterBox {
 
   /** What became of the letters recorded so far. */
   counts(): DeadLetterCounts {
-    return { ...this.tally, pending: this.writes.size };
+    return { ...this.tally, pending: this.queued.length + this.inStore };
   }
 
   /** Stores the events of a DEAD_LETTER report, one letter per event. */
@@ -64,16 +67,32 @@ export class DeadLetterBox {
         attempts,
         at: this.clock.now(),
       };
-      const write = this.store.putDeadLetter(letter).then(
-        (receipt) => {
-          this.tally.stored++;
-          if (this.losses.note(letter.stage, receipt.losses, { stage: letter.stage, offset: letter.offset, key: receipt.key })) this.tally.altered++;
-        },
-        (writeError: unknown) => this.notStored(letter, writeError),
-      );
-      this.writes.add(write);
-      void write.finally(() => this.writes.delete(write));
+      if (this.queued.push(letter) === 1) this.track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeQueued()));
     }
+  }
+
+  /** Writes the letters queued since the last batch, in one batch (one store write, however many letters a burst of failures made). */
+  private async writeQueued(): Promise<void> {
+    const letters = this.queued;
+    this.queued = [];
+    this.inStore += letters.length;
+    try {
+      const receipts = await this.store.putDeadLetters(letters);
+      receipts.forEach((receipt, i) => {
+        const letter = letters[i] as DeadLetter;
+        this.tally.stored++;
+        if (this.losses.note(letter.stage, receipt.losses, { stage: letter.stage, offset: letter.offset, key: receipt.key })) this.tally.altered++;
+      });
+    } catch (writeError) {
+      for (const letter of letters) this.notStored(letter, writeError);
+    } finally {
+      this.inStore -= letters.length;
+    }
+  }
+
+  private track(write: Promise<unknown>): void {
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
   }
 
   private notStored(letter: DeadLetter, writeError: unknown): void {

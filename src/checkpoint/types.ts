@@ -137,6 +137,8 @@ export interface CheckpointStore {
 
   /** Stores a dead letter under `dlq!<pipeline>!<stage>!<offset>` (a suffix keeps two letters of one offset apart). */
   putDeadLetter(letter: DeadLetter, options?: WriteOptions): Promise<WriteReceipt>;
+  /** Stores dead letters in one atomic batch, as `putDeadLetter` would one by one; resolves with their receipts, in order. */
+  putDeadLetters(letters: readonly DeadLetter[], options?: WriteOptions): Promise<WriteReceipt[]>;
   /** Dead letters in key order, of one pipeline or all; corrupt ones come back as failed reads. */
   deadLetters(pipeline?: string): Promise<Array<ReadResult<StoredDeadLetter>>>;
   /** Marks dead letters for replay at the pipeline's next start. */

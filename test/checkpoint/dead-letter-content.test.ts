@@ -53,7 +53,7 @@ const refuseAll = defineStage({
 function refusingLetters(store: CheckpointStore): CheckpointStore {
   return new Proxy(store, {
     get(target, property) {
-      if (property === 'putDeadLetter') return () => Promise.reject(new CheckpointStoreError('CHECKPOINT_STORE_FAILED', 'memory', 'ENOSPC: no space left on device'));
+      if (property === 'putDeadLetter' || property === 'putDeadLetters') return () => Promise.reject(new CheckpointStoreError('CHECKPOINT_STORE_FAILED', 'memory', 'ENOSPC: no space left on device'));
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },

@@ -174,6 +174,23 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       await expect(store.appendJournal('orders', [], [])).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     });
 
+    it('stores a batch of dead letters in one write, keeping letters of one offset apart with suffixes', async () => {
+      const store = await make();
+      await store.putDeadLetter(letter(7));
+      const receipts = await store.putDeadLetters([letter(7, { attempts: 1 }), letter(3), letter(7, { attempts: 2 }), letter(3, { attempts: 4 })]);
+      expect(receipts.map((r) => r.key)).toEqual(['dlq!orders!enrich!0000000000000007~1', 'dlq!orders!enrich!0000000000000003', 'dlq!orders!enrich!0000000000000007~2', 'dlq!orders!enrich!0000000000000003~1']);
+      const stored = await store.deadLetters('orders');
+      expect(stored.map((r) => r.ok && [r.value.offset, r.value.attempts])).toEqual([
+        [3, 3],
+        [3, 4],
+        [7, 3],
+        [7, 1],
+        [7, 2],
+      ]);
+      await expect(store.putDeadLetters('nope' as never)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      expect(await store.putDeadLetters([])).toEqual([]);
+    });
+
     it('lists an unreadable done marker after the good ones and never prunes it', async () => {
       const store = await make();
       await store.completeCheckpoint(done(1, 'a'));

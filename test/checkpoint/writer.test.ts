@@ -85,6 +85,7 @@ class FakeStore implements CheckpointStore {
   completeCheckpoint = unused('completeCheckpoint');
   completed = unused('completed');
   putDeadLetter = unused('putDeadLetter');
+  putDeadLetters = unused('putDeadLetters');
   deadLetters = unused('deadLetters');
   markForReplay = unused('markForReplay');
   deleteKeys = unused('deleteKeys');

@@ -41,6 +41,7 @@ export function faultyStore() {
     completeCheckpoint: (d, o) => inner.completeCheckpoint(d, o),
     completed: (p) => inner.completed(p),
     putDeadLetter: (l, o) => inner.putDeadLetter(l, o),
+    putDeadLetters: (l, o) => inner.putDeadLetters(l, o),
     deadLetters: (p) => inner.deadLetters(p),
     markForReplay: (k) => inner.markForReplay(k),
     deleteKeys: (k, o) => inner.deleteKeys(k, o),
