@@ -179,7 +179,7 @@ async function restartScenario(): Promise<ScenarioResult> {
       `(${fmtInt(RESTARTS)} failures per run), in a pipeline in standard mode with log level silent and`,
       '`supervision: { backoff: { minMs: 0, maxMs: 0, factor: 1, jitter: 0, resetAfterMs: 60_000 }, maxRestarts: 1_000_000, withinMs: 60_000 }`.',
       'A sample is the time, by `performance.now()` inside the stage, from right before the throw to the start of the stage\'s next call',
-      '(the event after the failing one): with `onFailure: \'restart\'` (the default) that is the whole restart path (the failure is wrapped and reported, the stage actor',
+      '(the event after the failing one): with `onFailure: \'restart\'` that is the whole restart path (the failure is wrapped and reported, the stage actor',
       'crashes and closes, the supervisor counts the restart and arms its backoff timer, the new incarnation\'s actor starts, opens and takes the next batch);',
       'with `onFailure: \'resume\'`, the baseline, the same failure is reported and the stage goes on with its next batch, without a restart.',
       'Each run checks that the stage saw every event once and that the pipeline counted every failure (and, for restart, every restart).',
