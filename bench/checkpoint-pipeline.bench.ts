@@ -67,7 +67,7 @@ function pipelineVariant(mode: PipelineMode, every: number | typeof FINAL_ONLY |
       });
       const failures: string[] = [];
       pipeline.observe((event) => {
-        if (event.type === 'checkpoint.failed') failures.push((event.error as Error).message);
+        if (event.type === 'steadfast.checkpoint.failed') failures.push((event.error as Error).message);
       });
       const stats = await pipeline.run();
       const ms = performance.now() - start;

@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   });
   let checkpointsFailed = 0;
   pipeline.observe((o) => {
-    if (o.type === 'checkpoint.failed') checkpointsFailed++;
+    if (o.type === 'steadfast.checkpoint.failed') checkpointsFailed++;
   });
 
   const server = await serve({ pipelines: [pipeline], port: 0 });

@@ -40,10 +40,10 @@ export interface CheckpointMachineContext {
   error: unknown;
 }
 
-/** Events a checkpoint actor accepts: WRITE, CLOSE, and what its `open` and `write` actors report. */
+/** Events a checkpoint actor accepts: `steadfast.checkpoint.write` (WRITE below), `steadfast.checkpoint.close` (CLOSE), and what its `open` and `write` actors report. */
 export type CheckpointMachineEvent =
-  | { type: 'WRITE'; snapshot: VersionedSnapshot; options?: unknown }
-  | { type: 'CLOSE' }
+  | { type: 'steadfast.checkpoint.write'; snapshot: VersionedSnapshot; options?: unknown }
+  | { type: 'steadfast.checkpoint.close' }
   | DoneActorEvent<void, 'open'>
   | ErrorActorEvent<unknown, 'open'>
   | DoneActorEvent<CheckpointWriteOutput, 'write'>
@@ -72,7 +72,7 @@ function versionOf(request: CheckpointWriteRequest | undefined): number {
 
 /** The write a WRITE asks for (only WRITE transitions call it). */
 function writeRequestOf(event: CheckpointMachineEvent): CheckpointWriteRequest {
-  if (event.type !== 'WRITE') throw new TypeError(`checkpoint machine: expected WRITE, got ${event.type}`);
+  if (event.type !== 'steadfast.checkpoint.write') throw new TypeError(`checkpoint machine: expected steadfast.checkpoint.write, got ${event.type}`);
   return { snapshot: event.snapshot, options: event.options };
 }
 
@@ -94,7 +94,7 @@ const checkpointSetup = setup({
   guards: {
     isStale: ({ context, event }) => {
       const latest = latestVersion(context);
-      return event.type === 'WRITE' && latest !== undefined && event.snapshot.version <= latest;
+      return event.type === 'steadfast.checkpoint.write' && latest !== undefined && event.snapshot.version <= latest;
     },
     hasQueued: ({ context }) => context.queued !== undefined,
   },
@@ -190,7 +190,7 @@ const writeFailed = [
  * @example
  * const actor = createActor(checkpointMachine.provide({ actors: { open, write } }), { input: { pipeline: 'orders', stage: 'enrich' } });
  * actor.on('steadfast.checkpoint.written', (e) => log(e.version, e.key));
- * actor.start().send({ type: 'WRITE', snapshot });
+ * actor.start().send({ type: 'steadfast.checkpoint.write', snapshot });
  */
 export const checkpointMachine = checkpointSetup.createMachine({
   id: 'checkpoint',
@@ -222,15 +222,15 @@ export const checkpointMachine = checkpointSetup.createMachine({
       states: {
         accepting: {
           on: {
-            WRITE: queueWrite,
+            'steadfast.checkpoint.write': queueWrite,
             // Nothing to finish: close without waiting for the store.
-            CLOSE: [{ guard: 'hasQueued', target: 'draining' }, { target: '#checkpoint.closed' }],
+            'steadfast.checkpoint.close': [{ guard: 'hasQueued', target: 'draining' }, { target: '#checkpoint.closed' }],
             'xstate.done.actor.open': { target: '#checkpoint.open' },
           },
         },
         draining: {
           on: {
-            WRITE: refuseWrite,
+            'steadfast.checkpoint.write': refuseWrite,
             'xstate.done.actor.open': { target: '#checkpoint.closing' },
           },
         },
@@ -239,11 +239,11 @@ export const checkpointMachine = checkpointSetup.createMachine({
     open: {
       always: { guard: 'hasQueued', target: 'writing', actions: 'startQueued' },
       on: {
-        WRITE: [
+        'steadfast.checkpoint.write': [
           { guard: 'isStale', actions: { type: 'emitRejected', params: { reason: 'stale' as const } } },
           { target: 'writing', actions: 'startWrite' },
         ],
-        CLOSE: { target: 'closing' },
+        'steadfast.checkpoint.close': { target: 'closing' },
       },
     },
     writing: {
@@ -256,8 +256,8 @@ export const checkpointMachine = checkpointSetup.createMachine({
       states: {
         accepting: {
           on: {
-            WRITE: queueWrite,
-            CLOSE: { target: 'draining' },
+            'steadfast.checkpoint.write': queueWrite,
+            'steadfast.checkpoint.close': { target: 'draining' },
             // Through `open`, which starts the queued write (if any) in a fresh `writing`.
             'xstate.done.actor.write': { target: '#checkpoint.open', actions: written },
             'xstate.error.actor.write': { target: '#checkpoint.open', actions: writeFailed },
@@ -265,7 +265,7 @@ export const checkpointMachine = checkpointSetup.createMachine({
         },
         draining: {
           on: {
-            WRITE: refuseWrite,
+            'steadfast.checkpoint.write': refuseWrite,
             'xstate.done.actor.write': { target: '#checkpoint.closing', actions: written },
             'xstate.error.actor.write': { target: '#checkpoint.closing', actions: writeFailed },
           },

@@ -162,7 +162,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     this.counts.last = { version: done.version, offset: done.offset, at: done.createdAt };
     this.counts.restored = { version: done.version, offset: done.offset };
     this.env.log.info({ version: done.version, offset: done.offset, checkpointId: done.checkpointId }, `restored checkpoint ${done.version}: the source replays after offset ${done.offset}`);
-    this.env.emit({ type: 'checkpoint.restored', version: done.version, offset: done.offset });
+    this.env.emit({ type: 'steadfast.checkpoint.restored', version: done.version, offset: done.offset });
     return done.offset;
   }
 
@@ -175,7 +175,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   reportCorrupt(bad: { key: string; reason: string; stage?: string }): void {
     this.counts.corrupt++;
     this.env.log.error({ key: bad.key, reason: bad.reason }, `corrupt checkpoint entry skipped: ${bad.key}: ${bad.reason}`);
-    this.env.emit({ type: 'checkpoint.corrupt', stage: bad.stage ?? '', key: bad.key, reason: bad.reason });
+    this.env.emit({ type: 'steadfast.checkpoint.corrupt', stage: bad.stage ?? '', key: bad.key, reason: bad.reason });
   }
 
   /** Starts the timer of `everyMs` (it never keeps the process alive). */
@@ -293,7 +293,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
         const bytes = outcome.receipt.bytes;
         pending.bytes += bytes;
         this.stageInfo.set(node.name, { version: barrier.version, at: createdAt, bytes });
-        this.env.emit({ type: 'checkpoint.written', stage: node.name, version: barrier.version, bytes, ms: this.env.clock.monotonic() - started });
+        this.env.emit({ type: 'steadfast.checkpoint.stage_written', stage: node.name, version: barrier.version, bytes, ms: this.env.clock.monotonic() - started });
         this.arrived(pending, node.name);
       })
       .catch((error: unknown) => this.fail(pending, error));
@@ -356,7 +356,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     this.counts.lastMs = ms;
     this.counts.lastBytes = pending.bytes;
     this.env.log.debug({ version: done.version, offset: done.offset, ms, bytes: pending.bytes }, 'checkpoint complete');
-    this.env.emit({ type: 'checkpoint.completed', version: done.version, checkpointId: done.checkpointId, offset: done.offset, ms, bytes: pending.bytes });
+    this.env.emit({ type: 'steadfast.checkpoint.completed', version: done.version, checkpointId: done.checkpointId, offset: done.offset, ms, bytes: pending.bytes });
     for (const r of pending.resolvers) r.resolve(done);
     // An older checkpoint still open (its snapshot replaced by a newer one) can no longer complete:
     // this one covers everything it would have, so whoever waits for it gets this one.
@@ -393,7 +393,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
         : new SteadfastError('CHECKPOINT_STORE_FAILED', `checkpoint ${version} failed: ${messageOf(error)}`, { cause: error });
     if (version === this.finalVersion) this.finalFailure = failure;
     this.env.log.error({ err: failure, version }, `checkpoint ${version} failed: ${failure.message}`);
-    this.env.emit({ type: 'checkpoint.failed', version, error: failure });
+    this.env.emit({ type: 'steadfast.checkpoint.failed', version, error: failure });
     for (const r of pending.resolvers) r.reject(failure);
     for (const [older, open] of [...this.pending]) if (older < version && open.superseded) this.fail(open, failure);
   }

@@ -149,7 +149,7 @@ class Writer implements CheckpointWriter {
     return new Promise<WriteOutcome>((resolve, reject) => {
       const entry: Pending = { resolve, reject };
       this.sending = entry;
-      this.actor.send({ type: 'WRITE', snapshot, options });
+      this.actor.send({ type: 'steadfast.checkpoint.write', snapshot, options });
       // Not refused while it was being sent: accepted, in flight or queued.
       if (this.sending === entry) this.pending.set(snapshot.version, entry);
       this.sending = undefined;
@@ -168,7 +168,7 @@ class Writer implements CheckpointWriter {
   private async shutdown(): Promise<void> {
     try {
       if (this.actor.getSnapshot().status === 'active') {
-        this.actor.send({ type: 'CLOSE' });
+        this.actor.send({ type: 'steadfast.checkpoint.close' });
         await waitFor(this.actor, (snapshot) => snapshot.status !== 'active');
       }
     } finally {

@@ -42,8 +42,8 @@ export class DashboardFeed {
       this.checkpoints.set(pipeline, checkpoints);
       this.offs.push(
         pipeline.observe((event) => {
-          if (event.type === 'call') return;
-          if (event.type === 'checkpoint.written') checkpoints.set(event.stage, { version: event.version, bytes: event.bytes, ms: event.ms, at: this.now() });
+          if (event.type === 'steadfast.stage.call') return;
+          if (event.type === 'steadfast.checkpoint.stage_written') checkpoints.set(event.stage, { version: event.version, bytes: event.bytes, ms: event.ms, at: this.now() });
           if (this.hub.size === 0) return; // nobody watches: nothing to build
           this.hub.send('observation', { pipeline: pipeline.name, at: this.now(), event: plain(event) });
         }),
@@ -101,12 +101,12 @@ export class DashboardFeed {
 /** An observation as JSON can carry it: errors become their messages. */
 function plain(event: PipelineObservation): unknown {
   switch (event.type) {
-    case 'restart':
+    case 'steadfast.supervisor.restarting':
       return { ...event, error: messageOf(event.error) };
-    case 'checkpoint.failed':
+    case 'steadfast.checkpoint.failed':
       return { ...event, error: messageOf(event.error) };
-    case 'escalation':
-      return { type: 'escalation', escalation: { ...event.escalation, error: messageOf(event.escalation.error) } };
+    case 'steadfast.supervisor.escalated':
+      return { type: 'steadfast.supervisor.escalated', escalation: { ...event.escalation, error: messageOf(event.escalation.error) } };
     default:
       return event;
   }

@@ -118,7 +118,7 @@ class Monitor implements HealthMonitor {
     if (this.watched.has(pipeline)) return;
     const watched: Watched = { pipeline, off: () => {}, stages: new Map() };
     watched.off = pipeline.observe((event) => {
-      if (event.type !== 'call') return;
+      if (event.type !== 'steadfast.stage.call') return;
       const now = this.options.clock.now();
       const track = this.stageTrack(watched, event.stage, now);
       track.latency.add(now, event.ms);

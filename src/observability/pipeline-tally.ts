@@ -33,29 +33,29 @@ export interface TallyHistograms {
 /** Applies one observer event to the tally and histograms. */
 export function countObservation(tally: PipelineTally, histograms: TallyHistograms, event: PipelineObservation): void {
   switch (event.type) {
-    case 'call':
+    case 'steadfast.stage.call':
       histograms.latency(event.stage).observe(event.ms / 1000);
       return;
-    case 'breaker': {
+    case 'steadfast.breaker.transition': {
       let byState = tally.transitions.get(event.breaker);
       if (byState === undefined) tally.transitions.set(event.breaker, (byState = new Map()));
       byState.set(event.state, (byState.get(event.state) ?? 0) + 1);
       return;
     }
-    case 'escalation':
+    case 'steadfast.supervisor.escalated':
       tally.escalations++;
       return;
-    case 'flapping':
+    case 'steadfast.supervisor.flapping':
       tally.flapping.set(event.pattern, (tally.flapping.get(event.pattern) ?? 0) + 1);
       return;
-    case 'checkpoint.written':
+    case 'steadfast.checkpoint.stage_written':
       histograms.checkpoint(event.stage).observe(event.ms / 1000);
       tally.checkpointBytes.set(event.stage, event.bytes);
       return;
-    case 'checkpoint.corrupt':
+    case 'steadfast.checkpoint.corrupt':
       tally.corrupt.set(event.stage, (tally.corrupt.get(event.stage) ?? 0) + 1);
       return;
-    case 'restart':
+    case 'steadfast.supervisor.restarting':
       // Counted from stats() (per stage instance), which also covers restarts made before tracking.
       return;
   }

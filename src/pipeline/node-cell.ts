@@ -620,7 +620,7 @@ export class NodeCell implements Inlet, Producer {
     this.counters.busyMs += ms;
     const observers = this.hooks.observers;
     // Nothing is allocated unless someone listens: this runs once per call.
-    if (observers !== undefined && observers.size > 0) observers.emit({ type: 'call', stage: this.name, group: this.group, events: n, ms, ok, failed: ok ? failed : n });
+    if (observers !== undefined && observers.size > 0) observers.emit({ type: 'steadfast.stage.call', stage: this.name, group: this.group, events: n, ms, ok, failed: ok ? failed : n });
     return batch;
   }
 

@@ -10,7 +10,7 @@ import type { Supervisor } from '../supervision/supervisor.js';
  * failed. The events of a failed batch after the failing one go back to the mailbox and are taken again.
  */
 export interface CallObserved {
-  type: 'call';
+  type: 'steadfast.stage.call';
   /** Instance name (replicas are `<group>#<i>`). */
   stage: string;
   /** Graph node the instance belongs to. */
@@ -25,7 +25,7 @@ export interface CallObserved {
 
 /** The pipeline's supervisor is restarting a stage that exited. */
 export interface RestartObserved {
-  type: 'restart';
+  type: 'steadfast.supervisor.restarting';
   supervisor: string;
   stage: string;
   exit: ExitKind;
@@ -34,7 +34,7 @@ export interface RestartObserved {
 
 /** The supervisor saw a flapping pattern among the failing stages. */
 export interface FlappingObserved {
-  type: 'flapping';
+  type: 'steadfast.supervisor.flapping';
   supervisor: string;
   pattern: FlapPattern;
   stages: string[];
@@ -42,20 +42,20 @@ export interface FlappingObserved {
 
 /** The supervisor gave up (restart intensity, flapping, or a failed start). */
 export interface EscalationObserved {
-  type: 'escalation';
+  type: 'steadfast.supervisor.escalated';
   escalation: Escalation;
 }
 
 /** A breaker of the pipeline changed state; `isolated` is a forced open (see `breaker.isolate()`). */
 export interface BreakerObserved {
-  type: 'breaker';
+  type: 'steadfast.breaker.transition';
   breaker: string;
   state: BreakerState;
 }
 
 /** A stage snapshot was written: its version, encoded size and write time. */
 export interface CheckpointWrittenObserved {
-  type: 'checkpoint.written';
+  type: 'steadfast.checkpoint.stage_written';
   stage: string;
   version: number;
   bytes: number;
@@ -64,7 +64,7 @@ export interface CheckpointWrittenObserved {
 
 /** A stored snapshot failed its checksum or could not be decoded; it was skipped. */
 export interface CheckpointCorruptObserved {
-  type: 'checkpoint.corrupt';
+  type: 'steadfast.checkpoint.corrupt';
   stage: string;
   key: string;
   reason: string;
@@ -72,7 +72,7 @@ export interface CheckpointCorruptObserved {
 
 /** Every node wrote checkpoint `version`: the source offset up to `offset` is committed. */
 export interface CheckpointCompletedObserved {
-  type: 'checkpoint.completed';
+  type: 'steadfast.checkpoint.completed';
   version: number;
   checkpointId: string;
   offset: number;
@@ -83,14 +83,14 @@ export interface CheckpointCompletedObserved {
 
 /** A checkpoint could not complete (a snapshot write failed); the next one will try again. */
 export interface CheckpointFailedObserved {
-  type: 'checkpoint.failed';
+  type: 'steadfast.checkpoint.failed';
   version: number;
   error: unknown;
 }
 
 /** The pipeline started from a completed checkpoint: the source replays after `offset`. */
 export interface CheckpointRestoredObserved {
-  type: 'checkpoint.restored';
+  type: 'steadfast.checkpoint.restored';
   version: number;
   offset: number;
 }
@@ -163,16 +163,16 @@ const BREAKER_STATES = {
 export function forwardSupervision(supervisor: Supervisor, breakers: BreakerRegistry, observers: Observers): () => void {
   const offs = [
     supervisor.on('steadfast.supervisor.restarting', (e) => {
-      if (observers.size > 0) observers.emit({ type: 'restart', supervisor: e.supervisor, stage: e.child, exit: e.exit, error: e.error });
+      if (observers.size > 0) observers.emit({ type: 'steadfast.supervisor.restarting', supervisor: e.supervisor, stage: e.child, exit: e.exit, error: e.error });
     }),
     supervisor.on('steadfast.supervisor.flapping', (e) => {
-      if (observers.size > 0) observers.emit({ type: 'flapping', supervisor: e.supervisor, pattern: e.pattern, stages: [...e.children] });
+      if (observers.size > 0) observers.emit({ type: 'steadfast.supervisor.flapping', supervisor: e.supervisor, pattern: e.pattern, stages: [...e.children] });
     }),
     supervisor.on('steadfast.supervisor.escalated', (e) => {
-      if (observers.size > 0) observers.emit({ type: 'escalation', escalation: e.escalation });
+      if (observers.size > 0) observers.emit({ type: 'steadfast.supervisor.escalated', escalation: e.escalation });
     }),
     breakers.on((e) => {
-      if (observers.size > 0) observers.emit({ type: 'breaker', breaker: e.breaker, state: BREAKER_STATES[e.type] });
+      if (observers.size > 0) observers.emit({ type: 'steadfast.breaker.transition', breaker: e.breaker, state: BREAKER_STATES[e.type] });
     }),
   ];
   return () => {

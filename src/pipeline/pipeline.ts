@@ -179,7 +179,7 @@ class PipelineRun implements Pipeline {
         events: () => this.pump.events,
         nudge: () => this.pump.nudge(),
         emit: (event) => {
-          if (event.type === 'checkpoint.completed') {
+          if (event.type === 'steadfast.checkpoint.completed') {
             void this.letters.checkpointCompleted(event.version);
             void this.journal?.prune(event.offset);
           }

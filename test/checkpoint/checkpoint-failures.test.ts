@@ -50,7 +50,7 @@ describe('a checkpoint that fails', () => {
     const stats = pipeline.stats();
     expect(stats.checkpoint?.failed).toBeGreaterThanOrEqual(1);
     expect(stats.checkpoint?.last?.version).toBe(1);
-    expect(seen.some((e) => e.type === 'checkpoint.failed')).toBe(true);
+    expect(seen.some((e) => e.type === 'steadfast.checkpoint.failed')).toBe(true);
     // The run let go of the store: the next run of the pipeline starts on it from checkpoint 1.
     control.failFrom = Number.POSITIVE_INFINITY;
     const next = createPipeline({ name: 'full', source: pushSource<number>(), stages: [tally], logLevel: 'silent', checkpoint: { store, everyEvents: 0, everyMs: 0 } });

@@ -82,7 +82,7 @@ describe('pipeline checkpoints on LevelDB', () => {
     const seen = observe(second);
     const stats2 = await second.run();
     expect(stats2.checkpoint?.restored).toEqual({ version: stats1.checkpoint?.last?.version, offset: stopped.n - 1 });
-    expect(seen.find((e) => e.type === 'checkpoint.restored')).toMatchObject({ offset: stopped.n - 1 });
+    expect(seen.find((e) => e.type === 'steadfast.checkpoint.restored')).toMatchObject({ offset: stopped.n - 1 });
     expect(stats2.source.events).toBe(N - stopped.n);
     expect(second.stageState<Tally>('tally')).toEqual({ n: N, sum: fullSum });
     expectEachOnce([...sink1.items, ...sink2.items], numbers());
@@ -170,7 +170,7 @@ describe('pipeline checkpoints on LevelDB', () => {
     const again = createPipeline({ name: 'bits', source: fromIterable(numbers()), stages: [double, tally()], logLevel: 'silent', checkpoint: { dir, everyEvents: 1_000 } });
     const seen = observe(again);
     const stats = await again.run();
-    expect(seen.filter((e) => e.type === 'checkpoint.corrupt').map((e) => (e as { key: string }).key)).toEqual([newest!.key]);
+    expect(seen.filter((e) => e.type === 'steadfast.checkpoint.corrupt').map((e) => (e as { key: string }).key)).toEqual([newest!.key]);
     expect(stats.checkpoint?.corrupt).toBe(1);
     expect(stats.checkpoint?.restored?.version).toBe(versions[1]);
     // The source replays from the older offset; the state comes out exact all the same.
@@ -284,7 +284,7 @@ describe('pipeline checkpoints on LevelDB', () => {
       checkpoint: { dir, everyEvents: 400 },
     });
     poisoned = true;
-    first.observe((event) => (event.type === 'checkpoint.completed' ? checkpointed() : undefined));
+    first.observe((event) => (event.type === 'steadfast.checkpoint.completed' ? checkpointed() : undefined));
     await expect(first.run()).rejects.toMatchObject({ code: 'RESTART_INTENSITY_EXCEEDED' });
     poisoned = false;
     const restoredFrom = first.stats().checkpoint?.last?.offset ?? -1;
@@ -324,7 +324,7 @@ describe('pipeline checkpoints on LevelDB', () => {
     expect(Object.keys(stats.stages)).toContain('work#2');
     expect(pipeline.stageState<Tally>('tally')).toEqual({ n: N, sum: fullSum });
     expectEachOnce(sink.items, numbers());
-    const completed = seen.filter((e) => e.type === 'checkpoint.completed').map((e) => (e as { offset: number }).offset);
+    const completed = seen.filter((e) => e.type === 'steadfast.checkpoint.completed').map((e) => (e as { offset: number }).offset);
     expect(completed.filter((offset) => offset > 1_000).length).toBeGreaterThan(2);
     expect(stats.checkpoint?.failed).toBe(0);
   });

@@ -74,7 +74,7 @@ async function runOn(dir: string, checkpoint: { repairOnCorruption?: boolean } =
   }
 }
 
-const corruptKeys = (outcome: Outcome): string[] => outcome.seen.flatMap((e) => (e.type === 'checkpoint.corrupt' ? [e.key] : []));
+const corruptKeys = (outcome: Outcome): string[] => outcome.seen.flatMap((e) => (e.type === 'steadfast.checkpoint.corrupt' ? [e.key] : []));
 const noneValid = (outcome: Outcome): boolean => outcome.seen.some((e) => e.type === 'steadfast.checkpoint.none_valid');
 
 let root: string;
@@ -198,7 +198,7 @@ describe('bit flips below the checksums (real LevelDB files)', () => {
     expect(outcome.state).toEqual({ n: EVENTS, sum: SUM });
     expect(outcome.stats?.checkpoint?.restored).toBeNull();
     expect(corruptKeys(outcome)).toEqual([WITNESS_FILE]);
-    const reason = outcome.seen.find((e) => e.type === 'checkpoint.corrupt' && e.key === WITNESS_FILE);
+    const reason = outcome.seen.find((e) => e.type === 'steadfast.checkpoint.corrupt' && e.key === WITNESS_FILE);
     expect(reason).toMatchObject({ reason: expect.stringMatching(new RegExp(`held completed checkpoint ${lastVersion} of "flip" .*it holds none now`)) });
     expect(noneValid(outcome)).toBe(true);
     // The next run's checkpoints are the witness now: no alarm after that.
@@ -222,7 +222,7 @@ describe('bit flips below the checksums (real LevelDB files)', () => {
       // The one table held everything: the repair saves nothing of it, and the loss is reported.
       expect(repaired.stats?.checkpoint?.restored).toBeNull();
       expect(corruptKeys(repaired)).toEqual(['LevelDB', WITNESS_FILE]);
-      expect(repaired.seen.find((e) => e.type === 'checkpoint.corrupt')).toMatchObject({ reason: expect.stringMatching(/^LevelDB reported the store corrupt \(".+"\); repaired with LevelDB's repair \(repairOnCorruption\)/) });
+      expect(repaired.seen.find((e) => e.type === 'steadfast.checkpoint.corrupt')).toMatchObject({ reason: expect.stringMatching(/^LevelDB reported the store corrupt \(".+"\); repaired with LevelDB's repair \(repairOnCorruption\)/) });
       expect(noneValid(repaired)).toBe(true);
     }
   });

@@ -44,7 +44,7 @@ function harness() {
     /** Versions the write actor was asked to store, in order. */
     started: () => writes.map((w) => w.request.snapshot.version),
     state: () => flat(actor.getSnapshot().value),
-    write: (version: number) => actor.send({ type: 'WRITE', snapshot: { version }, options: { pruneBelow: version - 2 } }),
+    write: (version: number) => actor.send({ type: 'steadfast.checkpoint.write', snapshot: { version }, options: { pruneBelow: version - 2 } }),
     async open() {
       openDone?.resolve();
       await settle();
@@ -183,7 +183,7 @@ describe('checkpoint machine', () => {
     await h.open();
     h.write(1);
     h.write(2);
-    h.actor.send({ type: 'CLOSE' });
+    h.actor.send({ type: 'steadfast.checkpoint.close' });
     expect(h.state()).toBe('writing.draining');
     h.write(3);
     await h.finish();
@@ -199,7 +199,7 @@ describe('checkpoint machine', () => {
     const h = harness();
     await h.open();
     h.write(1);
-    h.actor.send({ type: 'CLOSE' });
+    h.actor.send({ type: 'steadfast.checkpoint.close' });
     await h.finish();
     expect(h.state()).toBe('closed');
     expect(h.emitted).toEqual(['written 1']);
@@ -208,7 +208,7 @@ describe('checkpoint machine', () => {
   it('on CLOSE while opening with a queued write, waits for the store, writes it, then closes', async () => {
     const h = harness();
     h.write(1);
-    h.actor.send({ type: 'CLOSE' });
+    h.actor.send({ type: 'steadfast.checkpoint.close' });
     expect(h.state()).toBe('opening.draining');
     h.write(2);
     await h.open();
@@ -220,7 +220,7 @@ describe('checkpoint machine', () => {
 
   it('on CLOSE while opening with nothing queued, closes at once', () => {
     const h = harness();
-    h.actor.send({ type: 'CLOSE' });
+    h.actor.send({ type: 'steadfast.checkpoint.close' });
     expect(h.state()).toBe('closed');
     expect(h.actor.getSnapshot().children).toEqual({});
   });
@@ -228,7 +228,7 @@ describe('checkpoint machine', () => {
   it('closes at once from open', async () => {
     const h = harness();
     await h.open();
-    h.actor.send({ type: 'CLOSE' });
+    h.actor.send({ type: 'steadfast.checkpoint.close' });
     expect(h.state()).toBe('closed');
     expect(h.actor.getSnapshot().status).toBe('done');
   });
@@ -253,7 +253,7 @@ describe('checkpoint machine', () => {
   it('fails when the store does not open during a close, still reporting the queued write', async () => {
     const h = harness();
     h.write(1);
-    h.actor.send({ type: 'CLOSE' });
+    h.actor.send({ type: 'steadfast.checkpoint.close' });
     await h.failOpen(new Error('gone'));
     expect(h.state()).toBe('failed');
     expect(h.emitted).toEqual(['open failed: gone', 'failed 1: gone']);
@@ -265,12 +265,12 @@ describe('checkpoint machine', () => {
     actor.on('steadfast.checkpoint.write_failed', (e) => failures.push(e.error));
     await settle();
     expect(actor.getSnapshot().value).toBe('open');
-    actor.send({ type: 'WRITE', snapshot: { version: 1 } });
+    actor.send({ type: 'steadfast.checkpoint.write', snapshot: { version: 1 } });
     await settle();
     expect(actor.getSnapshot().value).toBe('open');
     expect(failures).toHaveLength(1);
     expect(isSteadfastError(failures[0], 'CHECKPOINT_STORE_MISSING')).toBe(true);
-    actor.send({ type: 'CLOSE' });
+    actor.send({ type: 'steadfast.checkpoint.close' });
     expect(actor.getSnapshot().value).toBe('closed');
   });
 });
@@ -281,8 +281,8 @@ describe('checkpoint machine, model-based', () => {
   const OPEN_FAILED: Event = { type: 'xstate.error.actor.open', error: new Error('locked'), actorId: 'open' };
   const WRITTEN: Event = { type: 'xstate.done.actor.write', output: receipt(1), actorId: 'write' };
   const WRITE_FAILED: Event = { type: 'xstate.error.actor.write', error: new Error('EIO'), actorId: 'write' };
-  const WRITES: Event[] = [1, 2, 3].map((version) => ({ type: 'WRITE', snapshot: { version } }));
-  const EVENTS: Event[] = [...WRITES, { type: 'CLOSE' }, OPENED, OPEN_FAILED, WRITTEN, WRITE_FAILED];
+  const WRITES: Event[] = [1, 2, 3].map((version) => ({ type: 'steadfast.checkpoint.write', snapshot: { version } }));
+  const EVENTS: Event[] = [...WRITES, { type: 'steadfast.checkpoint.close' }, OPENED, OPEN_FAILED, WRITTEN, WRITE_FAILED];
   type Snapshot = SnapshotFrom<typeof checkpointMachine>;
 
   /** What the runtime can cause: `open` reports only while opening, `write` only while writing; nothing after the end. */
@@ -293,7 +293,12 @@ describe('checkpoint machine, model-based', () => {
     return true;
   }
 
-  const label = (event: Event): string => (event.type.startsWith('xstate.') ? event.type.replace(/^xstate\.(done|error)\.actor\.(\w+)$/, '$2.$1') : event.type);
+  // Short labels: the actors' done/error events as `write.done`, the requests as WRITE and CLOSE.
+  const label = (event: Event): string => {
+    if (event.type === 'steadfast.checkpoint.write') return 'WRITE';
+    if (event.type === 'steadfast.checkpoint.close') return 'CLOSE';
+    return event.type.replace(/^xstate\.(done|error)\.actor\.(\w+)$/, '$2.$1');
+  };
 
   const paths = getShortestPaths(checkpointMachine, {
     input,
@@ -360,7 +365,7 @@ describe('checkpoint machine, model-based', () => {
       const started: number[] = [];
       const written: number[] = [];
       for (const event of walk.events) {
-        if (event.type === 'WRITE') bump(accepted, event.snapshot.version);
+        if (event.type === 'steadfast.checkpoint.write') bump(accepted, event.snapshot.version);
         const [next, actions] = transition(checkpointMachine, snapshot, event);
         for (const action of actions) {
           // Built-in actions as the pure transition returns them (their types are missing from the typed union).
@@ -377,7 +382,7 @@ describe('checkpoint machine, model-based', () => {
       }
       const { inFlight, queued } = snapshot.context;
       for (const pending of [inFlight, queued]) if (pending !== undefined) bump(settled, pending.snapshot.version);
-      const name = walk.events.map((e) => (e.type === 'WRITE' ? `WRITE ${e.snapshot.version}` : label(e))).join(', ');
+      const name = walk.events.map((e) => (e.type === 'steadfast.checkpoint.write' ? `WRITE ${e.snapshot.version}` : label(e))).join(', ');
       expect(Object.fromEntries(settled), name).toEqual(Object.fromEntries([...accepted].filter(([, n]) => n !== 0)));
       // Increasing; the same version twice only when the caller retried a failed write.
       for (let i = 1; i < started.length; i++) expect(started[i], name).toBeGreaterThanOrEqual(started[i - 1] ?? 0);

@@ -71,8 +71,8 @@ describe('dashboard in a browser', () => {
       await expect.poll(() => restarts.textContent(), { timeout: 10_000 }).toBe('1');
       expect(crashes).toBe(1);
       expect(await page.textContent('[data-pipeline="orders"] [data-node="supervisor"] [data-field="restarts"]')).toBe('1');
-      await expect.poll(() => page.locator('#log [data-event="restart"]').count(), { timeout: 10_000 }).toBe(1);
-      expect(await page.textContent('#log [data-event="restart"]')).toMatch(/restarting ledger \(error\): .*poison order/);
+      await expect.poll(() => page.locator('#log [data-event="steadfast.supervisor.restarting"]').count(), { timeout: 10_000 }).toBe(1);
+      expect(await page.textContent('#log [data-event="steadfast.supervisor.restarting"]')).toMatch(/restarting ledger \(error\): .*poison order/);
       for (let i = 0; i < 25; i++) await source.push({ id: 1000 + i, amount: i });
       await expect.poll(() => page.textContent('[data-pipeline="orders"] [data-field="events"]'), { timeout: 10_000 }).toBe('226');
 

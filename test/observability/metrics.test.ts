@@ -194,7 +194,7 @@ describe('metrics', () => {
       name: weird,
       breakers: real.breakers,
       stats: () => renamed(real.stats(), 'double', weird),
-      observe: (listener) => real.observe((event) => listener(event.type === 'call' && event.stage === 'double' ? { ...event, stage: weird } : event)),
+      observe: (listener) => real.observe((event) => listener(event.type === 'steadfast.stage.call' && event.stage === 'double' ? { ...event, stage: weird } : event)),
     };
     const metrics = createMetrics();
     metrics.track(view);
@@ -213,9 +213,9 @@ describe('metrics', () => {
     const metrics = createMetrics();
     metrics.track(view);
     const events: PipelineObservation[] = [
-      { type: 'checkpoint.written', stage: 'double', version: 1, bytes: 120, ms: 3 },
-      { type: 'checkpoint.written', stage: 'double', version: 2, bytes: 140, ms: 30 },
-      { type: 'checkpoint.corrupt', stage: 'double', key: 'ckpt!ckpt!double!0000000000000001', reason: 'checksum' },
+      { type: 'steadfast.checkpoint.stage_written', stage: 'double', version: 1, bytes: 120, ms: 3 },
+      { type: 'steadfast.checkpoint.stage_written', stage: 'double', version: 2, bytes: 140, ms: 30 },
+      { type: 'steadfast.checkpoint.corrupt', stage: 'double', key: 'ckpt!ckpt!double!0000000000000001', reason: 'checksum' },
     ];
     for (const event of events) observers.emit(event);
     const families = await scrape(metrics);

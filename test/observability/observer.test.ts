@@ -18,7 +18,7 @@ describe('pipeline.observe()', () => {
     const pipeline = createPipeline({ name: 'obs', source: fromIterable(numbers(100)), stages: [picky], sink: toArray(), onError: () => {}, logLevel: 'silent' });
     const calls: CallObserved[] = [];
     pipeline.observe((event) => {
-      if (event.type === 'call') calls.push(event);
+      if (event.type === 'steadfast.stage.call') calls.push(event);
     });
     const stats = await pipeline.run();
     const of = (stage: string) => calls.filter((c) => c.stage === stage);
@@ -34,7 +34,7 @@ describe('pipeline.observe()', () => {
     const pipeline = createPipeline({ name: 'sum', source: fromIterable(numbers(500)), stages: [defineStage({ name: 'id', process: (n: number) => ({ emit: [n] }) })], sink: toArray(), logLevel: 'silent' });
     let events = 0;
     pipeline.observe((event) => {
-      if (event.type === 'call' && event.stage === 'id') events += event.events;
+      if (event.type === 'steadfast.stage.call' && event.stage === 'id') events += event.events;
     });
     await pipeline.run();
     expect(events).toBe(500);
@@ -67,7 +67,7 @@ describe('pipeline.observe()', () => {
     offLate();
     await pipeline.run();
     off();
-    expect(seen.filter((e) => e.type !== 'call')).toEqual([{ type: 'breaker', breaker: 'fwd.crashy', state: 'open' }]);
+    expect(seen.filter((e) => e.type !== 'steadfast.stage.call')).toEqual([{ type: 'steadfast.breaker.transition', breaker: 'fwd.crashy', state: 'open' }]);
     expect(late).toEqual([]);
     expect(sink.items).toHaveLength(10); // skipped while open: the throwing listener broke nothing
   });
@@ -89,6 +89,6 @@ describe('pipeline.observe()', () => {
     const seen: PipelineObservation[] = [];
     pipeline.observe((event) => seen.push(event));
     await pipeline.run();
-    expect(seen.filter((e) => e.type === 'restart')).toEqual([{ type: 'restart', supervisor: 'rst', stage: 'once', exit: 'error', error: expect.anything() }]);
+    expect(seen.filter((e) => e.type === 'steadfast.supervisor.restarting')).toEqual([{ type: 'steadfast.supervisor.restarting', supervisor: 'rst', stage: 'once', exit: 'error', error: expect.anything() }]);
   });
 });

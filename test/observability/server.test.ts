@@ -92,8 +92,8 @@ describe('serve()', () => {
       const checkpointOf = async (stage: string) =>
         (JSON.parse((await httpGet(server.url, '/tree')).body) as TreeSnapshot).pipelines[0]?.supervisor.children.find((c) => c.id === stage)?.checkpoint;
       expect(await checkpointOf('count')).toBeNull();
-      p.observers.emit({ type: 'checkpoint.written', stage: 'count', version: 1, bytes: 10, ms: 1 });
-      p.observers.emit({ type: 'checkpoint.written', stage: 'count', version: 2, bytes: 12, ms: 2 });
+      p.observers.emit({ type: 'steadfast.checkpoint.stage_written', stage: 'count', version: 1, bytes: 10, ms: 1 });
+      p.observers.emit({ type: 'steadfast.checkpoint.stage_written', stage: 'count', version: 2, bytes: 12, ms: 2 });
       expect(await checkpointOf('count')).toMatchObject({ version: 2, bytes: 12, ms: 2, at: expect.any(Number) });
       expect(await checkpointOf('other')).toBeNull();
     } finally {
@@ -186,7 +186,7 @@ describe('serve()', () => {
 
     await source.push(13);
     const restart = await stream.next((e) => e.event === 'observation');
-    expect(restart.data).toMatchObject({ pipeline: 'live', event: { type: 'restart', stage: 'fragile', exit: 'error', error: expect.stringContaining('unlucky') } });
+    expect(restart.data).toMatchObject({ pipeline: 'live', event: { type: 'steadfast.supervisor.restarting', stage: 'fragile', exit: 'error', error: expect.stringContaining('unlucky') } });
     const restarted = (e: { event: string; data: unknown }) =>
       e.event === 'snapshot' && (e.data as DashboardSnapshot).pipelines[0]?.supervisor.children[0]?.restarts === 1;
     await stream.next(restarted);

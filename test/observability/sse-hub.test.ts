@@ -171,7 +171,7 @@ describe('DashboardFeed', () => {
     const sends = vi.spyOn(hub, 'send');
     const feed = new DashboardFeed([p], hub, health, 100, Date.now);
     const timers = vi.getTimerCount(); // the monitor's own
-    p.observers.emit({ type: 'breaker', breaker: 'quiet.s', state: 'open' });
+    p.observers.emit({ type: 'steadfast.breaker.transition', breaker: 'quiet.s', state: 'open' });
     vi.advanceTimersByTime(1_000);
     expect([checks.mock.calls.length, sends.mock.calls.length, vi.getTimerCount()]).toEqual([0, 0, timers]);
 
@@ -180,14 +180,14 @@ describe('DashboardFeed', () => {
     expect(checks).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(300);
     expect(checks).toHaveBeenCalledTimes(4);
-    p.observers.emit({ type: 'breaker', breaker: 'quiet.s', state: 'closed' });
+    p.observers.emit({ type: 'steadfast.breaker.transition', breaker: 'quiet.s', state: 'closed' });
     expect(sends.mock.calls.map(([event]) => event)).toEqual(['snapshot', 'snapshot', 'snapshot', 'observation']);
 
     res.emit('close');
     expect(feed.active).toBe(false);
     expect(vi.getTimerCount()).toBe(timers);
     vi.advanceTimersByTime(1_000);
-    p.observers.emit({ type: 'breaker', breaker: 'quiet.s', state: 'open' });
+    p.observers.emit({ type: 'steadfast.breaker.transition', breaker: 'quiet.s', state: 'open' });
     expect([checks.mock.calls.length, sends.mock.calls.length]).toEqual([4, 4]);
     feed.close();
     health.stop();

@@ -31,7 +31,7 @@ async function flood(p: StubPipeline, count: number, stop: () => boolean): Promi
   const name = 'b'.repeat(8_192);
   for (let i = 0; i < count; i++) {
     if (stop()) return i;
-    p.observers.emit({ type: 'breaker', breaker: name, state: i % 2 === 0 ? 'open' : 'closed' });
+    p.observers.emit({ type: 'steadfast.breaker.transition', breaker: name, state: i % 2 === 0 ? 'open' : 'closed' });
     if (i % 4 === 3) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return count;
@@ -89,7 +89,7 @@ describe('/events limits (a real server on 127.0.0.1)', () => {
       // The reader got everything up to now (the same bytes the idle client was sent), and still gets what follows.
       await until(() => reader.events.filter((e) => e.event === 'observation').length === sent);
       expect(idle.received.bytes).toBeLessThan(reader.bytes - 200 * 1024);
-      p.observers.emit({ type: 'breaker', breaker: 'after', state: 'open' });
+      p.observers.emit({ type: 'steadfast.breaker.transition', breaker: 'after', state: 'open' });
       await reader.next((e) => e.event === 'observation' && (e.data as { event: { breaker: string } }).event.breaker === 'after');
     } finally {
       await server.close();

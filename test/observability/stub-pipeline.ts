@@ -43,7 +43,7 @@ export function stubPipeline(name: string, stages: string[]): StubPipeline {
     observers,
     breakers: new BreakerRegistry(),
     observe: (listener) => observers.add(listener),
-    call: (stage, ms, ok = true) => observers.emit({ type: 'call', stage, group: stage, events: 1, ms, ok, failed: ok ? 0 : 1 }),
+    call: (stage, ms, ok = true) => observers.emit({ type: 'steadfast.stage.call', stage, group: stage, events: 1, ms, ok, failed: ok ? 0 : 1 }),
     stats: (): PipelineStats => ({
       pipeline: name,
       runId: 'stub',
