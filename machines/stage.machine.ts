@@ -36,6 +36,13 @@ export interface StageMachineContext {
   failedCalls: number;
 }
 
+/** What a call is given: the state, failed events in a row before it, and what a failed event does to it. */
+export interface StageCallInput {
+  state: unknown;
+  failuresInRow: number;
+  failurePolicy: { resume: boolean; restartAfter: number };
+}
+
 /** What a successful call resolves with; the rest of the result is opaque to the machine. */
 export interface StageCallOutput {
   state: unknown;
@@ -87,7 +94,7 @@ const stageSetup = setup({
   },
   actors: {
     open: fromPromise<StageOpenOutput, { stage: string; state: unknown }>(async ({ input }) => ({ state: input.state })),
-    call: fromPromise<StageCallOutput, { state: unknown; failuresInRow: number }>(async ({ input }) => ({ state: input.state })),
+    call: fromPromise<StageCallOutput, StageCallInput>(async ({ input }) => ({ state: input.state })),
     close: fromPromise<void, { stage: string }>(async () => undefined),
   },
   guards: {
@@ -207,7 +214,12 @@ export const stageMachine = stageSetup.createMachine({
     busy: {
       invoke: {
         src: 'call',
-        input: ({ context }) => ({ state: context.state, failuresInRow: context.failuresInRow }),
+        input: ({ context }) => ({
+          state: context.state,
+          failuresInRow: context.failuresInRow,
+          // Under 'resume' a per-event call goes on past a failed event, up to restartAfterFailures in a row.
+          failurePolicy: { resume: context.onFailure === 'resume', restartAfter: context.restartAfterFailures },
+        }),
         onDone: [
           // More work and room for it: straight into the next call, without a pass through idle.
           { guard: and(['hasInput', 'hasCredit']), target: 'busy', reenter: true, actions: commitAndDeliver },

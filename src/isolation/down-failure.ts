@@ -1,6 +1,6 @@
 import type { Batch } from '../core/batch-queue.js';
 import { StageCallError } from '../core/errors.js';
-import { BatchFailure } from '../pipeline/run-call.js';
+import { BatchFailure } from '../stage/run-call.js';
 
 /** Codes a ThreadRunner's call errors carry. */
 export type ThreadCallErrorCode = 'STAGE_CALL_FAILED' | 'STAGE_RESULT_INVALID' | 'STAGE_TIMEOUT' | 'STAGE_CRASHED' | 'STAGE_STOPPED';

@@ -4,7 +4,7 @@
  * structured clone, so it holds plain data only.
  */
 import type { Batch } from '../core/batch-queue.js';
-import type { CallOutcome } from '../pipeline/run-call.js';
+import type { CallOutcome } from '../stage/run-call.js';
 
 /** What the worker learns at start (`workerData`). */
 export interface WorkerInit {

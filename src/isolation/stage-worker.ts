@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { format } from 'node:util';
 import type { Logger } from 'pino';
 import { messageOf } from '../core/errors.js';
-import { BatchFailure, stageRunner, type CallOutcome, type CallRunner, type MutableStageContext } from '../pipeline/run-call.js';
+import { BatchFailure, stageRunner, type CallOutcome, type CallRunner, type MutableStageContext } from '../stage/run-call.js';
 import { isStage, type Stage, type StageContext } from '../stage.js';
 import { CALL_DONE, NO_EVENT, PROGRESS_CALL, PROGRESS_INDEX } from './call-progress.js';
 import { LEVEL_VALUES, type CallMessage, type HostMessage, type LogLevel, type WireCause, type WorkerInit, type WorkerMessage } from './protocol.js';

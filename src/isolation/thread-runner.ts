@@ -2,7 +2,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Batch } from '../core/batch-queue.js';
 import { ConfigError, SteadfastError, messageOf, type StageCallError } from '../core/errors.js';
-import { BatchFailure, type CallOutcome, type CallRunner } from '../pipeline/run-call.js';
+import { BatchFailure, type CallOutcome, type CallRunner } from '../stage/run-call.js';
 import type { AnyStage } from '../stage.js';
 import { CALL_DONE, createProgress, readPosition, type CallPosition } from './call-progress.js';
 import { callError, downFailure, span, type Culprit, type CutShort, type Downfall, type ThreadCallErrorCode } from './down-failure.js';

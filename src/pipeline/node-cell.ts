@@ -3,6 +3,7 @@ import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
 import { fromCall } from './call-logic.js';
 import {
   stageMachine,
+  type StageCallInput,
   type StageCallOutput,
   type StageMachineEvent,
   type StageFailurePolicy,
@@ -17,10 +18,10 @@ import { SteadfastError, StageCallError, isSteadfastError, messageOf } from '../
 import { newId } from '../ids.js';
 import type { Outlet, Inlet } from './outlet.js';
 import type { FlowCounter, Producer } from './producer.js';
-import { BatchFailure, type CallOutcome, type CallRunner, type MutableStageContext } from './run-call.js';
-import type { CallFailure } from './outputs.js';
+import { BatchFailure, type CallOutcome, type CallRunner, type MutableStageContext } from '../stage/run-call.js';
+import type { CallFailure } from '../stage/outputs.js';
 import type { StageGuards } from './resilient-runner.js';
-import { distinctCount, type Barrier, type BarrierHooks } from './barrier.js';
+import { distinctCount, type Barrier, type BarrierHooks } from '../checkpointing/barrier.js';
 import type { Observers } from './observer.js';
 import type { Inspection } from './inspection.js';
 
@@ -158,7 +159,7 @@ export class NodeCell implements Inlet, Producer {
           this.startFrom = undefined;
           return { state: given === undefined ? this.config.initialState() : given.state };
         }),
-        call: fromCall<StageCallOutput, { state: unknown; failuresInRow: number }>((input) => this.runCall(input.state, input.failuresInRow)),
+        call: fromCall<StageCallOutput, StageCallInput>((input) => this.runCall(input)),
         close: fromPromise(async () => this.config.close()),
       },
       guards: {
@@ -347,8 +348,12 @@ export class NodeCell implements Inlet, Producer {
     if (this.inputsEnded >= this.inputs) this.send({ type: 'steadfast.stage.end' });
   }
 
-  /** Makes this a variant stage: the events its calls fail on go to `fallback` (the main stage), and it resumes. */
-  fallBackTo(fallback: (values: unknown[], offsets: number[]) => void): void {
+  /** The cells a variant's failed events go to (the main node's): their input ends after this cell's. */
+  fallbackTargets: readonly NodeCell[] = [];
+
+  /** Makes this a variant stage: the events its calls fail on go to `fallback` (the main stage, `targets`), and it resumes. */
+  fallBackTo(fallback: (values: unknown[], offsets: number[]) => void, targets: readonly NodeCell[]): void {
+    this.fallbackTargets = targets;
     this.config = { ...this.config, fallback, onFailure: 'resume', restartAfterFailures: 0 };
     if (this.phase === 'new') this.actor = this.newActor(); // made before: its input had the stage's own policy
   }
@@ -591,8 +596,9 @@ export class NodeCell implements Inlet, Producer {
     return this.outlet.minFree() >= Math.min(want, this.outlet.lowWater);
   }
 
-  private runCall(state: unknown, failuresInRow: number): CallOutcome | Promise<CallOutcome> {
+  private runCall({ state, failuresInRow, failurePolicy }: StageCallInput): CallOutcome | Promise<CallOutcome> {
     this.ctx.failuresInRow = failuresInRow;
+    this.ctx.failurePolicy = failurePolicy;
     let n = Math.max(0, Math.min(this.wantSize(), this.outlet.minFree()));
     if (this.replaying > 0) {
       // Replays run in calls of their own, so that their outputs can be told apart and dropped.

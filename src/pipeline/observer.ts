@@ -4,6 +4,23 @@ import type { FlapPattern } from '../../supervisors/flapping.js';
 import type { ExitKind } from '../../supervisors/restart-decision.js';
 import type { BreakerRegistry } from '../resilience/breaker-registry.js';
 import type { Supervisor } from '../supervision/supervisor.js';
+import type {
+  CheckpointCompletedObserved,
+  CheckpointCorruptObserved,
+  CheckpointFailedObserved,
+  CheckpointNoneValidObserved,
+  CheckpointRestoredObserved,
+  CheckpointWrittenObserved,
+} from '../checkpointing/observations.js';
+
+export type {
+  CheckpointCompletedObserved,
+  CheckpointCorruptObserved,
+  CheckpointFailedObserved,
+  CheckpointNoneValidObserved,
+  CheckpointRestoredObserved,
+  CheckpointWrittenObserved,
+};
 
 /**
  * A stage instance finished a call: `events` it took, `ms` spent (monotonic clock), `ok` unless it
@@ -51,56 +68,6 @@ export interface BreakerObserved {
   type: 'steadfast.breaker.transition';
   breaker: string;
   state: BreakerState;
-}
-
-/** A stage snapshot was written: its version, encoded size and write time. */
-export interface CheckpointWrittenObserved {
-  type: 'steadfast.checkpoint.stage_written';
-  stage: string;
-  version: number;
-  bytes: number;
-  ms: number;
-}
-
-/** A stored snapshot failed its checksum or could not be decoded; it was skipped. */
-export interface CheckpointCorruptObserved {
-  type: 'steadfast.checkpoint.corrupt';
-  stage: string;
-  key: string;
-  reason: string;
-}
-
-/** Every node wrote checkpoint `version`: the source offset up to `offset` is committed. */
-export interface CheckpointCompletedObserved {
-  type: 'steadfast.checkpoint.completed';
-  version: number;
-  checkpointId: string;
-  offset: number;
-  /** From the barrier's injection to the completed marker, monotonic milliseconds. */
-  ms: number;
-  bytes: number;
-}
-
-/** A checkpoint could not complete (a snapshot write failed); the next one will try again. */
-export interface CheckpointFailedObserved {
-  type: 'steadfast.checkpoint.failed';
-  version: number;
-  error: unknown;
-}
-
-/** The pipeline started from a completed checkpoint: the source replays after `offset`. */
-export interface CheckpointRestoredObserved {
-  type: 'steadfast.checkpoint.restored';
-  version: number;
-  offset: number;
-}
-
-/** Checkpoints were stored but none could be restored: every stage starts from its initial state. */
-export interface CheckpointNoneValidObserved {
-  type: 'steadfast.checkpoint.none_valid';
-  pipeline: string;
-  /** The keys that failed, with why. */
-  corrupt: Array<{ key: string; reason: string }>;
 }
 
 /** What `pipeline.observe()` listeners hear: a side channel for metrics, health and dashboards. */

@@ -1,7 +1,7 @@
 import { fnv1a32 } from '../core/fnv1a.js';
 import { StageCallError, messageOf } from '../core/errors.js';
 import type { PartitionDef } from './graph.js';
-import type { Barrier, BarrierInlet } from './barrier.js';
+import type { Barrier, BarrierInlet } from '../checkpointing/barrier.js';
 
 /** What an outlet delivers to: a node's mailbox. */
 export interface Inlet extends BarrierInlet {

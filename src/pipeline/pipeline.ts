@@ -15,7 +15,7 @@ import type { FlowCounter } from './producer.js';
 import { SourcePump } from './source-pump.js';
 import { Observers, forwardSupervision, type PipelineObserver } from './observer.js';
 import { Inspection, type InspectionListener } from './inspection.js';
-import { CheckpointCoordinator } from '../checkpoint/coordinator.js';
+import { CheckpointCoordinator } from '../checkpointing/coordinator.js';
 import { createCheckpointStore } from '../checkpoint/create-store.js';
 import { DeadLetterBox } from '../checkpoint/dead-letters.js';
 import type { CompletedCheckpoint, StoredDeadLetter } from '../checkpoint/types.js';
@@ -411,6 +411,7 @@ class PipelineRun implements Pipeline {
       for (const other of this.cells) if (other !== cell) other.kill();
     }
     for (const target of cell.outlet.inlets) (target as NodeCell).inputEnded();
+    for (const target of cell.fallbackTargets) target.inputEnded();
     this.maybeFinish();
   }
 

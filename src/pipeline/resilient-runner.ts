@@ -3,15 +3,17 @@ import { AbortedError, RetryExhaustedError, StageCallError, TimeoutError, messag
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { Policy, Work } from '../resilience/policy.js';
 import { forwarding, type StopSource } from '../resilience/signals.js';
-import type { BreakerSnapshot } from '../resilience/circuit-breaker.js';
+import type { GuardsSnapshot } from '../resilience/guards-snapshot.js';
 import type { ResolvedDegraded } from '../resilience/stage-resilience-options.js';
+
+export type { GuardsSnapshot };
 import type { Stage, StageContext } from '../stage.js';
 import { POISON_WARNING_AFTER, closedPauseMs, holdFor, pause, untilCallsPass } from './backpressure.js';
-import { TimedContext } from './call-context.js';
+import { TimedContext } from '../stage/call-context.js';
 import { LruCache } from './lru-cache.js';
-import { Outputs } from './outputs.js';
+import { Outputs } from '../stage/outputs.js';
 import { unwrapLetter } from './replayed-letter.js';
-import { BatchFailure, eventFailures, outcomeOf, resultChecker, stackless, type CallOutcome, type CallRunner, type EventFailurePolicy, type MutableStageContext } from './run-call.js';
+import { BatchFailure, eventFailures, outcomeOf, resultChecker, stackless, type CallOutcome, type CallRunner, type MutableStageContext } from '../stage/run-call.js';
 
 /** A stage's resilience at run time: its policy (retry, breaker, timeout), degraded mode and counters. */
 export interface StageGuards {
@@ -28,11 +30,6 @@ export interface StageGuards {
   load(saved: GuardsSnapshot): void;
 }
 
-/** A stage's breaker state and resilience counters, as checkpoints carry them. */
-export interface GuardsSnapshot {
-  breaker?: BreakerSnapshot;
-  counters: { retries: number; degraded: number; deadLetters: number };
-}
 
 type Handled = { state: unknown; emit: readonly unknown[] } | undefined;
 
@@ -42,9 +39,9 @@ type Handled = { state: unknown; emit: readonly unknown[] } | undefined;
  * (retries exhausted, breaker open) is handled by the stage's degraded mode when it has one, or
  * fails as usual (the stage restarts or resumes).
  */
-export function resilientRunner(stage: Stage, node: string, guards: StageGuards, policy?: EventFailurePolicy): CallRunner {
+export function resilientRunner(stage: Stage, node: string, guards: StageGuards): CallRunner {
   const check = resultChecker(stage, node);
-  const failed = eventFailures(policy ?? { resume: false, restartAfter: 0 });
+  const failed = eventFailures();
   const cache = cacheOf(guards.degraded);
   const fallbackFn = fallbackOf(guards.degraded);
   const mode = modeOf(guards.degraded, stage, cache, fallbackFn);
@@ -182,7 +179,7 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards,
       if (outcome.ok) {
         const checked = check(outcome.value, batch, i, state);
         if (checked instanceof StageCallError) {
-          failed(batch, i, state, outputs, checked);
+          failed(batch, i, state, outputs, checked, ctx);
           continue;
         }
         state = checked.state;
@@ -193,7 +190,7 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards,
       const error = callError(node, outcome.error, [event], [batch.offsets[i] as number]);
       const handled = await degrade([event], state, ctx, error);
       if (handled === undefined) {
-        failed(batch, i, state, outputs, error);
+        failed(batch, i, state, outputs, error, ctx);
         continue;
       }
       guards.counters.degraded++;

@@ -4,18 +4,7 @@ import { SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
 import type { Source, SourceReader } from '../sources/source.js';
 import type { Outlet } from './outlet.js';
 import type { Producer } from './producer.js';
-import type { Barrier } from './barrier.js';
-
-/** Where the pump gets checkpoint barriers from (the pipeline's checkpoint coordinator). */
-export interface PumpBarriers {
-  /** The barrier to inject now, if a checkpoint is due (between two batches). */
-  due(): Barrier | undefined;
-  /** The last barrier, as the source ends or stops (not after a failure). */
-  final(): Barrier | undefined;
-  /** With alignment: wait until the nodes fed a barrier have it on all their inputs. */
-  readonly aligned: boolean;
-
-}
+import type { Barrier, PumpBarriers } from '../checkpointing/barrier.js';
 
 /** Where the pump is: reading, waiting for room downstream, or finished (and how). */
 export type PumpStatus = 'idle' | 'reading' | 'waiting' | 'ended' | 'stopped' | 'failed';

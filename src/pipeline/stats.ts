@@ -3,7 +3,7 @@ import type { BreakerState } from '../../machines/circuit-breaker.machine.js';
 import type { NodeCell } from './node-cell.js';
 import type { PumpStatus } from './source-pump.js';
 import type { SupervisorStats } from '../supervision/supervisor.js';
-import type { CheckpointStats, StageCheckpointInfo } from '../checkpoint/coordinator.js';
+import type { CheckpointStats, StageCheckpointInfo } from '../checkpointing/coordinator.js';
 import type { DeadLetterCounts } from '../checkpoint/dead-letters.js';
 
 /** Lifecycle of a pipeline run. */

@@ -12,7 +12,7 @@ import { SOURCE, type CompiledGraph, type NodeDef } from './graph.js';
 import type { ModePreset } from './modes.js';
 import { NodeCell, type CellConfig, type CellHooks } from './node-cell.js';
 import { Outlet, type Route } from './outlet.js';
-import { sinkRunner, stageRunner, type EventFailurePolicy } from './run-call.js';
+import { sinkRunner, stageRunner } from '../stage/run-call.js';
 import type { Producer } from './producer.js';
 import type { SourcePump } from './source-pump.js';
 import type { AnyStage } from '../stage.js';
@@ -104,7 +104,11 @@ export function wireGraph(
     const main = groups.get(node.fallbackTo) as Group;
     const back = new Outlet(node.name, [{ inlets: main.cells, when: undefined, partition: main.node.partition }], report);
     main.fallbacks.push(back);
-    for (const cell of group.cells) cell.fallBackTo((values, offsets) => back.route(values, offsets));
+    for (const cell of group.cells) {
+      cell.fallBackTo((values, offsets) => back.route(values, offsets), main.cells);
+      // The main node takes the variant's failed events: it finishes its input after the variant has.
+      for (const target of main.cells) target.inputs++;
+    }
   }
   return {
     cells: all,
@@ -182,7 +186,7 @@ function stageLifecycle(stage: AnyStage, cellName: string, env: LifecycleEnv): L
     const guards = stageGuards(stage, cellName, env);
     return {
       initialState: () => stage.initialState(),
-      runner: resilientRunner(stage, cellName, guards, eventPolicy(stage)),
+      runner: resilientRunner(stage, cellName, guards),
       open: () => undefined,
       close: () => undefined,
       onFailure: stage.onFailure,
@@ -192,7 +196,7 @@ function stageLifecycle(stage: AnyStage, cellName: string, env: LifecycleEnv): L
   }
   return {
     initialState: () => stage.initialState(),
-    runner: stageRunner(stage, cellName, eventPolicy(stage)),
+    runner: stageRunner(stage, cellName),
     open: () => undefined,
     close: () => undefined,
     onFailure: stage.onFailure,
@@ -200,10 +204,6 @@ function stageLifecycle(stage: AnyStage, cellName: string, env: LifecycleEnv): L
   };
 }
 
-/** Under `onFailure: 'resume'` a per-event call goes on past a failed event, up to `restartAfterFailures` in a row. */
-function eventPolicy(stage: AnyStage): EventFailurePolicy {
-  return { resume: stage.onFailure === 'resume', restartAfter: stage.restartAfterFailures };
-}
 
 /** A stage's retry, breaker and timeout as one policy (retry outermost), with its degraded mode and counters. */
 function stageGuards(stage: AnyStage, cellName: string, env: LifecycleEnv): StageGuards {

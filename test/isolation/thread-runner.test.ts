@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/core/batch-queue.js';
 import { ConfigError, StageCallError, isSteadfastError } from '../../src/core/errors.js';
 import { ThreadRunner, type ThreadRunnerOptions } from '../../src/isolation/thread-runner.js';
-import { BatchFailure, stageRunner, type CallOutcome, type MutableStageContext } from '../../src/pipeline/run-call.js';
+import { BatchFailure, stageRunner, type CallOutcome, type MutableStageContext } from '../../src/stage/run-call.js';
 import { defineStage, type AnyStage } from '../../src/stage.js';
 import { activeResources, leakedSince, settle } from '../helpers/leaks.js';
 import { noModule, unexported } from './fixtures/missing.js';

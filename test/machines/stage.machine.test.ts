@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import { resumes, stageMachine, type StageCallOutput, type StageOpenOutput } from '../../machines/stage.machine.js';
+import { resumes, stageMachine, type StageCallInput, type StageCallOutput, type StageOpenOutput } from '../../machines/stage.machine.js';
 
 interface Fakes {
   /** What `open` restores, instead of keeping the input state. */
@@ -44,7 +44,7 @@ function start(f: Fakes, state: unknown = 0) {
         if (f.openError) throw f.openError;
         return { state: f.restored ?? input.state };
       }),
-      call: fromPromise<StageCallOutput, { state: unknown; failuresInRow: number }>(({ input }) => {
+      call: fromPromise<StageCallOutput, StageCallInput>(({ input }) => {
         f.input--;
         f.calls++;
         return f.callResult(input.state);

@@ -73,6 +73,29 @@ describe('variants', () => {
     expect(stats.stages['score:score-v2']?.restarts).toBe(0);
   });
 
+  it('keep the main stage open until the variant has sent back its last failed event', async () => {
+    // A slow variant that fails everything: its failures reach the main stage long after the source ended.
+    const slow = defineStage({
+      name: 'slow-v2',
+      process: async (n: number): Promise<{ emit: Out[] }> => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        throw new Error(`v2 cannot score ${n}`);
+      },
+    });
+    const sink = toArray<Out>();
+    const stats = await createPipeline({
+      name: 'late-fallback',
+      source: fromIterable(input.slice(0, 300)),
+      graph: { score: { stage: main, from: 'source', variants: [{ stage: slow, share: 0.5 }] } },
+      sink,
+      onError: () => {},
+      logLevel: 'silent',
+    }).run();
+    expect(sink.items.map((o) => o.n).sort((a, b) => a - b)).toEqual(input.slice(0, 300));
+    expect(sink.items.every((o) => o.by === 'main')).toBe(true);
+    expect(stats.stages['score:slow-v2']?.fallbacks).toBeGreaterThan(100);
+  });
+
   it('are checked when the pipeline is created', () => {
     const build = (variants: unknown) => () =>
       createPipeline({ name: 'bad', source: fromIterable([1]), graph: { score: { stage: main, from: 'source', variants: variants as never } } });

@@ -36,3 +36,13 @@ export function distinctCount<T>(items: readonly T[]): number {
   if (items.length < 2) return items.length;
   return new Set(items).size;
 }
+
+/** Where the pump gets checkpoint barriers from (the pipeline's checkpoint coordinator). */
+export interface PumpBarriers {
+  /** The barrier to inject now, if a checkpoint is due (between two batches). */
+  due(): Barrier | undefined;
+  /** The last barrier, as the source ends or stops (not after a failure). */
+  final(): Barrier | undefined;
+  /** With alignment: wait until the nodes fed a barrier have it on all their inputs. */
+  readonly aligned: boolean;
+}

@@ -44,6 +44,8 @@ export interface MutableStageContext {
   log: Logger;
   /** Failed events in a row before this call (set by the node from its machine before each call). */
   failuresInRow?: number;
+  /** What a failed event does to this call (set by the node from its machine); without it the first failure ends the call. */
+  failurePolicy?: EventFailurePolicy;
 }
 
 /**
@@ -82,18 +84,19 @@ export function outcomeOf(state: unknown, outputs: Outputs): CallOutcome {
 }
 
 /**
- * What a per-event runner does with event `i` that failed: under `resume` it is recorded and the
- * call goes on (returns), unless it makes `restartAfter` failures in a row; otherwise the call
- * ends with a BatchFailure holding what the events before it did, and the events after it.
+ * What a per-event runner does with event `i` that failed, as `ctx.failurePolicy` says: under
+ * `resume` it is recorded and the call goes on (returns), unless it makes `restartAfter` failures
+ * in a row; otherwise the call ends with a BatchFailure holding what the events before it did, and
+ * the events after it.
  */
-export function eventFailures(policy: EventFailurePolicy) {
-  const { resume, restartAfter } = policy;
+export function eventFailures() {
   const failAt = (batch: Batch, i: number, state: unknown, outputs: Outputs, error: StageCallError, restart: boolean): BatchFailure => {
     const { values, offsets } = outputs.finish();
     const committed: CallOutcome = { state, values, offsets, failures: outputs.failures };
     return new BatchFailure(error, committed, { values: batch.values.slice(i + 1), offsets: batch.offsets.slice(i + 1) }, restart);
   };
-  return (batch: Batch, i: number, state: unknown, outputs: Outputs, error: StageCallError): void => {
+  return (batch: Batch, i: number, state: unknown, outputs: Outputs, error: StageCallError, ctx: MutableStageContext): void => {
+    const { resume, restartAfter } = ctx.failurePolicy ?? FAIL_FAST;
     if (!resume) throw failAt(batch, i, state, outputs, error, false);
     const inRow = outputs.fail(i, error);
     if (restartAfter > 0 && inRow >= restartAfter) {

@@ -4,7 +4,7 @@ import type { Stage, StageContext } from '../stage.js';
 import { offAbort, onAbort } from '../resilience/signals.js';
 import { TimedContext } from './call-context.js';
 import { Outputs } from './outputs.js';
-import { BatchFailure, FAIL_FAST, eventFailures, outcomeOf, stackless, type CallOutcome, type CallRunner, type EventFailurePolicy, type MutableStageContext } from './call-outcome.js';
+import { BatchFailure, eventFailures, outcomeOf, stackless, type CallOutcome, type CallRunner, type MutableStageContext } from './call-outcome.js';
 
 // The shapes of a call live in call-outcome.ts, the sink's runner in sink-runner.ts; re-exported for their users.
 export { BatchFailure, eventFailures, outcomeOf, stackless, type CallOutcome, type CallRunner, type EventFailurePolicy, type MutableStageContext } from './call-outcome.js';
@@ -17,15 +17,15 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * The runner of a stage node: per event (`process`) or per batch (`processBatch`). `policy` says
- * what a failed event does to a per-event call (default: it ends the call).
+ * The runner of a stage node: per event (`process`) or per batch (`processBatch`). What a failed
+ * event does to a per-event call is `ctx.failurePolicy` (without one, it ends the call).
  */
-export function stageRunner(stage: Stage, node: string, policy: EventFailurePolicy = FAIL_FAST): CallRunner {
+export function stageRunner(stage: Stage, node: string): CallRunner {
   const { process, processBatch, timeoutMs } = stage;
   if (processBatch !== undefined) return batchRunner(stage, node, processBatch);
   if (process === undefined) throw new Error(`stage ${stage.name} has neither process nor processBatch`);
   const check = resultChecker(stage, node);
-  const failed = eventFailures(policy);
+  const failed = eventFailures();
 
   const timedOut = (batch: Batch, i: number, ms: number): StageCallError =>
     stackless(
@@ -68,18 +68,18 @@ export function stageRunner(stage: Stage, node: string, policy: EventFailurePoli
         result = timeoutMs === undefined ? await call : await withDeadline(call, timeoutMs, ctx.signal);
       } catch (cause) {
         timed?.end();
-        failed(batch, i, state, outputs, thrown(batch, i, cause));
+        failed(batch, i, state, outputs, thrown(batch, i, cause), ctx);
         continue;
       }
       if (result === TIMED_OUT) {
         timed?.expire(timeoutMs as number);
-        failed(batch, i, state, outputs, timedOut(batch, i, timeoutMs as number));
+        failed(batch, i, state, outputs, timedOut(batch, i, timeoutMs as number), ctx);
         continue;
       }
       timed?.end();
       const checked = check(result, batch, i, state);
       if (checked instanceof StageCallError) {
-        failed(batch, i, state, outputs, checked);
+        failed(batch, i, state, outputs, checked, ctx);
         continue;
       }
       state = checked.state;
@@ -106,7 +106,7 @@ export function stageRunner(stage: Stage, node: string, policy: EventFailurePoli
         result = process(values[i] as never, state as never, (call ?? ctx) as StageContext);
       } catch (cause) {
         call?.end();
-        failed(batch, i, state, outputs, thrown(batch, i, cause));
+        failed(batch, i, state, outputs, thrown(batch, i, cause), ctx);
         continue;
       }
       if (call !== undefined) {
@@ -115,7 +115,7 @@ export function stageRunner(stage: Stage, node: string, policy: EventFailurePoli
       }
       if (typeof result !== 'object' || result === null || result instanceof Promise) {
         if (isThenable(result)) return finishAsync(batch, i, result, state, outputs, ctx, undefined);
-        failed(batch, i, state, outputs, check(result, batch, i, state) as StageCallError);
+        failed(batch, i, state, outputs, check(result, batch, i, state) as StageCallError, ctx);
         continue;
       }
       const r = result as { state?: unknown; emit?: unknown };
@@ -123,11 +123,11 @@ export function stageRunner(stage: Stage, node: string, policy: EventFailurePoli
       if (emit === undefined) {
         if (!('state' in r)) {
           if (isThenable(r)) return finishAsync(batch, i, r, state, outputs, ctx, undefined);
-          if (hasState) failed(batch, i, state, outputs, check(r, batch, i, state) as StageCallError);
+          if (hasState) failed(batch, i, state, outputs, check(r, batch, i, state) as StageCallError, ctx);
           continue;
         }
       } else if (!Array.isArray(emit) || (hasState && !('state' in r))) {
-        failed(batch, i, state, outputs, check(r, batch, i, state) as StageCallError);
+        failed(batch, i, state, outputs, check(r, batch, i, state) as StageCallError, ctx);
         continue;
       }
       if (hasState || 'state' in r) state = r.state;

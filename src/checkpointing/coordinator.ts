@@ -2,15 +2,14 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { SteadfastError, messageOf } from '../core/errors.js';
 import { newId } from '../ids.js';
-import type { Barrier, BarrierHooks } from '../pipeline/barrier.js';
-import type { PipelineObservation } from '../pipeline/observer.js';
-import type { PumpBarriers } from '../pipeline/source-pump.js';
-import type { GuardsSnapshot } from '../pipeline/resilient-runner.js';
-import type { ResolvedCheckpointOptions } from './options.js';
-import type { CheckpointStore, CompletedCheckpoint } from './types.js';
-import { createCheckpointWriter, type CheckpointWriter } from './writer.js';
-import { openAndFindRestorePoint } from './restore.js';
-import { claimStore } from './store-claims.js';
+import type { ResolvedCheckpointOptions } from '../checkpoint/options.js';
+import { openAndFindRestorePoint } from '../checkpoint/restore.js';
+import { claimStore } from '../checkpoint/store-claims.js';
+import type { CheckpointStore, CompletedCheckpoint } from '../checkpoint/types.js';
+import { createCheckpointWriter, type CheckpointWriter } from '../checkpoint/writer.js';
+import type { GuardsSnapshot } from '../resilience/guards-snapshot.js';
+import type { Barrier, BarrierHooks, PumpBarriers } from './barrier.js';
+import type { CheckpointObservation } from './observations.js';
 
 /** What the coordinator needs to know of a node. */
 export interface CheckpointedNode {
@@ -77,7 +76,7 @@ export interface CoordinatorEnv {
   events(): number;
   /** Wakes the source pump so that it injects a due barrier. */
   nudge(): void;
-  emit(event: PipelineObservation): void;
+  emit(event: CheckpointObservation): void;
 }
 
 /**

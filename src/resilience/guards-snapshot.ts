@@ -1,0 +1,7 @@
+import type { BreakerSnapshot } from './circuit-breaker.js';
+
+/** A stage's breaker state and resilience counters, as checkpoints carry them. */
+export interface GuardsSnapshot {
+  breaker?: BreakerSnapshot;
+  counters: { retries: number; degraded: number; deadLetters: number };
+}
