@@ -10,6 +10,7 @@ import { createCheckpointWriter, type CheckpointWriter } from '../checkpoint/wri
 import type { GuardsSnapshot } from '../resilience/guards-snapshot.js';
 import type { Barrier, BarrierHooks, PumpBarriers } from './barrier.js';
 import type { CheckpointObservation } from './observations.js';
+import { checkpointDue } from './schedule.js';
 
 /** What the coordinator needs to know of a node. */
 export interface CheckpointedNode {
@@ -204,17 +205,17 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   // PumpBarriers: asked by the source pump between batches.
 
   due(): Barrier | undefined {
-    // At most two at once: one completing while the next travels. A third would make the writers
-    // coalesce snapshots, and a checkpoint whose snapshot one writer skipped can never complete.
-    if (this.closed || this.holds > 0 || this.pending.size >= 2 || this.travelling()) return undefined;
-    const byCount = this.options.everyEvents > 0 && this.env.events() - this.eventsAtLast >= this.options.everyEvents;
-    if (!byCount && !this.timeDue && this.requested.length === 0) return undefined;
-    if (!byCount && this.requested.length === 0 && this.env.events() === this.eventsAtLast) {
-      // Time is up but nothing came from the source since the last barrier: nothing new to save.
-      this.timeDue = false;
-      return undefined;
-    }
-    return this.begin();
+    const decision = checkpointDue({
+      // At most two at once: one completing while the next travels. A third would make the writers
+      // coalesce snapshots, and a checkpoint whose snapshot one writer skipped can never complete.
+      blocked: this.closed || this.holds > 0 || this.pending.size >= 2 || this.travelling(),
+      everyEvents: this.options.everyEvents,
+      sinceLast: this.env.events() - this.eventsAtLast,
+      timeDue: this.timeDue,
+      requested: this.requested.length > 0,
+    });
+    if (decision === 'skip') this.timeDue = false;
+    return decision === 'begin' ? this.begin() : undefined;
   }
 
   final(): Barrier | undefined {
