@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
-import { CheckpointStoreError, ConfigError, SteadfastError, isSteadfastError, messageOf, type CheckpointStoreErrorCode } from '../core/errors.js';
+import { CheckpointStoreError, ConfigError, SteadfastError, messageOf, type CheckpointStoreErrorCode } from '../core/errors.js';
 import { integerIn } from '../core/validate.js';
 import { newId } from '../ids.js';
 import { StorePushJournal } from '../sources/push-journal.js';
@@ -8,6 +8,8 @@ import { ATTACH_JOURNAL, isJournallable } from '../sources/push-source.js';
 import type { Source } from '../sources/source.js';
 import { isStage, type AnyStage, type Stage } from '../stage.js';
 import { MODES, type PipelineMode } from './modes.js';
+import type { Pipeline } from './pipeline-api.js';
+import { deferred, readDeadLetters, startError, waitAtMost } from './run-helpers.js';
 import type { CellHooks, NodeCell } from './node-cell.js';
 import { ReplayedLetter } from './replayed-letter.js';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
@@ -29,67 +31,7 @@ import { sourceBatch, wireGraph, type Group, type Wiring } from './wiring.js';
 import { scaleGroup, stageChild, swapGroup, type ReshapeEnv, type ScaleOptions, type ScaleResult, type SwapOptions } from './reshape.js';
 
 export type { AnyStage, PipelineOptions };
-
-/** A running (or runnable) pipeline; create with {@link createPipeline}. */
-export interface Pipeline {
-  readonly name: string;
-  /** Id of this run, in every log line. */
-  readonly runId: string;
-  readonly status: PipelineStatus;
-  /**
-   * Settles when the run ends: resolves with the final stats once a finite source is drained and
-   * every output delivered (or after a graceful `stop()`); rejects if the source, a sink's open or
-   * close, or the stop timeout failed it.
-   */
-  readonly done: Promise<PipelineStats>;
-  /** Opens the stages and sinks, then the source, and starts the flow. Resolves once running. */
-  start(): Promise<void>;
-  /** `start()`, then `done`. */
-  run(): Promise<PipelineStats>;
-  /** Graceful stop: stop reading the source, drain in-flight events, close sinks. Idempotent. */
-  stop(options?: { timeoutMs?: number }): Promise<void>;
-  /** For a `pushSource()`: queues an event; resolves once the pipeline accepted it. */
-  push(event: unknown): Promise<void>;
-  /** Counters per stage and for the whole pipeline. */
-  stats(): PipelineStats;
-  /** The circuit breakers of this pipeline's stages (for metrics and dashboards). */
-  readonly breakers: BreakerRegistry;
-  /**
-   * Takes a checkpoint now (with the `checkpoint` option); resolves once every stage has written it
-   * and the source offset is committed.
-   */
-  checkpoint(): Promise<CompletedCheckpoint>;
-  /** The dead letters stored for this pipeline (events that exhausted retries, or met `deadLetter` mode). */
-  deadLetters(): Promise<StoredDeadLetter[]>;
-  /**
-   * Re-injects dead letters (all, or those given by letter or key) into the stage instances they
-   * failed in; resolves with how many went back. They leave the store once a checkpoint covers them.
-   */
-  replay(letters?: ReadonlyArray<StoredDeadLetter | string>): Promise<number>;
-  /** Hears stage calls, restarts, flapping, escalations, breaker transitions and checkpoints; returns the unsubscribe function. */
-  observe(listener: PipelineObserver): () => void;
-  /** Hears the XState inspection events of the pipeline's actors (stage actors, supervisor); returns the unsubscribe function. */
-  inspect(listener: InspectionListener): () => void;
-  /**
-   * The state of a stage instance after its last successful call (`name` as in `stats().stages`).
-   * The type parameter is the caller's claim about that state; it is not checked.
-   */
-  stageState<TState = unknown>(name: string): TState;
-  /** The state of the node running `stage` (a chain node is named after its stage), typed by the stage. */
-  stageState<TState>(stage: Stage<never, unknown, TState>): TState;
-  /**
-   * Runs a stage node on `replicas` instances from now on, without losing an event or reordering
-   * events of a key: its producers wait while its replicas drain, then replicas are added (from
-   * `initialState()`) or removed (their state is handed back), or all get the states `rebalance`
-   * returns. `node` is the graph key, or the stage of a chain.
-   */
-  scale(node: string | AnyStage, replicas: number, options?: ScaleOptions): Promise<ScaleResult>;
-  /**
-   * Replaces the logic of a stage node with `stage` while running: calls in flight end, the state
-   * is kept (or `migrate`d), events waiting in its mailboxes are handled by the new logic.
-   */
-  swap(node: string | AnyStage, stage: AnyStage, options?: SwapOptions): Promise<void>;
-}
+export type { Pipeline };
 
 /**
  * Creates a pipeline: a source, stages running as XState actors with bounded mailboxes and credit
@@ -628,32 +570,3 @@ class PipelineRun implements Pipeline {
 }
 
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = (): void => {};
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-/** The dead letters of `pipeline` in the LevelDB store at `dir`, through a read-only store opened for the purpose. */
-async function readDeadLetters(dir: string, pipeline: string, log: Logger, clock: Clock): Promise<StoredDeadLetter[]> {
-  const store = createCheckpointStore({ dir, readOnly: true });
-  try {
-    return await new DeadLetterBox(store, pipeline, log, clock, true).list();
-  } finally {
-    await store.close();
-  }
-}
-
-/** Waits for `promise`, but not longer than `ms`. */
-async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
-/** The error a failed start reports: a stage's own open failure rather than the supervisor's wrapper. */
-function startError(error: unknown): SteadfastError {
-  if (isSteadfastError(error, 'CHILD_START_FAILED') && isSteadfastError(error.cause)) return error.cause;
-  if (isSteadfastError(error)) return error;
-  return new SteadfastError('STAGE_OPEN_FAILED', `pipeline failed to start: ${messageOf(error)}`, { cause: error });
-}
