@@ -43,7 +43,8 @@ export {
 } from './core/errors.js';
 export type { SteadfastErrorCode, StageCallErrorCode, CheckpointStoreErrorCode } from './core/errors.js';
 export type { Batch } from './core/batch-queue.js';
-export type { Clock } from './core/clock.js';
+export type { CancelTimer, Clock, TimerOptions } from './core/clock.js';
+export { SimulatedClock } from './core/simulated-clock.js';
 export { fnv1a32, fnv1a64, fnv1a64Bytes } from './core/fnv1a.js';
 
 export { createCheckpointStore } from './checkpoint/create-store.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.js';
+import { setTimer, type CancelTimer, type Clock } from '../core/clock.js';
 import { SteadfastError, messageOf } from '../core/errors.js';
 import { newId } from '../ids.js';
 import type { ResolvedCheckpointOptions } from '../checkpoint/options.js';
@@ -99,7 +99,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   private eventsAtLast = 0;
   private timeDue = false;
   private requested: Pending['resolvers'] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: CancelTimer = () => {};
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Gives back this pipeline's claim on the store (set once `restore()` claimed it). */
@@ -182,13 +182,21 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   start(): void {
     this.eventsAtLast = this.env.events();
     this.openWriters();
-    if (this.options.everyMs > 0) {
-      this.timer = setInterval(() => {
+    if (this.options.everyMs > 0) this.tick();
+  }
+
+  /** The `everyMs` timer, on the pipeline's clock, re-armed after each tick; unref'd: it never keeps the process alive. */
+  private tick(): void {
+    this.cancelTimer = setTimer(
+      this.env.clock,
+      this.options.everyMs,
+      () => {
         this.timeDue = true;
         this.env.nudge();
-      }, this.options.everyMs);
-      this.timer.unref();
-    }
+        if (!this.closed) this.tick();
+      },
+      { unref: true },
+    );
   }
 
   /** Asks for a checkpoint now; resolves once it is complete. */
@@ -432,7 +440,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   /** Stops taking checkpoints: what is in flight is abandoned (its waiters rejected), none starts again. */
   abandonAll(why: string): void {
     this.closed = true;
-    clearInterval(this.timer);
+    this.cancelTimer();
     for (const pending of [...this.pending.values()]) this.abandon(pending, why);
     for (const r of this.requested) r.reject(new SteadfastError('PIPELINE_STOPPED', `pipeline "${this.env.pipeline}" stopped before the checkpoint`));
     this.requested = [];

@@ -1,4 +1,5 @@
 // What `steadfast run` needs from its process, behind an interface so that tests run it in-process.
+import { setTimer, systemClock } from '../core/clock.js';
 
 /** The signals that stop a run. */
 export type StopSignal = 'SIGINT' | 'SIGTERM';
@@ -40,7 +41,7 @@ export function processHost(): RunHost {
     },
     release: (code) => {
       // Unref'd: a process with nothing left open ends at once, without waiting for this.
-      setTimeout(() => process.exit(code), RELEASE_GRACE_MS).unref();
+      setTimer(systemClock, RELEASE_GRACE_MS, () => process.exit(code), { unref: true });
     },
   };
 }

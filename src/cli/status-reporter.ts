@@ -1,5 +1,6 @@
 // Writes the status of a running pipeline: on a terminal one line redrawn in place, otherwise a
 // plain timestamped line every interval.
+import { setRepeating, systemClock, type CancelTimer } from '../core/clock.js';
 import type { PipelineStats } from '../pipeline/stats.js';
 import { fitLine, statusLine } from './status-line.js';
 
@@ -20,7 +21,7 @@ export const TTY_REFRESH_MS = 500;
 const CLEAR = '\r\x1b[2K';
 
 export class StatusReporter {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: CancelTimer | undefined;
   private last: { at: number; events: number } | undefined;
   private drawn = false;
   private readonly now: () => number;
@@ -38,8 +39,7 @@ export class StatusReporter {
     if (this.options.intervalMs === 0 || this.timer !== undefined) return;
     if (this.options.tty) this.tick();
     // Unref'd: the status never keeps the process alive; the pipeline does, while it runs.
-    this.timer = setInterval(() => this.tick(), this.options.tty ? TTY_REFRESH_MS : this.options.intervalMs);
-    this.timer.unref();
+    this.timer = setRepeating(systemClock, this.options.tty ? TTY_REFRESH_MS : this.options.intervalMs, () => this.tick(), { unref: true });
   }
 
   /** Writes the status now: redraws the live line, or writes a plain line. */
@@ -61,7 +61,7 @@ export class StatusReporter {
 
   /** Stops the periodic status and writes the final one (the rate is the average of the run), on a line of its own. */
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.();
     this.timer = undefined;
     const stats = this.stats();
     const at = this.now();

@@ -1,4 +1,5 @@
 import { readPosition, type CallPosition } from './call-progress.js';
+import { setTimer, systemClock, type CancelTimer } from '../core/clock.js';
 
 /**
  * Watches a thread stage's worker through its progress buffer while calls are in flight: when the
@@ -14,7 +15,7 @@ import { readPosition, type CallPosition } from './call-progress.js';
  */
 export class StallWatch {
   private readonly stepMs: number;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: CancelTimer | undefined;
   private seen: CallPosition = { call: 0, index: 0 };
   private seenAt = 0;
 
@@ -31,13 +32,13 @@ export class StallWatch {
     if (this.timer !== undefined) return;
     this.seen = readPosition(this.progress);
     this.seenAt = performance.now();
-    this.timer = setTimeout(this.check, this.stepMs);
+    this.timer = setTimer(systemClock, this.stepMs, this.check);
   }
 
   /** Stops watching and leaves no timer. */
   stop(): void {
     if (this.timer === undefined) return;
-    clearTimeout(this.timer);
+    this.timer();
     this.timer = undefined;
   }
 
@@ -48,12 +49,12 @@ export class StallWatch {
       // It moved since the last look: what it runs now began after that look, at the earliest.
       this.seen = at;
       this.seenAt = now;
-      this.timer = setTimeout(this.check, this.stepMs);
+      this.timer = setTimer(systemClock, this.stepMs, this.check);
       return;
     }
     const left = this.seenAt + this.timeoutMs - now;
     if (left > 0) {
-      this.timer = setTimeout(this.check, Math.min(this.stepMs, left));
+      this.timer = setTimer(systemClock, Math.min(this.stepMs, left), this.check);
       return;
     }
     this.timer = undefined;

@@ -9,6 +9,7 @@ import { callError, downFailure, span, type Culprit, type CutShort, type Downfal
 import type { HostMessage, WireCallError, WireCause, WorkerInit, WorkerMessage } from './protocol.js';
 import { StallWatch } from './stall-watch.js';
 import { workerUrl } from './worker-url.js';
+import { setTimer, systemClock, type CancelTimer } from '../core/clock.js';
 
 /** Options of {@link ThreadRunner}. */
 export interface ThreadRunnerOptions {
@@ -56,7 +57,7 @@ type Answer = Extract<WorkerMessage, { type: 'result' | 'failure' | 'call-error'
 interface Opening {
   resolve: () => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: CancelTimer;
 }
 
 const DEFAULT_OPEN_TIMEOUT_MS = 30_000;
@@ -192,7 +193,7 @@ export class ThreadRunner {
     const opening = this.opening;
     if (opening !== undefined) {
       this.opening = undefined;
-      clearTimeout(opening.timer);
+      opening.timer();
       opening.reject(this.openFailed('stop() was called while it was starting', undefined));
     }
     this.stops++;
@@ -262,7 +263,7 @@ export class ThreadRunner {
       if (worker === this.worker) this.crash(`a message from its worker thread cannot be read: ${messageOf(error)}`, error, 'unknown');
     });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => this.failOpen(`its worker thread did not start within ${this.openTimeoutMs} ms`, undefined), this.openTimeoutMs);
+      const timer = setTimer(systemClock, this.openTimeoutMs, () => this.failOpen(`its worker thread did not start within ${this.openTimeoutMs} ms`, undefined));
       this.opening = { resolve, reject, timer };
     });
   }
@@ -279,7 +280,7 @@ export class ThreadRunner {
     const opening = this.opening;
     if (opening === undefined) return;
     this.opening = undefined;
-    clearTimeout(opening.timer);
+    opening.timer();
     const error = this.openFailed(reason, cause);
     this.takeDown({ code: 'STAGE_STOPPED', message: error.message, cause: error, respawn: false });
     this.log.error({ err: error }, 'thread stage failed to start');
@@ -298,7 +299,7 @@ export class ThreadRunner {
         const opening = this.opening;
         if (opening === undefined) return;
         this.opening = undefined;
-        clearTimeout(opening.timer);
+        opening.timer();
         this.ready = true;
         // An idle worker does not keep the process alive; a call in flight does (see run()).
         if (this.pending.size === 0) worker.unref();

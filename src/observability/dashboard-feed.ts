@@ -1,3 +1,4 @@
+import { setRepeating, systemClock, type CancelTimer } from '../core/clock.js';
 import { messageOf } from '../core/errors.js';
 import type { PipelineObservation } from '../pipeline/observer.js';
 import type { HealthMonitor, HealthReport } from './health.js';
@@ -28,7 +29,7 @@ export interface DashboardSnapshot extends TreeSnapshot {
 export class DashboardFeed {
   private readonly checkpoints = new Map<ObservedPipeline, Map<string, LastCheckpoint>>();
   private readonly offs: Array<() => void> = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: CancelTimer | undefined;
 
   constructor(
     private readonly pipelines: readonly ObservedPipeline[],
@@ -74,16 +75,20 @@ export class DashboardFeed {
   streamOpened(send: (event: string, data: unknown) => void): void {
     send('snapshot', this.snapshot());
     if (this.timer !== undefined || this.hub.size === 0) return;
-    this.timer = setInterval(() => {
-      if (this.hub.size === 0) this.streamsClosed();
-      else this.hub.send('snapshot', this.snapshot());
-    }, this.updateMs);
-    this.timer.unref();
+    this.timer = setRepeating(
+      systemClock,
+      this.updateMs,
+      () => {
+        if (this.hub.size === 0) this.streamsClosed();
+        else this.hub.send('snapshot', this.snapshot());
+      },
+      { unref: true },
+    );
   }
 
   /** The last stream closed: no more snapshots (no health checks, no trees) until one opens. */
   streamsClosed(): void {
-    clearInterval(this.timer);
+    this.timer?.();
     this.timer = undefined;
   }
 

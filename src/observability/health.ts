@@ -1,3 +1,4 @@
+import { setRepeating, type CancelTimer } from '../core/clock.js';
 import type { BreakerState } from '../../machines/circuit-breaker.machine.js';
 import type { StageStateValue } from '../../machines/stage.machine.js';
 import type { PipelineStatus, StageStats } from '../pipeline/stats.js';
@@ -105,13 +106,12 @@ type ChangeListener = (report: HealthReport, previous: SystemState | undefined) 
 class Monitor implements HealthMonitor {
   private readonly watched = new Map<ObservedPipeline, Watched>();
   private readonly listeners = new Set<ChangeListener>();
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: CancelTimer | undefined;
   last: HealthReport | undefined;
 
   constructor(private readonly options: ResolvedHealthOptions) {
     for (const pipeline of options.pipelines) this.track(pipeline);
-    this.timer = setInterval(() => this.check(), options.intervalMs);
-    this.timer.unref();
+    this.cancelTimer = setRepeating(options.clock, options.intervalMs, () => this.check(), { unref: true });
   }
 
   track(pipeline: ObservedPipeline): void {
@@ -167,8 +167,8 @@ class Monitor implements HealthMonitor {
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     for (const pipeline of [...this.watched.keys()]) this.untrack(pipeline);
     this.listeners.clear();
   }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { setTimer, systemClock, type CancelTimer } from '../core/clock.js';
 
 /** Limits of an {@link SseHub}: how many streams, and how far a stream may fall behind. */
 export interface SseLimits {
@@ -28,7 +29,7 @@ export interface SseStats {
 /** One open stream; `timer` runs while its socket is full and it has not drained. */
 interface Client {
   res: ServerResponse;
-  timer: NodeJS.Timeout | undefined;
+  timer: CancelTimer | undefined;
 }
 
 /**
@@ -113,10 +114,9 @@ export class SseHub {
       return;
     }
     if (client.timer !== undefined) return;
-    client.timer = setTimeout(() => this.drop(client, `not drained within drainTimeoutMs (${this.limits.drainTimeoutMs} ms)`), this.limits.drainTimeoutMs);
-    client.timer.unref();
+    client.timer = setTimer(systemClock, this.limits.drainTimeoutMs, () => this.drop(client, `not drained within drainTimeoutMs (${this.limits.drainTimeoutMs} ms)`), { unref: true });
     res.once('drain', () => {
-      clearTimeout(client.timer);
+      client.timer?.();
       client.timer = undefined;
     });
   }
@@ -133,7 +133,7 @@ export class SseHub {
   }
 
   private remove(client: Client): void {
-    clearTimeout(client.timer);
+    client.timer?.();
     client.timer = undefined;
     if (this.clients.get(client.res) !== client) return;
     this.clients.delete(client.res);

@@ -1,6 +1,7 @@
 import { AbortedError, CircuitOpenError, RetryExhaustedError } from '../core/errors.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { offAbort, onAbort } from '../resilience/signals.js';
+import { setTimer, systemClock, type TimerSource } from '../core/clock.js';
 
 /**
  * Why a call of a stage with `degraded: 'backpressure'` is held instead of failing:
@@ -33,16 +34,16 @@ export function closedPauseMs(n: number, breaker: CircuitBreaker): number {
   return Math.min(breaker.openMs, 2 ** Math.min(n - 1, 30));
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts (the timer is cleared). */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms` on `clock`, or at once when `signal` aborts (the timer is cancelled). */
+export function pause(ms: number, signal: AbortSignal, clock: TimerSource = systemClock): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
-      clearTimeout(timer);
+      cancel();
       offAbort(signal, done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const cancel = setTimer(clock, ms, done);
     onAbort(signal, done);
   });
 }

@@ -109,6 +109,8 @@ export class NodeCell implements Inlet, Producer {
   private actor: Actor<typeof stageMachine>;
   private phase: CellPhase = 'new';
   private supervisor: ChildStartContext | undefined;
+  /** Conditions someone waits for (`whenTrue`), checked after each step of the stage actor and when room frees. */
+  private readonly conditions: Array<{ check: () => boolean; resolve: () => void }> = [];
   /** Injections (replayed dead letters) waiting for room in the mailbox. */
   private readonly roomWaiters: Array<() => void> = [];
   /** The failure that crashed the current incarnation. */
@@ -185,6 +187,10 @@ export class NodeCell implements Inlet, Producer {
     });
     this.hooks.inspection?.watch(this, actor);
     actor.subscribe({
+      // Only while someone waits for a condition of this cell (a reshape): nothing per step otherwise.
+      next: () => {
+        if (this.conditions.length > 0) this.checkConditions();
+      },
       complete: () => this.actorEnded(actor),
       error: (error) => {
         if (actor !== this.actor) return;
@@ -764,6 +770,25 @@ export class NodeCell implements Inlet, Producer {
       if (producer.isBlocked() && producer.canTake()) producer.wake();
     }
     if (this.roomWaiters.length > 0 && this.hasRoom()) for (const resume of this.roomWaiters.splice(0)) resume();
+    if (this.conditions.length > 0) this.checkConditions();
+  }
+
+  /**
+   * Resolves once `check()` holds (at once if it does): checked after every step of the stage
+   * actor and whenever room frees, so a reshape waits for a node to drain or settle without polling.
+   */
+  whenTrue(check: () => boolean): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve) => this.conditions.push({ check, resolve }));
+  }
+
+  private checkConditions(): void {
+    for (let i = this.conditions.length - 1; i >= 0; i--) {
+      const condition = this.conditions[i] as { check: () => boolean; resolve: () => void };
+      if (!condition.check()) continue;
+      this.conditions.splice(i, 1);
+      condition.resolve();
+    }
   }
 
   /**

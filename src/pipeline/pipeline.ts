@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.js';
+import { raceDeadline, type Clock } from '../core/clock.js';
 import { CheckpointStoreError, ConfigError, SteadfastError, messageOf, type CheckpointStoreErrorCode } from '../core/errors.js';
 import { integerIn } from '../core/validate.js';
 import { newId } from '../ids.js';
@@ -9,7 +9,7 @@ import type { Source } from '../sources/source.js';
 import { isStage, type AnyStage, type Stage } from '../stage.js';
 import { MODES, type PipelineMode } from './modes.js';
 import type { Pipeline } from './pipeline-api.js';
-import { deferred, readDeadLetters, startError, waitAtMost } from './run-helpers.js';
+import { deferred, readDeadLetters, startError } from './run-helpers.js';
 import type { CellHooks, NodeCell } from './node-cell.js';
 import { ReplayedLetter } from './replayed-letter.js';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
@@ -152,6 +152,7 @@ class PipelineRun implements Pipeline {
     };
     this.wiring = wireGraph(resolved.graph, preset, hooks, this.pump, (error) => this.report(error), {
       pipeline: this.name,
+      clock: this.clock,
       log: this.log,
       breakers: this.breakers,
       report: (error) => this.report(error),
@@ -300,18 +301,12 @@ class PipelineRun implements Pipeline {
     this.pump.stop();
     // Part of the budget is kept for stopping at once if draining takes all the rest.
     const killReserve = Math.min(1_000, Math.floor(timeoutMs / 10));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      this.done.then(
-        () => false,
-        () => false,
-      ),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs - killReserve);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!timedOut) return;
+    const drained = await raceDeadline(
+      this.done.catch(() => undefined),
+      timeoutMs - killReserve,
+      this.clock,
+    );
+    if (drained.done) return;
     const left = this.cells.filter((cell) => cell.depth() > 0).map((cell) => `${cell.name}: ${cell.depth()}`);
     const error = new SteadfastError(
       'STOP_TIMEOUT',
@@ -325,7 +320,7 @@ class PipelineRun implements Pipeline {
     for (const cell of this.cells) cell.kill();
     if (!this.pumpFinished) this.finish();
     // The kills and closes take moments; what hangs (a write that never returns) is left behind.
-    await waitAtMost(this.done.catch(() => {}), killReserve);
+    await raceDeadline(this.done.catch(() => undefined), killReserve, this.clock);
     throw error;
   }
 
@@ -516,7 +511,7 @@ class PipelineRun implements Pipeline {
   }
 
   private reshapeEnv(): ReshapeEnv {
-    return { wiring: this.wiring, cells: this.cells, byName: this.byName, supervisor: this.supervisor, log: this.log };
+    return { wiring: this.wiring, cells: this.cells, byName: this.byName, supervisor: this.supervisor, log: this.log, clock: this.clock };
   }
 
   stageState<TState = unknown>(nameOrStage: string | Stage<never, unknown, TState>): TState {

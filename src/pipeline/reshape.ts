@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { raceDeadline, type Clock } from '../core/clock.js';
 import { ConfigError, SteadfastError, messageOf } from '../core/errors.js';
 import type { ChildStartContext } from '../supervision/child.js';
 import type { Supervisor } from '../supervision/supervisor.js';
@@ -13,6 +14,7 @@ export interface ReshapeEnv {
   byName: Map<string, NodeCell>;
   supervisor: Supervisor;
   log: Logger;
+  clock: Clock;
 }
 
 /** What `pipeline.scale()` did; replicas it removed hand back their last state. */
@@ -61,7 +63,7 @@ export async function scaleGroup(env: ReshapeEnv, group: Group, replicas: number
   for (const outlet of group.fallbacks) outlet.hold();
   for (const cell of group.cells) cell.gate(true);
   try {
-    await until(() => group.cells.every((cell) => cell.drained()), options.timeoutMs ?? 30_000, `stage "${group.node.name}" to drain`);
+    await until(group.cells, (cell) => cell.drained(), options.timeoutMs ?? 30_000, `stage "${group.node.name}" to drain`, env.clock);
     const states = group.cells.map((cell) => cell.stageState());
     const next = options.rebalance === undefined ? undefined : rebalanced(group, options.rebalance, states, replicas);
     for (let i = before; i < replicas; i++) await addReplica(env, group, i);
@@ -129,7 +131,7 @@ async function removeReplica(env: ReshapeEnv, group: Group): Promise<ScaleResult
 export async function swapGroup(env: ReshapeEnv, group: Group, stage: AnyStage, options: SwapOptions = {}): Promise<void> {
   for (const cell of group.cells) cell.pause(true);
   try {
-    await until(() => group.cells.every((cell) => cell.settled()), options.timeoutMs ?? 30_000, `stage "${group.node.name}" to finish its calls`);
+    await until(group.cells, (cell) => cell.settled(), options.timeoutMs ?? 30_000, `stage "${group.node.name}" to finish its calls`, env.clock);
     const states = group.cells.map((cell) => {
       const state = cell.stageState();
       if (options.migrate === undefined) return state;
@@ -166,15 +168,12 @@ function drop<T>(list: T[], item: T): void {
   if (i !== -1) list.splice(i, 1);
 }
 
-/** Resolves once `done()` holds (checked every millisecond), or rejects after `timeoutMs`. */
-function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (done()) return resolve();
-      if (Date.now() - started >= timeoutMs) return reject(new SteadfastError('PIPELINE_STATE_INVALID', `gave up waiting ${timeoutMs} ms for ${what}`));
-      setTimeout(check, 1);
-    };
-    check();
-  });
+/**
+ * Resolves once `done(cell)` holds for every cell (each cell tells when it may have changed: no
+ * polling), or rejects after `timeoutMs` on the pipeline's clock.
+ */
+async function until(cells: readonly NodeCell[], done: (cell: NodeCell) => boolean, timeoutMs: number, what: string, clock: Clock): Promise<void> {
+  const all = Promise.all(cells.map((cell) => cell.whenTrue(() => done(cell))));
+  const raced = await raceDeadline(all, timeoutMs, clock);
+  if (!raced.done) throw new SteadfastError('PIPELINE_STATE_INVALID', `gave up waiting ${timeoutMs} ms for ${what}`);
 }

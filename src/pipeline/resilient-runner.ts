@@ -1,3 +1,4 @@
+import { systemClock, type TimerSource } from '../core/clock.js';
 import type { Batch } from '../core/batch-queue.js';
 import { AbortedError, RetryExhaustedError, StageCallError, TimeoutError, messageOf } from '../core/errors.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
@@ -39,7 +40,7 @@ type Handled = { state: unknown; emit: readonly unknown[] } | undefined;
  * (retries exhausted, breaker open) is handled by the stage's degraded mode when it has one, or
  * fails as usual (the stage restarts or resumes).
  */
-export function resilientRunner(stage: Stage, node: string, guards: StageGuards): CallRunner {
+export function resilientRunner(stage: Stage, node: string, guards: StageGuards, clock: TimerSource = systemClock): CallRunner {
   const check = resultChecker(stage, node);
   const failed = eventFailures();
   const cache = cacheOf(guards.degraded);
@@ -90,7 +91,7 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards)
               `offset ${ctx.offset} failed ${closedFailures} times in a row while breaker "${breaker.name}" stayed closed: it may be poison; backpressure keeps trying it (see docs/stage-resilience.md)`,
             );
           }
-          await pause(closedPauseMs(closedFailures, breaker), ctx.signal);
+          await pause(closedPauseMs(closedFailures, breaker), ctx.signal, clock);
         } else {
           closedFailures = 0;
           await untilCallsPass(breaker, hold, ctx.signal);

@@ -1,5 +1,5 @@
-// Small helpers of a pipeline run: waiting with a bound, a deferred signal, dead letters read after
-// the run, the error a failed start reports.
+// Small helpers of a pipeline run: a deferred signal, dead letters read after the run, the error a
+// failed start reports.
 import type { Logger } from 'pino';
 import { createCheckpointStore } from '../checkpoint/create-store.js';
 import { DeadLetterBox } from '../checkpoint/dead-letters.js';
@@ -22,13 +22,6 @@ export async function readDeadLetters(dir: string, pipeline: string, log: Logger
   } finally {
     await store.close();
   }
-}
-
-/** Waits for `promise`, but not longer than `ms`. */
-export async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 /** The error a failed start reports: a stage's own open failure rather than the supervisor's wrapper. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
 import type { SteadfastError } from '../core/errors.js';
 import { ThreadRunner } from '../isolation/thread-runner.js';
 import type { BreakerRegistry } from '../resilience/breaker-registry.js';
@@ -149,6 +150,8 @@ export interface LifecycleEnv {
   /** The pipeline's name: stage breakers are named `<pipeline>.<node>`. */
   pipeline: string;
   log: Logger;
+  /** The pipeline's clock: a stage's deadlines run on it. */
+  clock: Clock;
   /** The pipeline's own breaker registry. */
   breakers: BreakerRegistry;
   /** Reports an event sent to the dead letters. */
@@ -186,7 +189,7 @@ function stageLifecycle(stage: AnyStage, cellName: string, env: LifecycleEnv): L
     const guards = stageGuards(stage, cellName, env);
     return {
       initialState: () => stage.initialState(),
-      runner: resilientRunner(stage, cellName, guards),
+      runner: resilientRunner(stage, cellName, guards, env.clock),
       open: () => undefined,
       close: () => undefined,
       onFailure: stage.onFailure,
@@ -196,7 +199,7 @@ function stageLifecycle(stage: AnyStage, cellName: string, env: LifecycleEnv): L
   }
   return {
     initialState: () => stage.initialState(),
-    runner: stageRunner(stage, cellName),
+    runner: stageRunner(stage, cellName, env.clock),
     open: () => undefined,
     close: () => undefined,
     onFailure: stage.onFailure,

@@ -25,8 +25,8 @@ export interface CircuitBreakerOptions extends TripOptions {
   initialState?: BreakerSnapshot;
   /** The registry to join (default: `breakers`), or `null` for none. */
   registry?: BreakerRegistry | null;
-  /** Time source: `now` for the time windows, `monotonic` (if given) for call durations; tests use fake timers. */
-  clock?: Pick<Clock, 'now'> & Partial<Pick<Clock, 'monotonic'>>;
+  /** Time source: `now` for the time windows, `monotonic` (if given) for call durations, `setTimer` (if given) for the open timer; tests give a `SimulatedClock` or use fake timers. */
+  clock?: Pick<Clock, 'now'> & Partial<Pick<Clock, 'monotonic' | 'setTimer'>>;
 }
 
 /** Breaker options with defaults filled in. */
@@ -40,7 +40,7 @@ export interface ResolvedBreakerOptions {
   isFailure: (error: unknown) => boolean;
   initialState: BreakerSnapshot | undefined;
   registry: BreakerRegistry | null | undefined;
-  clock: (Pick<Clock, 'now'> & Partial<Pick<Clock, 'monotonic'>>) | undefined;
+  clock: (Pick<Clock, 'now'> & Partial<Pick<Clock, 'monotonic' | 'setTimer'>>) | undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   type BreakerWindows,
   type ResolvedTripOptions,
 } from '../core/breaker-windows.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import { actorClock, systemClock, type ActorClock, type Clock } from '../core/clock.js';
 import { CircuitOpenError } from '../core/errors.js';
 import type { Policy, Work } from './policy.js';
 import { RUN, abortedBy, argumentFor, invoke, isAborted, isThenable, listen, unlisten, type StopSource } from './signals.js';
@@ -102,6 +102,8 @@ export class CircuitBreaker implements Policy {
       circuitBreakerMachine.provide({ actions: { resetWindows: () => resetWindows(this.windows, this.clock.now()) } }),
       {
         id: `breaker:${o.name}`,
+        // The open timer (a delayed transition) runs on the breaker's clock when it has timers.
+        ...(actorClock(o.clock) === undefined ? {} : { clock: actorClock(o.clock) as ActorClock }),
         input: {
           name: o.name,
           openMs: o.openMs,

@@ -1,3 +1,5 @@
+import { setTimer, systemClock, type CancelTimer } from '../core/clock.js';
+
 /** Something to be told when its deadline passes; `expire` must not throw. */
 export interface DeadlineTask {
   expire(): void;
@@ -30,7 +32,7 @@ export class DeadlineQueue {
   // so that a busy queue does not push the same millisecond again and again.
   private readonly heap: number[] = [];
   private count = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: CancelTimer | undefined;
   private armedAt = Infinity;
   private firing = false;
   // The bucket of the latest add: calls close together share it, and skip the Map lookup.
@@ -76,24 +78,23 @@ export class DeadlineQueue {
   }
 
   private arm(key: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.();
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(key - this.now())));
     this.armedAt = key;
-    this.timer = setTimeout(this.onTimer, delay);
-    this.timer.unref();
+    this.timer = setTimer(systemClock, delay, this.onTimer, { unref: true });
   }
 
   // Nothing pending: the timer goes at once. The (empty) buckets may stay for the next calls, which
   // often fall in the same millisecond; only a long list of them is dropped, to bound memory.
   private idle(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.();
     this.timer = undefined;
     this.armedAt = Infinity;
     if (this.heap.length > KEEP_IDLE_BUCKETS) this.clear();
   }
 
   private clear(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.();
     this.timer = undefined;
     this.armedAt = Infinity;
     this.buckets.clear();

@@ -1,3 +1,4 @@
+import { setTimer, systemClock, type CancelTimer } from '../core/clock.js';
 import { backoffDelay } from '../core/backoff.js';
 import { ConfigError, RetryExhaustedError } from '../core/errors.js';
 import { fn, record } from '../core/validate.js';
@@ -113,7 +114,7 @@ class Retry implements RetryPolicy, StoppablePolicy {
 class RetryRun<T> {
   private attempts = 0;
   private previousDelay: number;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: CancelTimer | undefined;
   private settled = false;
   // Work that declares a parameter while both the policy and the caller can stop the call gets a Stop that either aborts.
   private readonly joint: Stop | undefined;
@@ -183,7 +184,7 @@ class RetryRun<T> {
         settings.onRetry?.({ attempt: attempts, error, delayMs });
         // onRetry may have aborted a signal, which settled the call.
         if (this.settled) return;
-        if (delayMs > 0) this.timer = setTimeout(this.resume, delayMs);
+        if (delayMs > 0) this.timer = setTimer(systemClock, delayMs, this.resume);
         else queueMicrotask(this.resume);
         return;
       }
@@ -215,7 +216,7 @@ class RetryRun<T> {
 
   private finish(): void {
     this.settled = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.();
     this.timer = undefined;
     if (this.settings.signal !== undefined) unlisten(this.settings.signal, this.onAbort);
     if (this.source !== undefined) unlisten(this.source, this.onAbort);

@@ -1,4 +1,5 @@
 import type { Batch } from '../core/batch-queue.js';
+import { setTimer, systemClock, type TimerSource } from '../core/clock.js';
 import { StageCallError, describeValue, messageOf } from '../core/errors.js';
 import type { Stage, StageContext } from '../stage.js';
 import { offAbort, onAbort } from '../resilience/signals.js';
@@ -20,9 +21,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * The runner of a stage node: per event (`process`) or per batch (`processBatch`). What a failed
  * event does to a per-event call is `ctx.failurePolicy` (without one, it ends the call).
  */
-export function stageRunner(stage: Stage, node: string): CallRunner {
+export function stageRunner(stage: Stage, node: string, clock: TimerSource = systemClock): CallRunner {
   const { process, processBatch, timeoutMs } = stage;
-  if (processBatch !== undefined) return batchRunner(stage, node, processBatch);
+  if (processBatch !== undefined) return batchRunner(stage, node, processBatch, clock);
   if (process === undefined) throw new Error(`stage ${stage.name} has neither process nor processBatch`);
   const check = resultChecker(stage, node);
   const failed = eventFailures();
@@ -65,7 +66,7 @@ export function stageRunner(stage: Stage, node: string): CallRunner {
       let result: unknown;
       try {
         const call = i === from ? pending : process(batch.values[i] as never, state as never, (timed ?? ctx) as StageContext);
-        result = timeoutMs === undefined ? await call : await withDeadline(call, timeoutMs, ctx.signal);
+        result = timeoutMs === undefined ? await call : await withDeadline(call, timeoutMs, ctx.signal, clock);
       } catch (cause) {
         timed?.end();
         failed(batch, i, state, outputs, thrown(batch, i, cause), ctx);
@@ -171,7 +172,7 @@ export function resultChecker(stage: Stage, node: string) {
   };
 }
 
-function batchRunner(stage: Stage, node: string, processBatch: NonNullable<Stage['processBatch']>): CallRunner {
+function batchRunner(stage: Stage, node: string, processBatch: NonNullable<Stage['processBatch']>, clock: TimerSource): CallRunner {
   const check = resultChecker(stage, node);
   const fail = (state: unknown, error: StageCallError) => new BatchFailure(error, { state, values: [], offsets: [] }, EMPTY);
   const thrown = (batch: Batch, cause: unknown) =>
@@ -209,7 +210,7 @@ function batchRunner(stage: Stage, node: string, processBatch: NonNullable<Stage
       call?.end();
       return finish(batch, state, result);
     }
-    return (timeoutMs === undefined ? Promise.resolve(result) : withDeadline(result, timeoutMs, ctx.signal)).then(
+    return (timeoutMs === undefined ? Promise.resolve(result) : withDeadline(result, timeoutMs, ctx.signal, clock)).then(
       (value) => {
         if (value !== TIMED_OUT) {
           call?.end();
@@ -235,28 +236,28 @@ const TIMED_OUT = Symbol('timed out');
  * listens. When the node's signal aborts first (the stage crashed or was abandoned), the wait ends
  * at once with its reason, so that no timer outlives the stage.
  */
-function withDeadline<T>(promise: T | PromiseLike<T>, ms: number, node: AbortSignal): Promise<T | typeof TIMED_OUT> {
+function withDeadline<T>(promise: T | PromiseLike<T>, ms: number, node: AbortSignal, clock: TimerSource): Promise<T | typeof TIMED_OUT> {
   const settled = Promise.resolve(promise);
   settled.catch(() => {}); // a rejection after the deadline has nobody left to tell
   if (node.aborted) return Promise.reject(node.reason);
   return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
     const abandoned = (): void => {
-      clearTimeout(timer);
+      cancel();
       reject(node.reason);
     };
-    const timer = setTimeout(() => {
+    const cancel = setTimer(clock, ms, () => {
       offAbort(node, abandoned);
       resolve(TIMED_OUT);
-    }, ms);
+    });
     onAbort(node, abandoned);
     settled.then(
       (value) => {
-        clearTimeout(timer);
+        cancel();
         offAbort(node, abandoned);
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        cancel();
         offAbort(node, abandoned);
         reject(error);
       },

@@ -31,8 +31,8 @@ export interface SupervisorOptions {
   /** Called when this supervisor gives up and has no parent supervisor (the root). */
   onEscalate?: (escalation: Escalation) => void;
   logger?: Logger;
-  /** Time source (restart timestamps); tests use fake timers. */
-  clock?: Pick<Clock, 'now'>;
+  /** Time (restart timestamps) and timers (restart backoff, shutdown budgets); tests give a `SimulatedClock` or use fake timers. */
+  clock?: Pick<Clock, 'now' | 'setTimer'>;
   /** Random source of the backoff jitter, in [0, 1). */
   random?: () => number;
   /** Receives the XState inspection events of the supervisor's actor (`createActor(machine, { inspect })`). */
@@ -51,7 +51,7 @@ export interface ResolvedSupervisorOptions {
   template: ResolvedChildSpec | undefined;
   onEscalate: ((escalation: Escalation) => void) | undefined;
   logger: Logger;
-  clock: Pick<Clock, 'now'>;
+  clock: Pick<Clock, 'now' | 'setTimer'>;
   random: () => number;
   inspect: ((event: InspectionEvent) => void) | undefined;
 }
@@ -87,7 +87,7 @@ export function resolveSupervisorOptions(options: unknown): ResolvedSupervisorOp
   const onEscalate = opts.onEscalate === undefined ? undefined : fn<(escalation: Escalation) => void>('supervisor.onEscalate', opts.onEscalate);
   const random = opts.random === undefined ? Math.random : fn<() => number>('supervisor.random', opts.random);
   const logger = (opts.logger as Logger | undefined) ?? createLogger('warn', { supervisor: name });
-  const clock = (opts.clock as Pick<Clock, 'now'> | undefined) ?? systemClock;
+  const clock = (opts.clock as Pick<Clock, 'now' | 'setTimer'> | undefined) ?? systemClock;
   const inspect = opts.inspect === undefined ? undefined : fn<(event: InspectionEvent) => void>('supervisor.inspect', opts.inspect);
   return { name, strategy, maxRestarts, withinMs, backoff, flapping, children, template, onEscalate, logger, clock, random, inspect };
 }

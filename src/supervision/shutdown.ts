@@ -1,3 +1,4 @@
+import { raceDeadline, systemClock, type TimerSource } from '../core/clock.js';
 import type { Child } from './child.js';
 
 /** How a child ended when its supervisor stopped it. */
@@ -5,34 +6,29 @@ export type ShutdownOutcome = 'stopped' | 'killed' | 'failed';
 
 /**
  * Stops a child within its budget, as OTP's shutdown: `'brutal'` kills at once; otherwise a polite
- * `stop()`, and a kill when it has not finished after `budgetMs` (or when it throws). Never rejects.
+ * `stop()`, and a kill when it has not finished after `budgetMs` on `clock` (or when it throws).
+ * Never rejects.
  */
-export async function shutdownChild(child: Child, budget: number | 'brutal'): Promise<ShutdownOutcome> {
+export async function shutdownChild(child: Child, budget: number | 'brutal', clock: TimerSource = systemClock): Promise<ShutdownOutcome> {
   if (budget === 'brutal') {
     killQuietly(child);
     return 'killed';
   }
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<'expired'>((resolve) => {
-    timer = setTimeout(() => resolve('expired'), budgetMsOf(budget));
-  });
-  let stopping: Promise<'done'>;
+  let stopping: Promise<void>;
   try {
-    stopping = Promise.resolve(child.stop()).then(() => 'done' as const);
+    stopping = Promise.resolve(child.stop());
   } catch {
     stopping = Promise.reject(new Error('stop() threw'));
   }
+  stopping.catch(() => {}); // a stop that settles after the kill must not be an unhandled rejection
   try {
-    const first = await Promise.race([stopping, expired]);
-    if (first === 'done') return 'stopped';
+    const raced = await raceDeadline(stopping, budgetMsOf(budget), clock);
+    if (raced.done) return 'stopped';
     killQuietly(child);
     return 'killed';
   } catch {
     killQuietly(child);
     return 'failed';
-  } finally {
-    clearTimeout(timer);
-    stopping.catch(() => {}); // a stop that settles after the kill must not be an unhandled rejection
   }
 }
 

@@ -11,6 +11,7 @@ import {
   type SupervisorEmitted,
   type SupervisorStateValue,
 } from '../../supervisors/supervisor.machine.js';
+import { setTimer } from '../core/clock.js';
 import { restartBudget, type BudgetNode } from '../core/intensity.js';
 import { ConfigError, SteadfastError, messageOf } from '../core/errors.js';
 import { escalationError } from './escalation-error.js';
@@ -349,24 +350,12 @@ export class Supervisor implements Child {
     })();
   }
 
-  /**
-   * Runs `fn` after `delayMs`, cancellable by stop/kill. A zero delay runs on the next turn of the
-   * event loop (setImmediate): still an event, never a synchronous loop, but without the 1 ms that
-   * Node gives every setTimeout.
-   */
+  /** Runs `fn` after `delayMs` on the supervisor's clock (0: on the next turn of the event loop, never synchronously), cancellable by stop/kill. */
   private after(delayMs: number, fn: () => void): void {
-    let cancel: () => void;
-    const run = () => {
+    const cancel = setTimer(this.options.clock, delayMs, () => {
       this.timers.delete(cancel);
       fn();
-    };
-    if (delayMs <= 0) {
-      const immediate = setImmediate(run);
-      cancel = () => clearImmediate(immediate);
-    } else {
-      const timer = setTimeout(run, delayMs);
-      cancel = () => clearTimeout(timer);
-    }
+    });
     this.timers.add(cancel);
   }
 
@@ -401,7 +390,7 @@ export class Supervisor implements Child {
       return;
     }
     entry.status = 'stopping';
-    const outcome = await shutdownChild(child, entry.spec.shutdown);
+    const outcome = await shutdownChild(child, entry.spec.shutdown, this.options.clock);
     if (outcome !== 'stopped') {
       this.killedCount++;
       this.log.warn({ errorContext: 'shutdown_error', offender: entry.id, reason: outcome, shutdown: entry.spec.shutdown }, `child ${entry.id} was killed (${outcome})`);
