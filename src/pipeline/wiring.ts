@@ -228,7 +228,7 @@ function stageGuards(stage: AnyStage, cellName: string, env: LifecycleEnv): Stag
     if (stage.breaker === undefined) return undefined;
     const name = `${env.pipeline}.${cellName}`;
     env.breakers.get(name)?.dispose(); // a swap or a restore replaces the stage's breaker
-    return circuitBreaker({ ...stage.breaker, name, registry: env.breakers, ...(initialState === undefined ? {} : { initialState }) });
+    return circuitBreaker({ clock: env.clock, ...stage.breaker, name, registry: env.breakers, ...(initialState === undefined ? {} : { initialState }) });
   };
   const compose = (breaker: CircuitBreaker | undefined): Policy => {
     const all = [...policies];
