@@ -1,4 +1,4 @@
-import { and, assign, fromPromise, setup } from 'xstate';
+import { assign, fromPromise, setup } from 'xstate';
 
 /** Input of a stage actor: its node name, and the state it has until `open` provides one. */
 export interface StageMachineInput {
@@ -11,6 +11,8 @@ export interface StageMachineInput {
   onFailure?: StageFailurePolicy;
   /** With `'resume'`: this many failed events (or batch calls) in a row restart the stage all the same; 0 never (default 10). */
   restartAfterFailures?: number;
+  /** Calls in flight at most (default 1). */
+  concurrency?: number;
 }
 
 /** What a failed call does to a stage: crash it (its supervisor restarts it) or resume. */
@@ -21,7 +23,27 @@ export interface StageOpenOutput {
   state: unknown;
 }
 
-/** Context of a stage actor: the user's stage state and its call counters. */
+/**
+ * What the runtime tells the machine about the stage instance's mailbox, with every event it sends:
+ * the facts the machine's guards read. A fresh view comes with each event; the machine sets it
+ * aside (`undefined`) when its own step used it up (it started a call, or passed a barrier).
+ */
+export interface MailboxView {
+  /** Events queued before the next barrier: what a call may take. */
+  ready: number;
+  /** Events and barriers queued in all (0: the mailbox is empty). */
+  queued: number;
+  /** A barrier is at the head of the mailbox. */
+  barrierNext: boolean;
+  /** Downstream has room for a worthwhile call. */
+  credit: boolean;
+  /** Calls are paused: queued events wait (a swap waits for the calls in flight to end). */
+  paused: boolean;
+  /** Nodes this one fed a barrier that still align it on their other inputs: no call until they have it. */
+  stalls: number;
+}
+
+/** Context of a stage actor: the user's stage state, what it knows of its mailbox, and its call counters. */
 export interface StageMachineContext {
   stage: string;
   /** The stage's state after the last successful call. */
@@ -30,6 +52,11 @@ export interface StageMachineContext {
   ended: boolean;
   onFailure: StageFailurePolicy;
   restartAfterFailures: number;
+  concurrency: number;
+  /** Calls started and not yet finished. */
+  inFlight: number;
+  /** The mailbox as the runtime last reported it; undefined until the next report once a step used it up. */
+  mailbox: MailboxView | undefined;
   /** Failed events (or failed batch calls) in a row since the last event that succeeded. */
   failuresInRow: number;
   calls: number;
@@ -79,13 +106,45 @@ export function resumes(context: Pick<StageMachineContext, 'onFailure' | 'restar
   return context.restartAfterFailures === 0 || context.failuresInRow + 1 < context.restartAfterFailures;
 }
 
-/** Events a stage actor accepts. */
-export type StageMachineEvent =
-  | { type: 'steadfast.stage.input' }
-  | { type: 'steadfast.stage.credit' }
-  | { type: 'steadfast.stage.end' };
+type Facts = Pick<StageMachineContext, 'mailbox' | 'inFlight' | 'concurrency' | 'ended'>;
 
-/** Types, inert effects, guards and actions of the stage machine (implementations via `provide()`). */
+/** Events wait that a call may take now (not paused, not held back by alignment). */
+function hasInput(m: MailboxView): boolean {
+  return m.ready > 0 && !m.paused && m.stalls === 0;
+}
+
+/** Another call may start: input, room downstream, and fewer calls in flight than allowed. */
+export function canCall({ mailbox, inFlight, concurrency }: Facts): boolean {
+  return mailbox !== undefined && inFlight < concurrency && mailbox.credit && hasInput(mailbox);
+}
+
+/** Input waits, but downstream has no room for it, and no call is in flight to end and free some. */
+export function waitsForCredit({ mailbox, inFlight }: Facts): boolean {
+  return mailbox !== undefined && inFlight === 0 && !mailbox.credit && hasInput(mailbox);
+}
+
+/** A barrier is next and every call before it has finished: the state is the one all earlier events built. */
+export function atBarrier({ mailbox, inFlight }: Facts): boolean {
+  return mailbox !== undefined && inFlight === 0 && mailbox.barrierNext;
+}
+
+/** Every upstream ended, nothing is queued and no call is in flight: the stage may close. */
+export function drained({ mailbox, inFlight, ended }: Facts): boolean {
+  return ended && mailbox !== undefined && inFlight === 0 && mailbox.queued === 0;
+}
+
+/** Events a stage actor accepts: reports of its mailbox (each with a fresh view), and the end of each call. */
+export type StageMachineEvent =
+  | { type: 'steadfast.stage.input'; mailbox: MailboxView }
+  | { type: 'steadfast.stage.credit'; mailbox: MailboxView }
+  | { type: 'steadfast.stage.end'; mailbox: MailboxView }
+  | { type: 'steadfast.stage.done'; output: StageCallOutput; mailbox: MailboxView }
+  | { type: 'steadfast.stage.failed'; error: unknown; mailbox: MailboxView };
+
+type Failed = Extract<StageMachineEvent, { type: 'steadfast.stage.failed' }>;
+type Done = Extract<StageMachineEvent, { type: 'steadfast.stage.done' }>;
+
+/** Types, inert effects, guards and actions of the stage machine (effects via `provide()`). */
 const stageSetup = setup({
   types: {
     context: {} as StageMachineContext,
@@ -94,70 +153,84 @@ const stageSetup = setup({
   },
   actors: {
     open: fromPromise<StageOpenOutput, { stage: string; state: unknown }>(async ({ input }) => ({ state: input.state })),
-    call: fromPromise<StageCallOutput, StageCallInput>(async ({ input }) => ({ state: input.state })),
     close: fromPromise<void, { stage: string }>(async () => undefined),
   },
   guards: {
-    hasInput: () => false,
-    hasCredit: () => true,
-    atBarrier: () => false,
-    upstreamEnded: ({ context }) => context.ended,
-    resumesAfterFailure: ({ context, event }) => resumes(context, (event as { error?: unknown }).error),
+    canCall: ({ context }) => canCall(context),
+    waitsForCredit: ({ context }) => waitsForCredit(context),
+    noWaitForCredit: ({ context }) => context.mailbox !== undefined && !waitsForCredit(context),
+    atBarrier: ({ context }) => atBarrier(context),
+    drained: ({ context }) => drained(context),
+    noCallInFlight: ({ context }) => context.inFlight === 0,
+    resumesAfterFailure: ({ context, event }) => resumes(context, (event as Failed).error),
   },
   actions: {
+    observe: assign(({ event }) => ({ mailbox: (event as { mailbox: MailboxView }).mailbox })),
     markEnded: assign({ ended: true }),
     startFrom: assign((_, params: { output: StageOpenOutput }) => ({ state: params.output.state })),
-    commit: assign(({ context }, params: { output: StageCallOutput }) => ({
-      state: params.output.state,
-      failuresInRow: params.output.failuresInRow ?? 0,
-      calls: context.calls + 1,
-    })),
-    recover: assign(({ context }, params: { error: unknown }) => {
-      const committed = committedOf(params.error);
+    /** A call starts: one more in flight; the view is used up until the runtime reports the mailbox again. */
+    takeCall: assign(({ context }) => ({ inFlight: context.inFlight + 1, mailbox: undefined })),
+    /** The barrier leaves the mailbox: the view is used up until the runtime reports it again. */
+    takeBarrier: assign({ mailbox: undefined }),
+    commit: assign(({ context, event }) => {
+      const { output, mailbox } = event as Done;
+      return { state: output.state, failuresInRow: output.failuresInRow ?? 0, calls: context.calls + 1, inFlight: context.inFlight - 1, mailbox };
+    }),
+    recover: assign(({ context, event }) => {
+      const { error, mailbox } = event as Failed;
+      const committed = committedOf(error);
       return {
         state: committed === undefined ? context.state : committed.state,
         failuresInRow: context.failuresInRow + 1,
         calls: context.calls + 1,
         failedCalls: context.failedCalls + 1,
+        inFlight: context.inFlight - 1,
+        mailbox,
       };
     }),
-    deliver: (_, _params: { output: StageCallOutput }) => {},
+    // Effects, carried out by the runtime (inert here, so that the machine can be drawn and tested without I/O).
+    startCall: (_, _params: StageCallInput) => {},
     passBarrier: (_, _params: { state: unknown }) => {},
-    reportFailure: (_, _params: { error: unknown }) => {},
     reportLifecycleFailure: (_, _params: { phase: 'open' | 'close'; error: unknown }) => {},
   },
 });
 
-/** A failed call: keep the state of the events before the failing one, report the failure. */
-const recoverAndReport = [
-  { type: 'recover', params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
-  { type: 'reportFailure', params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
+/** Take a batch: the call gets the state, failures in a row, and what a failed event does to it. */
+const startCall = [
+  'takeCall',
+  {
+    type: 'startCall',
+    params: ({ context }: { context: StageMachineContext }) => ({
+      state: context.state,
+      failuresInRow: context.failuresInRow,
+      // Under 'resume' a per-event call goes on past a failed event, up to restartAfterFailures in a row.
+      failurePolicy: { resume: context.onFailure === 'resume', restartAfter: context.restartAfterFailures },
+    }),
+  },
 ] as const;
 
-/** The result of a call: keep its state, route its outputs. */
-const commitAndDeliver = [
-  { type: 'commit', params: ({ event }: { event: { output: StageCallOutput } }) => ({ output: event.output }) },
-  { type: 'deliver', params: ({ event }: { event: { output: StageCallOutput } }) => ({ output: event.output }) },
-] as const;
+/** Snapshot the state every event before the barrier built, and pass the barrier on. */
+const passBarrier = [{ type: 'passBarrier', params: ({ context }: { context: StageMachineContext }) => ({ state: context.state }) }, 'takeBarrier'] as const;
 
 /**
- * The lifecycle of one stage instance. The machine decides; the runtime supplies the effects at
- * `provide()` time: `open` / `call` / `close` (invoked promise actors), the guards that read the
- * mailbox and downstream credit, and the actions that deliver outputs and report failures.
- * The defaults here are inert so that the machine can be drawn and tested without I/O.
+ * The lifecycle of one stage instance. The machine decides, from the facts the runtime reports
+ * with each event (its mailbox: queued events, a barrier at the head, downstream credit, paused,
+ * alignment stalls; and each call's end), when to start a call, when to pass a barrier, whether a
+ * failure is resumed or crashes the stage, and when to close. The runtime carries the decisions out:
+ * `open` / `close` (invoked promise actors) and the effects `startCall` (take a batch and run the
+ * user's code; its end comes back as `steadfast.stage.done` or `steadfast.stage.failed`) and
+ * `passBarrier`. Guards are pure functions of the context, exported for tests and docs.
  *
- * - `starting`: `open` runs and provides the state to start from (sinks open files here;
- *   checkpoints will restore here).
- * - `idle`: waits for input; takes a batch when input is queued and downstream has room. A
- *   checkpoint barrier at the front of the mailbox is passed first (`passBarrier` gets the state
- *   that every event before it built: the stage's snapshot for that checkpoint).
- * - `blocked`: input is queued but downstream is full; waits for credit.
- * - `busy`: one user call (`call`) is in flight; its result or failure comes back as an event.
- *   With more input and room downstream, a finished call goes straight into the next one.
+ * - `starting`: `open` runs and provides the state to start from (initial, or restored).
+ * - `idle`: no call in flight; a barrier at the head is passed first (its snapshot is the state
+ *   every earlier event built), then a call starts when input waits and downstream has room.
+ * - `blocked`: input waits but downstream is full; waits for credit.
+ * - `busy`: calls in flight (up to `concurrency`); each one's end is committed as it comes, and
+ *   more start while input, room and concurrency allow. With none left it returns to `idle`.
  * - `stopping`: every upstream ended and the mailbox is empty; `close` flushes.
  * - `crashed`: a call failed and the stage restarts (`onFailure: 'restart'`, or under `'resume'`
  *   after `restartAfterFailures` failed events in a row): final for this incarnation; its
- *   supervisor starts a new one from the stage's starting state.
+ *   supervisor starts a new one.
  * - `stopped` / `failed` (open or close failed): final.
  */
 export const stageMachine = stageSetup.createMachine({
@@ -168,13 +241,18 @@ export const stageMachine = stageSetup.createMachine({
     ended: false,
     onFailure: input.onFailure ?? 'resume',
     restartAfterFailures: input.restartAfterFailures ?? 10,
+    concurrency: input.concurrency ?? 1,
+    inFlight: 0,
+    mailbox: undefined,
     failuresInRow: 0,
     calls: 0,
     failedCalls: 0,
   }),
   initial: 'starting',
   on: {
-    'steadfast.stage.end': { actions: 'markEnded' },
+    'steadfast.stage.input': { actions: 'observe' },
+    'steadfast.stage.credit': { actions: 'observe' },
+    'steadfast.stage.end': { actions: ['markEnded', 'observe'] },
   },
   states: {
     starting: {
@@ -190,45 +268,33 @@ export const stageMachine = stageSetup.createMachine({
     },
     idle: {
       always: [
-        // A checkpoint barrier is next in the mailbox: snapshot the state every earlier event built, pass the barrier on.
-        { guard: 'atBarrier', actions: { type: 'passBarrier', params: ({ context }) => ({ state: context.state }) } },
-        { guard: and(['hasInput', 'hasCredit']), target: 'busy' },
-        { guard: 'hasInput', target: 'blocked' },
-        { guard: 'upstreamEnded', target: 'stopping' },
+        { guard: 'atBarrier', actions: passBarrier },
+        { guard: 'canCall', target: 'busy', actions: startCall },
+        { guard: 'waitsForCredit', target: 'blocked' },
+        { guard: 'drained', target: 'stopping' },
       ],
-      on: {
-        'steadfast.stage.input': {},
-        'steadfast.stage.credit': {},
-      },
     },
     blocked: {
       always: [
+        // A barrier needs no room downstream.
         { guard: 'atBarrier', target: 'idle' },
-        { guard: and(['hasInput', 'hasCredit']), target: 'busy' },
+        { guard: 'canCall', target: 'busy', actions: startCall },
+        { guard: 'noWaitForCredit', target: 'idle' },
       ],
-      on: {
-        'steadfast.stage.credit': { target: 'idle' },
-        'steadfast.stage.input': {},
-      },
     },
     busy: {
-      invoke: {
-        src: 'call',
-        input: ({ context }) => ({
-          state: context.state,
-          failuresInRow: context.failuresInRow,
-          // Under 'resume' a per-event call goes on past a failed event, up to restartAfterFailures in a row.
-          failurePolicy: { resume: context.onFailure === 'resume', restartAfter: context.restartAfterFailures },
-        }),
-        onDone: [
-          // More work and room for it: straight into the next call, without a pass through idle.
-          { guard: and(['hasInput', 'hasCredit']), target: 'busy', reenter: true, actions: commitAndDeliver },
-          { target: 'idle', actions: commitAndDeliver },
-        ],
-        onError: [
-          { guard: 'resumesAfterFailure', target: 'idle', actions: recoverAndReport },
+      always: [
+        // More work, room for it and concurrency to spare: another call, without a pass through idle.
+        { guard: 'canCall', actions: startCall },
+        { guard: 'noCallInFlight', target: 'idle' },
+      ],
+      on: {
+        'steadfast.stage.done': { actions: 'commit' },
+        'steadfast.stage.failed': [
+          // The state of the events before the failing one is kept; the failure was reported by the runtime.
+          { guard: 'resumesAfterFailure', actions: 'recover' },
           // Let it crash: the supervisor restarts the stage (the events after the failing one wait in its mailbox).
-          { target: 'crashed', actions: recoverAndReport },
+          { target: 'crashed', actions: 'recover' },
         ],
       },
     },

@@ -98,7 +98,7 @@ export type { WrappedPolicy } from './resilience/wrap.js';
 export type { Policy, Work } from './resilience/policy.js';
 
 export { stageMachine } from '../machines/stage.machine.js';
-export type { StageMachineContext, StageMachineEvent, StageStateValue, StageFailurePolicy } from '../machines/stage.machine.js';
+export type { StageMachineContext, StageMachineEvent, StageStateValue, StageFailurePolicy, MailboxView } from '../machines/stage.machine.js';
 
 export { serve } from './observability/server.js';
 export type { ServeOptions, ObservabilityServer, SseStats } from './observability/server.js';

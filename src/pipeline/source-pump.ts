@@ -5,6 +5,7 @@ import type { Source, SourceReader } from '../sources/source.js';
 import type { Outlet } from './outlet.js';
 import type { Producer } from './producer.js';
 import type { Barrier, PumpBarriers } from '../checkpointing/barrier.js';
+import { BarrierAligner } from '../checkpointing/barrier-aligner.js';
 
 /** Where the pump is: reading, waiting for room downstream, or finished (and how). */
 export type PumpStatus = 'idle' | 'reading' | 'waiting' | 'ended' | 'stopped' | 'failed';
@@ -28,11 +29,20 @@ export class SourcePump implements Producer {
   private resume: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   /** Checkpoint barriers, when the pipeline has checkpoints. */
-  barriers: PumpBarriers | undefined;
+  get barriers(): PumpBarriers | undefined {
+    return this.barrierSource;
+  }
+
+  set barriers(barriers: PumpBarriers | undefined) {
+    this.barrierSource = barriers;
+    this.aligner = new BarrierAligner(barriers?.aligned === true);
+  }
+
+  private barrierSource: PumpBarriers | undefined;
   /** The offset before the first event this run reads (-1, or the committed offset when restored). */
   startOffset = -1;
-  /** Nodes fed the last barrier that still wait for it on other inputs. */
-  private stalls = 0;
+  /** Nodes fed the last barrier that still wait for it on other inputs (with alignment). */
+  private aligner = new BarrierAligner(false);
   /** Awaiting a read of the source or a yield to the event loop: nothing half-delivered, a barrier may go in now. */
   private parked = false;
   /** Reshapes accepted and not yet done: the pump reads nothing, and does not end, meanwhile. */
@@ -78,7 +88,7 @@ export class SourcePump implements Producer {
           this.inject(barrier);
           continue;
         }
-        if (this.stalls > 0) {
+        if (this.aligner.stalls > 0) {
           await this.waitForRoom();
           continue;
         }
@@ -103,7 +113,7 @@ export class SourcePump implements Producer {
           this.parked = false;
         }
         // A barrier injected during the read is aligning downstream: its events wait until then.
-        while (this.stalls > 0 && !this.stopRequested) await this.waitForRoom();
+        while (this.aligner.stalls > 0 && !this.stopRequested) await this.waitForRoom();
         // Events go into the room reserved for them before the reservation is given back.
         if (batch !== null) this.deliver(batch.values, batch.offsets);
         this.outlet.release(n);
@@ -185,13 +195,11 @@ export class SourcePump implements Producer {
   /** Sends a barrier after everything read so far; with alignment, reading waits for the nodes that align it. */
   private inject(barrier: Barrier): void {
     barrier.offset = this.lastOffset ?? this.startOffset;
-    // Counted before sending: a node downstream may align, and release the pump, during the send.
-    if (this.barriers?.aligned === true) this.stalls += this.outlet.aligningInlets();
-    this.outlet.broadcastBarrier(barrier);
+    this.aligner.forward(this.outlet, barrier);
   }
 
   barrierReleased(): void {
-    if (this.stalls > 0 && --this.stalls === 0) this.wake();
+    if (this.aligner.release()) this.wake();
   }
 
   /**
@@ -211,11 +219,11 @@ export class SourcePump implements Producer {
   }
 
   isBlocked(): boolean {
-    return this.status === 'waiting' && this.stalls === 0;
+    return this.status === 'waiting' && this.aligner.stalls === 0;
   }
 
   canTake(): boolean {
-    return this.stalls === 0 && this.outlet.minFree() >= Math.min(this.batchSize, this.outlet.lowWater);
+    return this.aligner.stalls === 0 && this.outlet.minFree() >= Math.min(this.batchSize, this.outlet.lowWater);
   }
 
   wake(): void {

@@ -1,0 +1,106 @@
+import type { MailboxView, StageCallInput, StageMachineEvent } from '../../machines/stage.machine.js';
+import { nextBatchSize } from '../core/adaptive-batch.js';
+import type { CallOutcome, CallRunner, MutableStageContext } from '../stage/run-call.js';
+import { CallLedger, type LedgerEnv } from './call-ledger.js';
+import type { CallRecord } from './calls-in-flight.js';
+
+/** What the dispatch of one node works with (its ledger's too). */
+export interface DispatchEnv extends LedgerEnv {
+  /** The stage's runner (replaced by a swap). */
+  runner(): CallRunner;
+  readonly ctx: MutableStageContext;
+  readonly maxBatch: number;
+  readonly targetBatchMs: number;
+  /** Nodes fed a barrier that still align it: reported to the machine. */
+  stalls(): number;
+  /** Sends the stage machine an event, unless it has finished. */
+  send(event: StageMachineEvent): void;
+  /** A call's end gave room back. */
+  roomFreed(): void;
+  /** The failure a call ended with: the stage's crash, if the machine restarts it for it. */
+  failedWith(failure: unknown): void;
+}
+
+/**
+ * Carries out the calls the stage machine starts: takes a batch as large as the stage's pace and
+ * the room downstream allow, runs the stage's code, settles the call in the ledger, and reports its
+ * end to the machine with the mailbox as it is then. Also the machine's view of the mailbox.
+ */
+export class CallDispatch {
+  /** The calls: in flight, their ends, counts and timings. */
+  readonly ledger: CallLedger;
+
+  constructor(private readonly env: DispatchEnv) {
+    this.ledger = new CallLedger(env);
+  }
+
+  /** The facts the machine's guards read. */
+  view(): MailboxView {
+    const mailbox = this.env.mailbox;
+    return {
+      ready: mailbox.ready(),
+      queued: mailbox.queued(),
+      barrierNext: mailbox.barrierNext(),
+      credit: this.hasCredit(),
+      paused: mailbox.paused,
+      stalls: this.env.stalls(),
+    };
+  }
+
+  /** Downstream has room for a worthwhile call: all it wants, or at least its low-water mark. */
+  hasCredit(): boolean {
+    const outlet = this.env.outlet();
+    return outlet.minFree() >= Math.min(this.wantSize(), outlet.lowWater);
+  }
+
+  /** The machine started a call: take a batch, run the stage's code, report its end. */
+  start({ state, failuresInRow, failurePolicy }: StageCallInput): void {
+    const { env } = this;
+    env.ctx.failuresInRow = failuresInRow;
+    env.ctx.failurePolicy = failurePolicy;
+    let n = Math.max(0, Math.min(this.wantSize(), env.outlet().minFree()));
+    const replaying = env.mailbox.replaying;
+    // Replays run in calls of their own, so that their outputs can be told apart and dropped.
+    if (replaying > 0) n = Math.min(n, replaying);
+    const batch = env.mailbox.take(n);
+    const call = this.ledger.start(batch, replaying > 0);
+    if (batch.values.length === 0) {
+      this.settle(call, { state, values: [], offsets: [] });
+      return;
+    }
+    let result: CallOutcome | Promise<CallOutcome>;
+    try {
+      result = env.runner()(batch, state, env.ctx);
+    } catch (error) {
+      this.settleFailure(call, error);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (outcome) => this.settle(call, outcome),
+        (error: unknown) => this.settleFailure(call, error),
+      );
+    } else this.settle(call, result);
+  }
+
+  private wantSize(): number {
+    const { env } = this;
+    return Math.min(nextBatchSize(this.ledger.perEventMs, env.targetBatchMs, env.maxBatch), env.mailbox.queue.length);
+  }
+
+  private settle(call: CallRecord, outcome: CallOutcome): void {
+    const { env } = this;
+    if (!this.ledger.inFlight.has(call)) return; // its incarnation was abandoned
+    this.ledger.succeeded(call, outcome);
+    env.send({ type: 'steadfast.stage.done', output: outcome, mailbox: this.view() });
+    env.roomFreed();
+  }
+
+  private settleFailure(call: CallRecord, error: unknown): void {
+    const { env } = this;
+    if (!this.ledger.inFlight.has(call)) return;
+    env.failedWith(this.ledger.failedCall(call, error));
+    env.send({ type: 'steadfast.stage.failed', error, mailbox: this.view() });
+    env.roomFreed();
+  }
+}
