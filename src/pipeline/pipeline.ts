@@ -3,32 +3,30 @@ import { raceDeadline, type Clock } from '../core/clock.js';
 import { CheckpointStoreError, ConfigError, SteadfastError, messageOf, type CheckpointStoreErrorCode } from '../core/errors.js';
 import { integerIn } from '../core/validate.js';
 import { newId } from '../ids.js';
-import { StorePushJournal } from '../sources/push-journal.js';
-import { ATTACH_JOURNAL, isJournallable } from '../sources/push-source.js';
 import type { Source } from '../sources/source.js';
-import { isStage, type AnyStage, type Stage } from '../stage.js';
-import { MODES, type PipelineMode } from './modes.js';
+import type { AnyStage, Stage } from '../stage.js';
+import type { PipelineMode } from './modes.js';
 import type { Pipeline } from './pipeline-api.js';
 import { deferred, readDeadLetters, startError } from './run-helpers.js';
-import type { CellHooks, NodeCell } from './node-cell.js';
+import type { NodeCell } from './node-cell.js';
 import { ReplayedLetter } from './replayed-letter.js';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import type { FlowCounter } from './producer.js';
-import { SourcePump } from './source-pump.js';
+import type { SourcePump } from './source-pump.js';
 import { Observers, forwardSupervision, type PipelineObserver } from './observer.js';
 import { Inspection, type InspectionListener } from './inspection.js';
-import { CheckpointCoordinator } from '../checkpointing/coordinator.js';
-import { createCheckpointStore } from '../checkpoint/create-store.js';
-import { DeadLetterBox } from '../checkpoint/dead-letters.js';
+import type { CheckpointCoordinator } from '../checkpointing/coordinator.js';
+import type { DeadLetterBox } from '../checkpoint/dead-letters.js';
 import type { CompletedCheckpoint, StoredDeadLetter } from '../checkpoint/types.js';
 import type { StageCallError } from '../core/errors.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
-import { stageStats, type PipelineStats, type PipelineStatus, type StageStats } from './stats.js';
+import { pipelineStats, type PipelineStats, type PipelineStatus } from './stats.js';
 import type { Escalation } from '../../supervisors/supervisor.machine.js';
 import { escalationError } from '../supervision/escalation-error.js';
-import { createSupervisor, type Supervisor } from '../supervision/supervisor.js';
-import { sourceBatch, wireGraph, type Group, type Wiring } from './wiring.js';
-import { scaleGroup, stageChild, swapGroup, type ReshapeEnv, type ScaleOptions, type ScaleResult, type SwapOptions } from './reshape.js';
+import type { Supervisor } from '../supervision/supervisor.js';
+import type { ScaleOptions, ScaleResult, SwapOptions } from './reshape.js';
+import { Reshaper } from './reshaper.js';
+import { assemble } from './assembly.js';
 
 export type { AnyStage, PipelineOptions };
 export type { Pipeline };
@@ -59,8 +57,7 @@ class PipelineRun implements Pipeline {
   private readonly onError: ((error: SteadfastError) => void) | undefined;
   private readonly stopTimeoutMs: number;
   private readonly cells: NodeCell[];
-  private readonly wiring: Wiring;
-  private readonly byName = new Map<string, NodeCell>();
+  private readonly byName: Map<string, NodeCell>;
   private readonly pump: SourcePump;
   private readonly flow: FlowCounter = { buffered: 0, peak: 0 };
   /** The breakers of this pipeline's stages, by name (`<pipeline>.<node>`). */
@@ -68,16 +65,14 @@ class PipelineRun implements Pipeline {
   private readonly observers = new Observers();
   private readonly inspection = new Inspection();
   private readonly checkpoints: CheckpointCoordinator | undefined;
-  /** The journal of a push source under checkpoints. */
-  private readonly journal: StorePushJournal | undefined;
   private readonly letters: DeadLetterBox;
   private readonly supervisor: Supervisor;
   private readonly onEscalate: ((escalation: Escalation) => void) | undefined;
   private finishing = false;
   /** Resolved when a stop timed out: the end no longer waits for closes that hang. */
   private readonly abandoned = deferred();
-  /** Reshapes (scale, swap) run one after another. */
-  private reshapes: Promise<void> = Promise.resolve();
+  /** Scale and swap while running. */
+  private readonly reshaper: Reshaper;
   /** Exit code of the process after an escalation (`supervision.exitOnEscalate`), if asked. */
   private readonly exitCode: number | undefined;
   private escalation: Escalation | undefined;
@@ -108,69 +103,35 @@ class PipelineRun implements Pipeline {
     // `done` may be ignored by a program that only awaits stop(): never an unhandled rejection.
     this.done.catch(() => {});
 
-    const preset = MODES[this.mode];
-    this.pump = new SourcePump(this.source, sourceBatch(resolved.graph, preset.maxBatch), this.clock);
-    const ckpt = resolved.checkpoint;
-    const store = ckpt === undefined ? createCheckpointStore({ kind: 'memory' }) : (ckpt.store ?? createCheckpointStore({ dir: ckpt.dir as string, codec: ckpt.codec }));
-    if (ckpt !== undefined) {
-      this.checkpoints = new CheckpointCoordinator(ckpt, store, {
-        pipeline: this.name,
-        log: this.log,
-        clock: this.clock,
-        nodes: () => this.cells,
-        events: () => this.pump.events,
-        nudge: () => this.pump.nudge(),
-        emit: (event) => {
-          if (event.type === 'steadfast.checkpoint.completed') {
-            void this.letters.checkpointCompleted(event.version);
-            void this.journal?.prune(event.offset);
-          }
-          if (this.observers.size > 0) this.observers.emit(event);
-        },
-      });
-      this.pump.barriers = this.checkpoints;
-      // A push source cannot replay by itself: under checkpoints it is journalled in the store.
-      if (isJournallable(this.source)) {
-        const coordinator = this.checkpoints;
-        this.journal = new StorePushJournal(store, this.name, ckpt.sync === 'always', {
-          log: this.log,
-          corrupt: (key, reason) => coordinator.reportCorrupt({ key, reason }),
-        });
-        this.source[ATTACH_JOURNAL](this.journal);
-      }
-    }
-    this.letters = new DeadLetterBox(store, this.name, this.log, this.clock, ckpt !== undefined, (error) => this.report(error));
-    const hooks: CellHooks = {
-      clock: this.clock,
+    const parts = assemble(resolved, {
       flow: this.flow,
       observers: this.observers,
-      log: this.log,
-      report: (error, log) => this.report(error, log),
-      onComplete: (cell) => this.cellCompleted(cell),
       inspection: this.inspection,
-      ...(this.checkpoints === undefined ? {} : { barriers: this.checkpoints }),
-    };
-    this.wiring = wireGraph(resolved.graph, preset, hooks, this.pump, (error) => this.report(error), {
-      pipeline: this.name,
-      clock: this.clock,
-      log: this.log,
       breakers: this.breakers,
-      report: (error) => this.report(error),
+      report: (error, log) => this.report(error, log),
+      cellCompleted: (cell) => this.cellCompleted(cell),
+      escalated: (escalation) => this.escalated(escalation),
     });
-    this.cells = [...this.wiring.cells];
-    for (const cell of this.cells) this.byName.set(cell.name, cell);
-    const { exitOnEscalate, ...supervision } = resolved.supervision;
-    this.onEscalate = supervision.onEscalate;
+    this.pump = parts.pump;
+    this.checkpoints = parts.checkpoints;
+    this.letters = parts.letters;
+    this.cells = parts.cells;
+    this.byName = parts.byName;
+    this.supervisor = parts.supervisor;
+    const { exitOnEscalate, onEscalate } = resolved.supervision;
+    this.onEscalate = onEscalate;
     this.exitCode = exitOnEscalate === true ? 1 : exitOnEscalate === false ? undefined : exitOnEscalate;
-    // Stages are transient children: one that finishes (end of input) is not restarted, one that crashes is.
-    this.supervisor = createSupervisor({
-      ...supervision,
-      name: this.name,
-      logger: this.log,
+    this.reshaper = new Reshaper({
+      pipeline: this.name,
+      state: () => this.state,
+      pump: this.pump,
+      checkpoints: this.checkpoints,
+      wiring: parts.wiring,
+      cells: this.cells,
+      byName: this.byName,
+      supervisor: this.supervisor,
+      log: this.log,
       clock: this.clock,
-      onEscalate: (escalation) => this.escalated(escalation),
-      children: this.cells.map(stageChild),
-      inspect: this.inspection.emit,
     });
     forwardSupervision(this.supervisor, this.breakers, this.observers);
   }
@@ -453,65 +414,14 @@ class PipelineRun implements Pipeline {
     }
   }
 
-  // Inspection.
-
   // Reshaping while running.
 
-  async scale(node: string | AnyStage, replicas: number, options: ScaleOptions = {}): Promise<ScaleResult> {
-    const group = this.stageGroup('scale', node);
-    const count = integerIn('scale(replicas)', replicas, 1, 1024);
-    if ((group.cells[0]?.inputsEnded ?? 0) > 0) {
-      throw new SteadfastError('PIPELINE_STATE_INVALID', `stage "${group.node.name}" has started to finish its input; it cannot be scaled any more`);
-    }
-    return this.reshaping(() => {
-      // Checked again when its turn comes: the input may have started to end meanwhile.
-      if ((group.cells[0]?.inputsEnded ?? 0) > 0) {
-        throw new SteadfastError('PIPELINE_STATE_INVALID', `stage "${group.node.name}" has started to finish its input; it cannot be scaled any more`);
-      }
-      return scaleGroup(this.reshapeEnv(), group, count, options);
-    });
+  scale(node: string | AnyStage, replicas: number, options: ScaleOptions = {}): Promise<ScaleResult> {
+    return this.reshaper.scale(node, replicas, options);
   }
 
-  async swap(node: string | AnyStage, stage: AnyStage, options: SwapOptions = {}): Promise<void> {
-    const group = this.stageGroup('swap', node);
-    if (!isStage(stage)) throw new ConfigError('swap(stage)', stage, 'must be a stage made by defineStage()');
-    return this.reshaping(() => swapGroup(this.reshapeEnv(), group, stage, options));
-  }
-
-  /** One reshape at a time, and only while running. */
-  private reshaping<T>(work: () => Promise<T>): Promise<T> {
-    if (this.state !== 'running') {
-      return Promise.reject(new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; it can be reshaped while running only`));
-    }
-    const checkpoints = this.checkpoints;
-    // From now until it is done, the source neither reads nor ends: the input of the nodes it
-    // changes cannot end before its turn, and the final checkpoint cannot start in its middle.
-    const release = this.pump.hold();
-    // A reshape changes the nodes a checkpoint waits for: none may be in flight meanwhile.
-    const turn = async (): Promise<T> => {
-      if (this.state !== 'running') throw new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; it can be reshaped while running only`);
-      return work();
-    };
-    const run = this.reshapes.then(() => (checkpoints === undefined ? turn() : checkpoints.without(turn))).finally(release);
-    this.reshapes = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
-  private stageGroup(method: string, node: string | AnyStage): Group {
-    const name = typeof node === 'string' ? node : isStage(node) ? node.name : undefined;
-    const group = name === undefined ? undefined : this.wiring.groups.get(name);
-    if (group === undefined || group.node.kind !== 'stage') {
-      const stages = [...this.wiring.groups.values()].filter((g) => g.node.kind === 'stage').map((g) => g.node.name);
-      throw new ConfigError(`${method}(node)`, name ?? node, `must name a stage node (${stages.join(', ')})`);
-    }
-    return group;
-  }
-
-  private reshapeEnv(): ReshapeEnv {
-    return { wiring: this.wiring, cells: this.cells, byName: this.byName, supervisor: this.supervisor, log: this.log, clock: this.clock };
+  swap(node: string | AnyStage, stage: AnyStage, options: SwapOptions = {}): Promise<void> {
+    return this.reshaper.swap(node, stage, options);
   }
 
   stageState<TState = unknown>(nameOrStage: string | Stage<never, unknown, TState>): TState {
@@ -530,38 +440,20 @@ class PipelineRun implements Pipeline {
   }
 
   stats(): PipelineStats {
-    const end = this.endedAt ?? this.clock.now();
-    const uptimeMs = this.startedAt === null ? 0 : Math.max(0, end - this.startedAt);
-    const stages: Record<string, StageStats> = {};
-    let capacity = 0;
-    for (const cell of this.cells) {
-      capacity += cell.capacity;
-      stages[cell.name] = stageStats(cell);
-      if (this.checkpoints !== undefined && cell.kind === 'stage') stages[cell.name]!.checkpoint = this.checkpoints.stageCheckpoint(cell.name);
-    }
-    return {
+    return pipelineStats({
       pipeline: this.name,
       runId: this.runId,
       status: this.state,
       mode: this.mode,
       startedAt: this.startedAt,
-      uptimeMs,
-      source: {
-        name: this.source.name,
-        status: this.pump.status,
-        events: this.pump.events,
-        lastOffset: this.pump.lastOffset ?? null,
-        errors: this.pump.errors,
-      },
-      stages,
-      buffered: { now: this.flow.buffered, peak: this.flow.peak, capacity },
+      end: this.endedAt ?? this.clock.now(),
+      source: { name: this.source.name, pump: this.pump },
+      cells: this.cells,
+      flow: this.flow,
       errors: this.errorCount,
       deadLetters: this.letters.counts(),
-      eventsPerSecond: uptimeMs > 0 ? (this.pump.events * 1000) / uptimeMs : 0,
       supervision: this.supervisor.stats(),
-      ...(this.checkpoints === undefined ? {} : { checkpoint: this.checkpoints.stats() }),
-    };
+      checkpoints: this.checkpoints,
+    });
   }
 }
-
-

@@ -88,7 +88,9 @@ export interface PipelineStats {
 /** The counters of one node instance, read now. */
 export function stageStats(cell: NodeCell): StageStats {
   const { calls, failedCalls } = cell.calls();
-  const c = cell.counters;
+  const c = cell.ledger.counters;
+  const mailbox = cell.mailbox;
+  const perEventMs = cell.ledger.perEventMs;
   return {
     name: cell.name,
     group: cell.group,
@@ -105,9 +107,9 @@ export function stageStats(cell: NodeCell): StageStats {
     ...resilienceOf(cell),
     restarts: cell.restarts,
     unrouted: cell.outlet.unrouted,
-    mailbox: { depth: cell.depth() - cell.replays, capacity: cell.capacity, peak: c.peakDepth, replaying: cell.replays },
-    waitingMs: cell.waitingMs(),
-    latency: { perEventMs: Number.isNaN(cell.perEventMs) ? null : cell.perEventMs, busyMs: c.busyMs },
+    mailbox: { depth: mailbox.depth() - mailbox.replaying, capacity: cell.capacity, peak: mailbox.peakDepth, replaying: mailbox.replaying },
+    waitingMs: mailbox.waitingMs(),
+    latency: { perEventMs: Number.isNaN(perEventMs) ? null : perEventMs, busyMs: c.busyMs },
   };
 }
 
@@ -115,4 +117,52 @@ function resilienceOf(cell: NodeCell): Pick<StageStats, 'resilience'> {
   const guards = cell.guards();
   if (guards === undefined) return {};
   return { resilience: { ...guards.counters, breaker: guards.breaker?.state } };
+}
+
+/** What a pipeline's stats are read from. */
+export interface StatsSources {
+  pipeline: string;
+  runId: string;
+  status: PipelineStatus;
+  mode: PipelineStats['mode'];
+  startedAt: number | null;
+  /** Epoch ms the run ended, or now while it runs. */
+  end: number;
+  source: { name: string; pump: { status: PumpStatus; events: number; lastOffset: number | undefined; errors: number } };
+  cells: readonly NodeCell[];
+  flow: { buffered: number; peak: number };
+  errors: number;
+  deadLetters: DeadLetterCounts;
+  supervision: SupervisorStats;
+  checkpoints: { stats(): CheckpointStats; stageCheckpoint(stage: string): StageCheckpointInfo | null } | undefined;
+}
+
+/** A pipeline's counters, read now. */
+export function pipelineStats(s: StatsSources): PipelineStats {
+  const uptimeMs = s.startedAt === null ? 0 : Math.max(0, s.end - s.startedAt);
+  const stages: Record<string, StageStats> = {};
+  let capacity = 0;
+  for (const cell of s.cells) {
+    capacity += cell.capacity;
+    const stats = stageStats(cell);
+    if (s.checkpoints !== undefined && cell.kind === 'stage') stats.checkpoint = s.checkpoints.stageCheckpoint(cell.name);
+    stages[cell.name] = stats;
+  }
+  const pump = s.source.pump;
+  return {
+    pipeline: s.pipeline,
+    runId: s.runId,
+    status: s.status,
+    mode: s.mode,
+    startedAt: s.startedAt,
+    uptimeMs,
+    source: { name: s.source.name, status: pump.status, events: pump.events, lastOffset: pump.lastOffset ?? null, errors: pump.errors },
+    stages,
+    buffered: { now: s.flow.buffered, peak: s.flow.peak, capacity },
+    errors: s.errors,
+    deadLetters: s.deadLetters,
+    eventsPerSecond: uptimeMs > 0 ? (pump.events * 1000) / uptimeMs : 0,
+    supervision: s.supervision,
+    ...(s.checkpoints === undefined ? {} : { checkpoint: s.checkpoints.stats() }),
+  };
 }
