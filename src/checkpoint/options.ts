@@ -77,7 +77,8 @@ export function resolveCheckpointOptions(value: unknown): ResolvedCheckpointOpti
     sync: opts.sync === undefined ? 'checkpoint' : oneOf('pipeline.checkpoint.sync', opts.sync, ['checkpoint', 'always', 'never'] as const),
     codec: opts.codec === undefined ? 'json' : oneOf('pipeline.checkpoint.codec', opts.codec, ['json', 'v8'] as const),
     delivery: opts.delivery === undefined ? 'exactly-once' : oneOf('pipeline.checkpoint.delivery', opts.delivery, ['exactly-once', 'at-least-once'] as const),
-    replayLimit: opts.replayLimit === undefined ? 10_000 : integerIn('pipeline.checkpoint.replayLimit', opts.replayLimit, 0),
+    // By default a stage keeps enough for two checkpoints' worth of events: a restart between two never loses its snapshot.
+    replayLimit: opts.replayLimit === undefined ? Math.max(10_000, 2 * everyEvents) : integerIn('pipeline.checkpoint.replayLimit', opts.replayLimit, 0),
     repairOnCorruption: flag('pipeline.checkpoint.repairOnCorruption', opts.repairOnCorruption),
   };
 }

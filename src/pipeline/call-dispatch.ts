@@ -64,15 +64,18 @@ export class CallDispatch {
     if (replaying > 0) n = Math.min(n, replaying);
     const batch = env.mailbox.take(n);
     const call = this.ledger.start(batch, replaying > 0);
+    // A call's end is reported in a microtask even when the stage answered synchronously: other
+    // work (a stop(), a push, a timer's promise) interleaves between calls, and a chain of
+    // synchronous stages does not run as one deep synchronous stack.
     if (batch.values.length === 0) {
-      this.settle(call, { state, values: [], offsets: [] });
+      queueMicrotask(() => this.settle(call, { state, values: [], offsets: [] }));
       return;
     }
     let result: CallOutcome | Promise<CallOutcome>;
     try {
       result = env.runner()(batch, state, env.ctx);
     } catch (error) {
-      this.settleFailure(call, error);
+      queueMicrotask(() => this.settleFailure(call, error));
       return;
     }
     if (result instanceof Promise) {
@@ -80,7 +83,10 @@ export class CallDispatch {
         (outcome) => this.settle(call, outcome),
         (error: unknown) => this.settleFailure(call, error),
       );
-    } else this.settle(call, result);
+    } else {
+      const outcome = result;
+      queueMicrotask(() => this.settle(call, outcome));
+    }
   }
 
   private wantSize(): number {

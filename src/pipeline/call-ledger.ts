@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Batch } from '../core/batch-queue.js';
 import type { Clock } from '../core/clock.js';
 import { StageCallError, messageOf } from '../core/errors.js';
@@ -21,8 +22,11 @@ export interface LedgerEnv {
   readonly replayLog: ReplayLog | undefined;
   readonly clock: Clock;
   readonly observers: Observers | undefined;
-  /** A failed call's events: reported, or for a variant stage sent back to the main stage. */
-  failed(error: StageCallError): void;
+  readonly log: Logger;
+  /** Reports a failure that does not stop the pipeline. */
+  report(error: StageCallError): void;
+  /** For a variant stage: where the events it fails on go (the main stage), instead of being reported. */
+  fallback(): ((values: unknown[], offsets: number[]) => void) | undefined;
 }
 
 /**
@@ -97,7 +101,7 @@ export class CallLedger {
           : new StageCallError('STAGE_CALL_FAILED', this.env.name, `stage "${this.env.name}" failed on ${n} events: ${messageOf(error)}`, { offsets: batch.offsets, events: batch.values }, error);
     }
     if (replay) failure = this.replayFailed(failure);
-    this.env.failed(failure);
+    this.failed(failure);
     this.env.outlet().release(n);
     forget(error instanceof BatchFailure ? error.committed : undefined, batch);
     return failure;
@@ -109,6 +113,18 @@ export class CallLedger {
       this.env.outlet().release(call.batch.values.length);
       this.env.mailbox.returnCall(call.batch);
     }
+  }
+
+  /** A failed call's events: reported, or for a variant stage sent back to the main stage. */
+  private failed(error: StageCallError): void {
+    const fallback = this.env.fallback();
+    if (fallback === undefined) {
+      this.env.report(error);
+      return;
+    }
+    this.counters.fallbacks += error.events.length;
+    this.env.log.warn({ err: error, events: error.events.length }, `variant failed; ${error.events.length} events fall back to the main stage`);
+    fallback([...error.events], [...error.offsets]);
   }
 
   /** Ends a call: timing, and its events leave the mailbox. */
@@ -130,7 +146,7 @@ export class CallLedger {
    */
   private resumedPast(batch: Batch, failures: readonly CallFailure[], replay: boolean): void {
     if (!replay) this.counters.failedEvents += failures.length;
-    for (const { error } of failures) this.env.failed(replay ? this.replayFailed(error) : error);
+    for (const { error } of failures) this.failed(replay ? this.replayFailed(error) : error);
     this.env.replayLog?.rememberSucceeded(batch, failures);
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { SteadfastError, messageOf } from '../core/errors.js';
+import { SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
 import type { ChildStartContext } from '../supervision/child.js';
 
 /** The actor of one incarnation, as its lifecycle needs it. */
@@ -132,7 +132,10 @@ export class Incarnations<A extends IncarnationActor> {
   }
 
   /** Open or close failed (the machine reports it before it ends in `failed`). */
-  lifecycleFailed(phase: 'open' | 'close', failure: SteadfastError): void {
+  lifecycleFailed(phase: 'open' | 'close', error: unknown, kind: 'stage' | 'sink'): void {
+    const code = phase === 'open' ? 'STAGE_OPEN_FAILED' : 'STAGE_CLOSE_FAILED';
+    const failure = isSteadfastError(error, code) ? error : new SteadfastError(code, `${kind} "${this.name}" failed to ${phase}: ${messageOf(error)}`, { cause: error });
+    this.effects.log.error({ err: failure }, `${kind} ${phase} failed`);
     this.failure = failure;
     if (phase === 'open' && this.life.phase === 'opening') this.life.openFailure = failure;
   }

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
-import { stageMachine, type StageMachineEvent, type StageOpenOutput, type StageStateValue } from '../../machines/stage.machine.js';
+import type { stageMachine, StageMachineEvent, StageStateValue } from '../../machines/stage.machine.js';
+import { createStageActor, opened, stageLogic, type StageActor } from './stage-actor.js';
 import type { Child, ChildDescription, ChildStartContext } from '../supervision/child.js';
-import { SteadfastError, isSteadfastError, messageOf, type StageCallError } from '../core/errors.js';
+import { SteadfastError, messageOf } from '../core/errors.js';
 import { newId } from '../ids.js';
 import type { Outlet, Inlet } from './outlet.js';
 import type { Producer } from './producer.js';
@@ -18,8 +18,6 @@ import { Incarnations } from './incarnations.js';
 import type { CellConfig, CellHooks } from './cell-config.js';
 
 export type { CellConfig, CellHooks } from './cell-config.js';
-
-type StageActor = Actor<typeof stageMachine>;
 
 /**
  * The runtime of one node instance: its mailbox, its calls, its restart point, and the XState actor
@@ -92,7 +90,9 @@ export class NodeCell implements Inlet, Producer {
       replayLog: this.checkpoints?.replayLog,
       clock: hooks.clock,
       observers: hooks.observers,
-      failed: (error) => this.failed(error),
+      log: this.log,
+      report: (error) => this.hooks.report(error, this.log),
+      fallback: () => this.config.fallback,
       runner: () => this.config.runner,
       ctx: this.ctx,
       maxBatch: config.maxBatch,
@@ -105,21 +105,17 @@ export class NodeCell implements Inlet, Producer {
       },
     });
     this.ledger = this.calls_.ledger;
-    this.machine = stageMachine.provide({
-      actors: {
-        open: fromPromise<StageOpenOutput, { stage: string; state: unknown }>(async () => {
-          await this.config.open();
-          const given = this.startFrom;
-          this.startFrom = undefined;
-          return { state: given === undefined ? this.config.initialState() : given.state };
-        }),
-        close: fromPromise(async () => this.config.close()),
+    this.machine = stageLogic({
+      open: async () => {
+        await this.config.open();
+        const given = this.startFrom;
+        this.startFrom = undefined;
+        return { state: given === undefined ? this.config.initialState() : given.state };
       },
-      actions: {
-        startCall: (_, params) => this.calls_.start(params),
-        passBarrier: (_, params) => this.passBarrier(params.state),
-        reportLifecycleFailure: (_, params) => this.lifecycleFailed(params.phase, params.error),
-      },
+      close: () => this.config.close(),
+      startCall: (input) => this.calls_.start(input),
+      passBarrier: (state) => this.passBarrier(state),
+      lifecycleFailed: (phase, error) => this.lives.lifecycleFailed(phase, error, this.kind),
     });
     this.lives = new Incarnations<StageActor>(this.name, {
       newActor: () => this.newActor(),
@@ -142,24 +138,17 @@ export class NodeCell implements Inlet, Producer {
   }
 
   private newActor(): StageActor {
-    const actor = createActor(this.machine, {
-      input: {
-        stage: this.config.name,
-        state: undefined,
-        onFailure: this.config.onFailure,
-        restartAfterFailures: this.config.restartAfterFailures ?? 10,
-      },
-      id: this.config.name,
-    });
-    this.hooks.inspection?.watch(this, actor);
-    actor.subscribe({
+    const { config } = this;
+    const input = { stage: config.name, state: undefined, onFailure: config.onFailure, restartAfterFailures: config.restartAfterFailures ?? 10 };
+    const actor = createStageActor(this.machine, input, {
       // Only while someone waits for a condition of this cell (a reshape): nothing per step otherwise.
-      next: () => {
+      step: () => {
         if (this.conditions.size > 0) this.conditions.check();
       },
-      complete: () => this.lives.actorEnded(actor),
-      error: (error) => this.lives.actorFailed(actor, new SteadfastError('STAGE_CRASHED', `stage "${this.name}" crashed: ${messageOf(error)}`, { cause: error })),
+      ended: (ended) => this.lives.actorEnded(ended),
+      failed: (failed, error) => this.lives.actorFailed(failed, new SteadfastError('STAGE_CRASHED', `stage "${this.name}" crashed: ${messageOf(error)}`, { cause: error })),
     });
+    this.hooks.inspection?.watch(this, actor);
     return actor;
   }
 
@@ -365,27 +354,6 @@ export class NodeCell implements Inlet, Producer {
     if (actor.getSnapshot().status === 'active') actor.send(event);
   }
 
-  /** A failed call's events: reported, or for a variant stage sent back to the main stage. */
-  private failed(error: StageCallError): void {
-    const fallback = this.config.fallback;
-    if (fallback === undefined) {
-      this.hooks.report(error, this.log);
-      return;
-    }
-    this.ledger.counters.fallbacks += error.events.length;
-    this.log.warn({ err: error, events: error.events.length }, `variant failed; ${error.events.length} events fall back to the main stage`);
-    fallback([...error.events], [...error.offsets]);
-  }
-
-  private lifecycleFailed(phase: 'open' | 'close', error: unknown): void {
-    const code = phase === 'open' ? 'STAGE_OPEN_FAILED' : 'STAGE_CLOSE_FAILED';
-    const failure = isSteadfastError(error, code)
-      ? error
-      : new SteadfastError(code, `${this.kind} "${this.name}" failed to ${phase}: ${messageOf(error)}`, { cause: error });
-    this.lives.lifecycleFailed(phase, failure);
-    this.log.error({ err: failure }, `${this.kind} ${phase} failed`);
-  }
-
   /** Room in this mailbox was freed (a call ended, or a producer gave back a reservation): wake producers waiting for it. */
   roomFreed(): void {
     for (let i = 0; i < this.producers.length; i++) {
@@ -411,15 +379,5 @@ export class NodeCell implements Inlet, Producer {
    */
   whenRoom(): Promise<void> {
     return this.mailbox.whenRoom(() => this.lives.isDone());
-  }
-}
-
-/** Resolves once the actor has left `starting` (opened, or failed to); true if it opened. */
-async function opened(actor: StageActor): Promise<boolean> {
-  try {
-    const snapshot = await waitFor(actor, (s) => s.status !== 'active' || s.value !== 'starting');
-    return snapshot.value !== 'failed';
-  } catch {
-    return false; // the actor crashed while opening: `failure` says why
   }
 }

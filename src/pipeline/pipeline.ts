@@ -1,15 +1,14 @@
 import type { Logger } from 'pino';
 import { raceDeadline, type Clock } from '../core/clock.js';
-import { CheckpointStoreError, ConfigError, SteadfastError, messageOf, type CheckpointStoreErrorCode } from '../core/errors.js';
+import { ConfigError, SteadfastError, messageOf } from '../core/errors.js';
 import { integerIn } from '../core/validate.js';
 import { newId } from '../ids.js';
 import type { Source } from '../sources/source.js';
 import type { AnyStage, Stage } from '../stage.js';
 import type { PipelineMode } from './modes.js';
 import type { Pipeline } from './pipeline-api.js';
-import { deferred, readDeadLetters, startError } from './run-helpers.js';
+import { deferred, startError } from './run-helpers.js';
 import type { NodeCell } from './node-cell.js';
-import { ReplayedLetter } from './replayed-letter.js';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import type { FlowCounter } from './producer.js';
 import type { SourcePump } from './source-pump.js';
@@ -27,6 +26,9 @@ import type { Supervisor } from '../supervision/supervisor.js';
 import type { ScaleOptions, ScaleResult, SwapOptions } from './reshape.js';
 import { Reshaper } from './reshaper.js';
 import { assemble } from './assembly.js';
+import { RunEnd } from './run-end.js';
+import { RunLetters } from './run-letters.js';
+import { startedAtOf, type RunLife } from './run-life.js';
 
 export type { AnyStage, PipelineOptions };
 export type { Pipeline };
@@ -49,7 +51,8 @@ class PipelineRun implements Pipeline {
   readonly name: string;
   readonly runId = newId();
   readonly done: Promise<PipelineStats>;
-  private state: PipelineStatus = 'created';
+  /** Where the run is, with what each phase holds. */
+  private life: RunLife = { phase: 'created' };
   private readonly mode: PipelineMode;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -68,7 +71,6 @@ class PipelineRun implements Pipeline {
   private readonly letters: DeadLetterBox;
   private readonly supervisor: Supervisor;
   private readonly onEscalate: ((escalation: Escalation) => void) | undefined;
-  private finishing = false;
   /** Resolved when a stop timed out: the end no longer waits for closes that hang. */
   private readonly abandoned = deferred();
   /** Scale and swap while running. */
@@ -77,11 +79,11 @@ class PipelineRun implements Pipeline {
   private readonly exitCode: number | undefined;
   private escalation: Escalation | undefined;
   private errorCount = 0;
-  private completed = 0;
-  private pumpFinished = false;
   private failure: SteadfastError | undefined;
-  private startedAt: number | null = null;
-  private endedAt: number | null = null;
+  /** Dead letters: read and replayed. */
+  private readonly runLetters: RunLetters;
+  /** The run's drain to its end. */
+  private readonly end: RunEnd;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private settle!: { resolve: (stats: PipelineStats) => void; reject: (error: unknown) => void };
@@ -109,7 +111,7 @@ class PipelineRun implements Pipeline {
       inspection: this.inspection,
       breakers: this.breakers,
       report: (error, log) => this.report(error, log),
-      cellCompleted: (cell) => this.cellCompleted(cell),
+      cellCompleted: (cell) => this.end.cellCompleted(cell),
       escalated: (escalation) => this.escalated(escalation),
     });
     this.pump = parts.pump;
@@ -121,23 +123,29 @@ class PipelineRun implements Pipeline {
     const { exitOnEscalate, onEscalate } = resolved.supervision;
     this.onEscalate = onEscalate;
     this.exitCode = exitOnEscalate === true ? 1 : exitOnEscalate === false ? undefined : exitOnEscalate;
-    this.reshaper = new Reshaper({
-      pipeline: this.name,
-      state: () => this.state,
-      pump: this.pump,
-      checkpoints: this.checkpoints,
-      wiring: parts.wiring,
-      cells: this.cells,
-      byName: this.byName,
-      supervisor: this.supervisor,
-      log: this.log,
-      clock: this.clock,
+    const run = { ...parts, pipeline: this.name, log: this.log, clock: this.clock, state: () => this.state };
+    this.reshaper = new Reshaper(run);
+    this.runLetters = new RunLetters(run);
+    this.end = new RunEnd({
+      ...run,
+      breakers: this.breakers,
+      abandoned: this.abandoned.promise,
+      failure: () => this.failure,
+      fail: (error) => {
+        this.failure ??= error;
+      },
+      ended: () => this.ended(),
     });
     forwardSupervision(this.supervisor, this.breakers, this.observers);
   }
 
   get status(): PipelineStatus {
-    return this.state;
+    return this.life.phase;
+  }
+
+  /** The run's state now (the lifecycle phase). */
+  private get state(): PipelineStatus {
+    return this.life.phase;
   }
 
   // Lifecycle.
@@ -158,8 +166,8 @@ class PipelineRun implements Pipeline {
   }
 
   private async startup(): Promise<void> {
-    this.state = 'starting';
-    this.startedAt = this.clock.now();
+    const startedAt = this.clock.now();
+    this.life = { phase: 'starting', startedAt };
     let failed: SteadfastError | undefined;
     let restored = false;
     try {
@@ -170,52 +178,23 @@ class PipelineRun implements Pipeline {
       await this.supervisor.start();
       this.pump.startOffset = offset;
       await this.pump.open(offset + 1, (error) => this.report(error));
-      if (this.checkpoints !== undefined) await this.replayMarked();
+      if (this.checkpoints !== undefined) await this.runLetters.replayMarked();
     } catch (error) {
       failed = startError(error);
     }
     if (failed !== undefined) {
       this.failure = failed;
-      this.state = 'stopping';
-      this.pumpFinished = true;
+      this.life = { phase: 'stopping', startedAt };
+      this.end.noSource();
       if (restored) await this.supervisor.stop(); // closes what opened
       for (const cell of this.cells) cell.kill();
       await this.done.catch(() => {});
       throw failed;
     }
     this.checkpoints?.start();
-    this.state = 'running';
+    this.life = { phase: 'running', startedAt };
     this.log.info({ stages: this.cells.map((c) => c.name), source: this.source.name, mode: this.mode }, 'pipeline started');
-    void this.pump.run(() => this.sourceFinished());
-  }
-
-  /** Dead letters marked with `steadfast dlq replay` go back into their stages, ahead of the source. */
-  private async replayMarked(): Promise<void> {
-    try {
-      const marked = await this.letters.marked();
-      if (marked.length > 0) {
-        const n = await this.letters.replay((stage, event, offset) => this.inject(stage, event, offset), marked, () => this.checkpoints?.latestVersion ?? 0);
-        this.log.info({ replayed: n }, `replayed ${n} dead letters marked for replay`);
-      }
-    } catch (error) {
-      this.log.error({ err: error }, `marked dead letters not replayed: ${messageOf(error)}`);
-    }
-  }
-
-  /**
-   * Puts a replayed dead letter into the mailbox of the stage instance it failed in, once there is
-   * room (a replay respects the mailbox like any producer). Marked as a replay, it waits for the
-   * stage's breaker to let calls through rather than going straight back to the dead letters.
-   */
-  private async inject(stage: string, event: unknown, offset: number): Promise<boolean> {
-    const cell = this.byName.get(stage);
-    const open = () => cell !== undefined && cell.kind === 'stage' && (this.state === 'running' || this.state === 'starting') && cell.inputsEnded < cell.inputs;
-    if (!open()) return false;
-    const target = cell as NodeCell;
-    await target.whenRoom();
-    if (!open()) return false;
-    target.enqueue([target.guards()?.breaker === undefined ? event : new ReplayedLetter(event)], [offset]);
-    return true;
+    void this.pump.run(() => this.end.sourceFinished());
   }
 
   /** The supervisor gave up (restart intensity or flapping): the run fails, the stages are stopped. */
@@ -233,7 +212,7 @@ class PipelineRun implements Pipeline {
         this.log.error({ err: hookError }, `onEscalate threw: ${messageOf(hookError)}`);
       }
     }
-    this.state = 'stopping';
+    this.life = { phase: 'stopping', startedAt: startedAtOf(this.life) };
     this.pump.stop();
     for (const cell of this.cells) cell.kill();
   }
@@ -251,14 +230,13 @@ class PipelineRun implements Pipeline {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     if (this.state === 'created') {
-      this.state = 'stopped';
-      this.endedAt = this.clock.now();
+      this.life = { phase: 'stopped', startedAt: null, endedAt: this.clock.now() };
       this.settle.resolve(this.stats());
       return;
     }
     if (this.starting !== undefined) await this.starting.catch(() => {});
     if (this.state === 'stopped' || this.state === 'failed') return;
-    this.state = 'stopping';
+    this.life = { phase: 'stopping', startedAt: startedAtOf(this.life) };
     this.pump.stop();
     // Part of the budget is kept for stopping at once if draining takes all the rest.
     const killReserve = Math.min(1_000, Math.floor(timeoutMs / 10));
@@ -279,86 +257,23 @@ class PipelineRun implements Pipeline {
     this.abandoned.resolve();
     this.checkpoints?.abandonAll('the stop timed out');
     for (const cell of this.cells) cell.kill();
-    if (!this.pumpFinished) this.finish();
+    this.end.forceFinish();
     // The kills and closes take moments; what hangs (a write that never returns) is left behind.
     await raceDeadline(this.done.catch(() => undefined), killReserve, this.clock);
     throw error;
   }
 
-  private sourceFinished(): void {
-    this.pumpFinished = true;
-    if (this.pump.failure !== undefined) {
-      this.failure ??= this.pump.failure;
-      this.log.error({ err: this.pump.failure }, 'source failed; draining what was read');
-    }
-    for (const cell of this.cells) {
-      if (cell.producers.includes(this.pump)) {
-        for (let i = 0; i < cell.producers.length; i++) if (cell.producers[i] === this.pump) cell.inputEnded();
-      }
-    }
-    this.maybeFinish();
-  }
-
-  private cellCompleted(cell: NodeCell): void {
-    this.completed++;
-    if (cell.failure !== undefined) this.failure ??= cell.failure;
-    if (cell.failure?.code === 'STAGE_CRASHED') {
-      // A crashed actor cannot take input any more; upstream would block on it for ever.
-      this.log.fatal({ err: cell.failure }, 'stage actor crashed; stopping the pipeline');
-      this.pump.stop();
-      for (const other of this.cells) if (other !== cell) other.kill();
-    }
-    for (const target of cell.outlet.inlets) (target as NodeCell).inputEnded();
-    for (const target of cell.fallbackTargets) target.inputEnded();
-    this.maybeFinish();
-  }
-
-  private maybeFinish(): void {
-    if (this.completed === this.cells.length && this.pumpFinished) this.finish();
-  }
-
-  private finish(): void {
-    if (this.finishing) return;
-    this.finishing = true;
-    // Every stage is done: stop the (now empty) supervisor, wait for closes after kills, then settle `done`.
-    // After a stop timed out, what still hangs (a sink's close, a write that never returns) is left to finish on its own.
-    const unlessAbandoned = (work: Promise<unknown>) => Promise.race([work, this.abandoned.promise]);
-    void unlessAbandoned(Promise.all([this.supervisor.stop(), ...this.cells.map((cell) => cell.closed())])).then(async () => {
-      for (const breaker of this.breakers.list()) breaker.dispose();
-      await unlessAbandoned(this.closeCheckpoints());
-      this.endedAt = this.clock.now();
-      this.state = this.failure === undefined ? 'stopped' : 'failed';
-      const stats = this.stats();
-      this.log.info({ events: stats.source.events, errors: stats.errors, restarts: stats.supervision.restarts, status: this.state }, 'pipeline finished');
-      if (this.failure === undefined) this.settle.resolve(stats);
-      else this.settle.reject(this.failure);
-      if (this.escalation !== undefined && this.exitCode !== undefined) {
-        // Asked for by the program: the sinks are closed and flushed, the logs written (pino is synchronous).
-        this.log.fatal({ exitCode: this.exitCode }, 'exiting the process after the supervisor gave up');
-        process.exit(this.exitCode);
-      }
-    });
-  }
-
-  /**
-   * The final checkpoint completes (unless the run failed), dead letters are stored, then the store
-   * closes. A final checkpoint that failed fails the run: its state is not saved.
-   */
-  private async closeCheckpoints(): Promise<void> {
-    try {
-      if (this.failure === undefined && this.checkpoints !== undefined) {
-        await this.checkpoints.settled();
-        const failed = this.checkpoints.finalError;
-        if (failed !== undefined) {
-          const error = failed instanceof CheckpointStoreError ? new CheckpointStoreError(failed.code as CheckpointStoreErrorCode, failed.location, `final checkpoint failed: ${failed.message}`, failed) : failed;
-          this.failure ??= error;
-        }
-      }
-      await this.letters.flushed();
-      // Without checkpoints the letters live in memory and stay readable after the run: nothing to release.
-      await this.checkpoints?.close();
-    } catch (error) {
-      this.log.error({ err: error }, `closing the checkpoint store failed: ${messageOf(error)}`);
+  /** Everything is closed: the run ends, `done` settles. */
+  private ended(): void {
+    this.life = { phase: this.failure === undefined ? 'stopped' : 'failed', startedAt: startedAtOf(this.life), endedAt: this.clock.now() };
+    const stats = this.stats();
+    this.log.info({ events: stats.source.events, errors: stats.errors, restarts: stats.supervision.restarts, status: this.state }, 'pipeline finished');
+    if (this.failure === undefined) this.settle.resolve(stats);
+    else this.settle.reject(this.failure);
+    if (this.escalation !== undefined && this.exitCode !== undefined) {
+      // Asked for by the program: the sinks are closed and flushed, the logs written (pino is synchronous).
+      this.log.fatal({ exitCode: this.exitCode }, 'exiting the process after the supervisor gave up');
+      process.exit(this.exitCode);
     }
   }
 
@@ -373,15 +288,11 @@ class PipelineRun implements Pipeline {
   }
 
   deadLetters(): Promise<StoredDeadLetter[]> {
-    const store = this.checkpoints?.store;
-    if (store === undefined || store.isOpen || store.kind !== 'level' || (this.state !== 'stopped' && this.state !== 'failed')) return this.letters.list();
-    // The run closed its store: read the letters from the directory again, read-only.
-    return readDeadLetters(store.location, this.name, this.log, this.clock);
+    return this.runLetters.list();
   }
 
-  async replay(letters?: ReadonlyArray<StoredDeadLetter | string>): Promise<number> {
-    if (this.state !== 'running') throw new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; replay() needs it running`);
-    return this.letters.replay((stage, event, offset) => this.inject(stage, event, offset), letters, () => this.checkpoints?.latestVersion ?? 0);
+  replay(letters?: ReadonlyArray<StoredDeadLetter | string>): Promise<number> {
+    return this.runLetters.replay(letters);
   }
 
   // Events in and out.
@@ -445,8 +356,8 @@ class PipelineRun implements Pipeline {
       runId: this.runId,
       status: this.state,
       mode: this.mode,
-      startedAt: this.startedAt,
-      end: this.endedAt ?? this.clock.now(),
+      startedAt: startedAtOf(this.life),
+      end: this.life.phase === 'stopped' || this.life.phase === 'failed' ? this.life.endedAt : this.clock.now(),
       source: { name: this.source.name, pump: this.pump },
       cells: this.cells,
       flow: this.flow,
