@@ -50,8 +50,9 @@ export function restoreActorTree<TMachine extends AnyStateMachine>(
   // XState revives actor references in the context it is given in place: give it a copy, so that
   // the caller's tree stays data (and can be restored again).
   const snapshot = persisted === undefined ? undefined : structuredClone(persisted.root);
+  const timers = actorClock(clock);
   const actor = createActor(machine, {
-    clock: actorClock(clock),
+    ...(timers === undefined ? {} : { clock: timers }),
     inspect,
     ...(snapshot === undefined ? (options.input === undefined ? {} : { input: options.input }) : { snapshot: snapshot as never }),
   } as never) as Actor<TMachine>;
