@@ -23,6 +23,8 @@ type Schedule = (source: AnyActorRef, target: AnyActorRef, event: ScheduledEntry
 export interface SystemInternals {
   scheduler: { schedule: Schedule };
   getSnapshot(): { _scheduledEvents: Record<string, ScheduledEntry> };
+  /** The live record `getSnapshot()` copies (a copy per schedule would make scheduling quadratic). */
+  _snapshot: { _scheduledEvents: Record<string, ScheduledEntry> };
   start(): void;
 }
 
@@ -106,7 +108,7 @@ export class TreeTracker {
       const full = this.nextFullDelay ?? delay;
       this.nextFullDelay = undefined;
       schedule(source, target, event, delay, id);
-      const entry = system.getSnapshot()._scheduledEvents[`${source.sessionId}.${id}`];
+      const entry = system._snapshot._scheduledEvents[`${source.sessionId}.${id}`];
       if (entry === undefined) return;
       entry.startedAt = this.clock.now();
       this.fullDelays.set(entry, full);
