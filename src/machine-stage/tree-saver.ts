@@ -82,7 +82,7 @@ export class TreeSaver {
     let write: Promise<unknown>;
     try {
       const state = persistActorTree(this.actor);
-      write = writer.write({ pipeline, stage, version, offset: -1, checkpointId: `${stage}@${version}`, createdAt: clock.now(), state }, { pruneBelow: version - keep + 1 });
+      write = writer.write({ pipeline, stage, version, offset: -1, checkpointId: `${stage}@${version}`, createdAt: clock.now(), state }, { pruneBelow: Math.max(0, version - keep + 1) });
     } catch (error) {
       write = Promise.reject(error);
     }
