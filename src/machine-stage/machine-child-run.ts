@@ -5,7 +5,6 @@ import type { Clock } from '../core/clock.js';
 import type { Child, ChildStartContext } from '../supervision/child.js';
 import type { ExitKind } from '../../supervisors/restart-decision.js';
 import { TreeSaver } from './tree-saver.js';
-import { trackerOf } from './tree-tracker.js';
 
 /** Where and how a running machine child saves its tree. */
 export interface MachineChildSaving {
@@ -28,7 +27,7 @@ type Phase = 'running' | 'ending' | 'ended';
 export function runMachineChild(
   actor: AnyActorRef,
   ctx: ChildStartContext,
-  options: { clock: Clock; saving: MachineChildSaving | undefined; cleanup(done: Promise<void>): void },
+  options: { clock: Clock; saving: MachineChildSaving | undefined; watch(changed: (() => void) | undefined): void; cleanup(done: Promise<void>): void },
 ): Child {
   const { saving } = options;
   let phase: Phase = 'running';
@@ -37,7 +36,7 @@ export function runMachineChild(
   const end = (save: boolean): Promise<void> => {
     const done = (async () => {
       phase = 'ending';
-      trackerOf(actor.system)?.onChange(undefined);
+      options.watch(undefined);
       subscription.unsubscribe();
       try {
         // Persisted before the actor stops: a stopped tree would restore as stopped.
@@ -64,7 +63,7 @@ export function runMachineChild(
     writer = createCheckpointWriter({ store: saving.store, pipeline: saving.pipeline, stage: ctx.id, logger: ctx.log, clock: options.clock });
     saver = new TreeSaver(actor, { writer, pipeline: saving.pipeline, stage: ctx.id, version: saving.version, keep: saving.keep, clock: options.clock, onError: (error) => exit('error', error) });
     const tree = saver;
-    trackerOf(actor.system)?.onChange(() => tree.changed());
+    options.watch(() => tree.changed());
   }
   const subscription = actor.subscribe({
     error: (error) => exit('error', error),

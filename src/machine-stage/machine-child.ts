@@ -1,4 +1,4 @@
-import type { Actor, AnyStateMachine, InputFrom } from 'xstate';
+import type { Actor, AnyStateMachine, InputFrom, InspectionEvent } from 'xstate';
 import { createCheckpointStore } from '../checkpoint/create-store.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -74,10 +74,18 @@ export function machineChild<TMachine extends AnyStateMachine>(options: MachineC
     try {
       const latest = store === undefined ? undefined : await readLatest(store, pipeline, ctx);
       const finished = latest !== undefined && (latest.tree.root as { status?: unknown }).status !== 'active';
-      const actor = restoreActorTree(machine, finished ? undefined : latest?.tree, { clock, timers, ...(options.input === undefined ? {} : { input: options.input }) });
+      // Any actor of the tree changed (XState's inspection sees them all; the root's observers only the root).
+      let changed: (() => void) | undefined;
+      const inspect = store === undefined ? undefined : (event: InspectionEvent) => void (event.type === '@xstate.snapshot' && changed?.());
+      const actor = restoreActorTree(machine, finished ? undefined : latest?.tree, {
+        clock,
+        timers,
+        ...(options.input === undefined ? {} : { input: options.input }),
+        ...(inspect === undefined ? {} : { inspect }),
+      });
       options.onStart?.(actor);
       const saving = store === undefined ? undefined : { store, owned, pipeline, version: (latest?.version ?? 0) + 1, keep: checkpoint?.keep ?? 3 };
-      return runMachineChild(actor, ctx, { clock, saving, cleanup: (done) => previous.set(ctx.id, done) });
+      return runMachineChild(actor, ctx, { clock, saving, watch: (fn) => (changed = fn), cleanup: (done) => previous.set(ctx.id, done) });
     } catch (error) {
       if (owned) await store?.close();
       throw error;

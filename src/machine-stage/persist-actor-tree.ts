@@ -48,7 +48,7 @@ export function persistActorTree(actor: AnyActorRef, options: PersistActorTreeOp
     if (isMachineLogic(internals.logic)) {
       const children = snapshot.children;
       if (children !== undefined) for (const id in children) visit(children[id] as AnyActorRef, [...path, id]);
-    } else if (path.length > 0 && snapshot.status === 'active' && 'input' in snapshot) {
+    } else if (path.length > 0 && snapshot.status === 'active' && hasEffects(internals.logic)) {
       invocations.push({ invocationId: invocationId(ref) ?? `${pathKey(path)}#0`, path, src: internals.src as string });
     }
   };
@@ -89,4 +89,9 @@ function inlineChild(path: ActorPath): MachinePersistError {
     where,
     `actor ${where} (id "${path[path.length - 1] as string}") was given inline logic, which XState cannot restore: register its logic by key in setup({ actors }) and spawn or invoke it by that key`,
   );
+}
+
+/** Logic that does something when it starts (promise, callback, observable), unlike a pure `fromTransition`. */
+function hasEffects(logic: unknown): boolean {
+  return typeof (logic as { start?: unknown } | null)?.start === 'function';
 }

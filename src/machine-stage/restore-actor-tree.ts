@@ -17,7 +17,7 @@ export interface RestoreActorTreeOptions<TMachine extends AnyStateMachine> {
   input?: InputFrom<TMachine>;
   /** The time the deadlines are measured against when the actor starts (default: `clock.now()` then). */
   now?: number;
-  /** Observes XState's inspection events of the whole tree, as `createActor`'s `inspect`. */
+  /** Observes XState's inspection events of the whole tree, as `createActor`'s `inspect` (it costs: XState then describes every step). */
   inspect?: (event: InspectionEvent) => void;
 }
 
@@ -45,15 +45,13 @@ export function restoreActorTree<TMachine extends AnyStateMachine>(
   const policy = oneOf('options.timers', options.timers ?? 'deadline', TIMER_POLICIES);
   if (persisted !== undefined) checkPersistedTree(persisted);
   const tracker = new TreeTracker(clock, persisted?.invocationSeq ?? 0, persisted?.invocations ?? []);
-  const user = options.inspect;
-  const inspect = user === undefined ? tracker.inspect : (event: InspectionEvent) => (tracker.inspect(event), user(event));
   // XState revives actor references in the context it is given in place: give it a copy, so that
   // the caller's tree stays data (and can be restored again).
   const snapshot = persisted === undefined ? undefined : structuredClone(persisted.root);
   const timers = actorClock(clock);
   const actor = createActor(machine, {
     ...(timers === undefined ? {} : { clock: timers }),
-    inspect,
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     ...(snapshot === undefined ? (options.input === undefined ? {} : { input: options.input }) : { snapshot: snapshot as never }),
   } as never) as Actor<TMachine>;
   const system = actor.system as unknown as SystemInternals;
@@ -64,6 +62,7 @@ export function restoreActorTree<TMachine extends AnyStateMachine>(
     throw new MachineRestoreError('root', `the persisted tree could not be restored into machine "${machine.id}": ${messageOf(restored.error)}`, restored.error);
   }
   checkChildren(persisted.root, actor, [], machine.id);
+  tracker.nameRestored(actor);
   const pending = persisted.delayed.map((delayed) => ({ delayed, source: actorAt(actor, delayed.source, delayed), target: actorAt(actor, delayed.target, delayed) }));
   if (pending.length > 0) {
     const start = system.start;

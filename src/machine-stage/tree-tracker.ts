@@ -3,7 +3,7 @@
 // with the actor's clock), each delayed event's full delay across restores, and a stable id for
 // each invocation. It reads XState 5 internals (the system's scheduler); docs/machines.md says which.
 import { nanoid } from 'nanoid';
-import type { AnyActorRef, InspectionEvent } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../core/clock.js';
 import { pathKey, type ActorPath, type PendingInvocation } from './persisted-actor-tree.js';
 
@@ -40,16 +40,16 @@ const trackers = new WeakMap<object, TreeTracker>();
 const invocationIds = new WeakMap<AnyActorRef, string>();
 
 /**
- * The invocation id steadfast gave an invoked or spawned actor (a promise, callback or
- * observable): `<path>#<n>`, the same after every restore of the tree, so an effect that runs
- * again after a restore can pass it on as an idempotency key. `undefined` for actors of a tree
- * not made by `restoreActorTree`, and for machine actors.
+ * The invocation id of an invoked or spawned actor (a promise, callback or observable) of a tree
+ * made by `restoreActorTree`: `<path>#<n>`, given on first ask (or when the tree is persisted) and
+ * the same after every restore of the tree, so an effect that runs again after a restore can pass
+ * it on as an idempotency key. `undefined` for machine actors and for trees XState made alone.
  *
  * @example
  * fromPromise(async ({ input, self }) => charge(input.order, { idempotencyKey: invocationId(self) }))
  */
 export function invocationId(actor: AnyActorRef): string | undefined {
-  return invocationIds.get(actor);
+  return invocationIds.get(actor) ?? trackerOf(actor.system)?.name(actor);
 }
 
 /** The tracker of a system, if `restoreActorTree` made its root. */
@@ -69,14 +69,13 @@ export function livePath(actor: AnyActorRef): ActorPath {
   return path.reverse();
 }
 
-/** Watches one actor system: give it to `createActor` as `inspect`, then `install` it on the system. */
+/** Watches one actor system: `install` it on the system right after `createActor`, before `start`. */
 export class TreeTracker {
   /** The last invocation number given out. */
   invocationSeq: number;
   private readonly restoredIds = new Map<string, string>();
   private readonly fullDelays = new WeakMap<object, number>();
   private nextFullDelay: number | undefined;
-  private changed: (() => void) | undefined;
 
   constructor(
     readonly clock: Pick<Clock, 'now'>,
@@ -85,17 +84,6 @@ export class TreeTracker {
   ) {
     this.invocationSeq = invocationSeq;
     for (const pending of restored) this.restoredIds.set(pathKey(pending.path), pending.invocationId);
-  }
-
-  /** The inspection observer: names each new actor, and reports that something in the tree changed. */
-  readonly inspect = (event: InspectionEvent): void => {
-    if (event.type === '@xstate.snapshot') this.changed?.();
-    else if (event.type === '@xstate.actor') this.name(event.actorRef as AnyActorRef);
-  };
-
-  /** Calls `fn` after each snapshot change of any actor in the tree (one listener; `undefined` removes it). */
-  onChange(fn: (() => void) | undefined): void {
-    this.changed = fn;
   }
 
   /** Stamps each delayed event the system schedules with the clock's time and keeps its full delay. */
@@ -126,16 +114,22 @@ export class TreeTracker {
     return this.fullDelays.get(entry) ?? entry.delay;
   }
 
-  private name(actor: AnyActorRef): void {
-    const internals = actor as unknown as ActorInternals;
-    if (internals._parent === undefined || isMachineLogic(internals.logic)) return;
-    const key = pathKey(livePath(actor));
-    const restored = this.restoredIds.get(key);
-    if (restored !== undefined) {
-      this.restoredIds.delete(key);
-      invocationIds.set(actor, restored);
-      return;
+  /** Gives the restored invocations their ids by path now, before a new invocation at the same path could ask. */
+  nameRestored(root: AnyActorRef): void {
+    for (const [key, id] of this.restoredIds) {
+      let ref: AnyActorRef | undefined = root;
+      for (const segment of key.split('/')) ref = (ref?.getSnapshot() as { children?: Record<string, AnyActorRef> } | undefined)?.children?.[decodeURIComponent(segment)];
+      if (ref !== undefined && ref !== root) invocationIds.set(ref, id);
     }
-    invocationIds.set(actor, `${key}#${++this.invocationSeq}`);
+    this.restoredIds.clear();
+  }
+
+  /** Names an actor of this tree (`undefined` for a machine or the root). */
+  name(actor: AnyActorRef): string | undefined {
+    const internals = actor as unknown as ActorInternals;
+    if (internals._parent === undefined || isMachineLogic(internals.logic)) return undefined;
+    const id = `${pathKey(livePath(actor))}#${++this.invocationSeq}`;
+    invocationIds.set(actor, id);
+    return id;
   }
 }
