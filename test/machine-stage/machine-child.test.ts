@@ -9,6 +9,7 @@ import type { CheckpointStore } from '../../src/checkpoint/types.js';
 import { machineChild } from '../../src/machine-stage/machine-child.js';
 import type { PersistedActorTree } from '../../src/machine-stage/persisted-actor-tree.js';
 import { createSupervisor, type Supervisor } from '../../src/supervision/supervisor.js';
+import { faultyStore } from '../helpers/faulty-store.js';
 import type { Strategy } from '../../supervisors/strategies.js';
 
 const counter = setup({}).createMachine({
@@ -159,5 +160,50 @@ describe('machineChild under a supervisor', () => {
     expect(() => machineChild({ id: 'bad', machine: inline })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('spawnChild "kid"') }));
     expect(() => machineChild({ id: 'x', machine: counter, timers: 'soon' as never })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => machineChild({ id: 'x', machine: counter, checkpoint: {} as never })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
+  it('coalesces saves: one write in flight, and the newest tree is the one written next', async () => {
+    const { store: slow, control } = faultyStore();
+    const live = new Incarnations();
+    const supervisor = supervise('one_for_one', [live.spec('busy', { checkpoint: { store: slow } })]);
+    await supervisor.start();
+    await vi.waitFor(() => expect(control.writes).toEqual([1]));
+    await vi.waitFor(async () => expect(await savedCount(slow, 'busy')).toBe(0));
+    control.hold();
+    live.actor('busy').send({ type: 'inc' });
+    await vi.waitFor(() => expect(control.writes).toEqual([1, 2]));
+    for (let i = 0; i < 99; i++) live.actor('busy').send({ type: 'inc' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(control.writes).toEqual([1, 2]);
+    control.release();
+    await vi.waitFor(async () => expect(await savedCount(slow, 'busy')).toBe(100));
+    expect(control.writes).toEqual([1, 2, 3]);
+    await supervisor.stop();
+    supervisors.splice(supervisors.indexOf(supervisor), 1);
+    await slow.close();
+  });
+
+  it("a failed save exits the child with 'error', and it restarts from the last tree written", async () => {
+    const { store: failing, control } = faultyStore();
+    const live = new Incarnations();
+    const supervisor = supervise('one_for_one', [live.spec('disk', { checkpoint: { store: failing } })]);
+    await supervisor.start();
+    live.actor('disk').send({ type: 'inc' });
+    await vi.waitFor(async () => expect(await savedCount(failing, 'disk')).toBe(1));
+    const failedVersion = control.writes.length + 1;
+    control.failFrom = failedVersion;
+    live.actor('disk').send({ type: 'inc' });
+    await vi.waitFor(() => expect(live.starts.get('disk')).toBeGreaterThanOrEqual(2));
+    // The disk is back: the next incarnation saves again.
+    control.failFrom = Number.POSITIVE_INFINITY;
+    // Versions go on from the newest stored: the one that failed is written now, with the restored count.
+    await vi.waitFor(async () => expect(await failing.readSnapshot('machine:disk', 'disk', failedVersion)).toMatchObject({ ok: true }));
+    expect(await savedCount(failing, 'disk')).toBe(1);
+    expect(supervisor.status).toBe('running');
+    expect(live.actor('disk').getSnapshot().status).toBe('active');
+    expect(live.actor('disk').getSnapshot().context.count).toBe(1);
+    await supervisor.stop();
+    supervisors.splice(supervisors.indexOf(supervisor), 1);
+    await failing.close();
   });
 });
