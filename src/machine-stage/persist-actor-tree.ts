@@ -10,7 +10,7 @@ import {
   type PersistedActorTree,
   type PersistedDelayedEvent,
 } from './persisted-actor-tree.js';
-import { invocationId, isMachineLogic, trackerOf, type ActorInternals, type SystemInternals } from './tree-tracker.js';
+import { hasEffects, invocationId, isMachineLogic, trackerOf, type ActorInternals, type SystemInternals } from './tree-tracker.js';
 
 /** Options of {@link persistActorTree}. */
 export interface PersistActorTreeOptions {
@@ -89,9 +89,4 @@ function inlineChild(path: ActorPath): MachinePersistError {
     where,
     `actor ${where} (id "${path[path.length - 1] as string}") was given inline logic, which XState cannot restore: register its logic by key in setup({ actors }) and spawn or invoke it by that key`,
   );
-}
-
-/** Logic that does something when it starts (promise, callback, observable), unlike a pure `fromTransition`. */
-function hasEffects(logic: unknown): boolean {
-  return typeof (logic as { start?: unknown } | null)?.start === 'function';
 }

@@ -62,6 +62,11 @@ export function isMachineLogic(logic: unknown): boolean {
   return typeof (logic as { getStateNodeById?: unknown } | null)?.getStateNodeById === 'function';
 }
 
+/** True when `logic` does something when it starts (promise, callback, observable), unlike a pure `fromTransition`: its actor is an invocation. */
+export function hasEffects(logic: unknown): boolean {
+  return typeof (logic as { start?: unknown } | null)?.start === 'function';
+}
+
 /** The path of a live actor, from its parents' ids. */
 export function livePath(actor: AnyActorRef): ActorPath {
   const path: string[] = [];
