@@ -3,6 +3,7 @@ import { createCheckpointStore } from '../checkpoint/create-store.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
+import { keyName } from '../core/keys.js';
 import { fn, integerIn, knownKeys, oneOf, record } from '../core/validate.js';
 import type { ChildSpec, ChildStartContext } from '../supervision/child.js';
 import type { RestartType } from '../../supervisors/restart-decision.js';
@@ -55,6 +56,8 @@ export function machineChild<TMachine extends AnyStateMachine>(options: MachineC
   const opts = record('machineChild options', options);
   knownKeys('machineChild options', opts, KNOWN);
   if (typeof opts.id !== 'string') throw new ConfigError('machineChild options.id', opts.id, 'must be a string');
+  // Its snapshots are stored as pipeline `machine:<id>`: a name the store's keys can hold.
+  keyName(`machineChild "${opts.id}" pipeline name`, `machine:${opts.id}`);
   const machine = options.machine;
   if (typeof (machine as { getStateNodeById?: unknown } | undefined)?.getStateNodeById !== 'function') {
     throw new ConfigError(`machineChild "${options.id}" machine`, machine, 'must be an XState machine (setup({...}).createMachine(...))');

@@ -160,6 +160,7 @@ describe('machineChild under a supervisor', () => {
     expect(() => machineChild({ id: 'bad', machine: inline })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('spawnChild "kid"') }));
     expect(() => machineChild({ id: 'x', machine: counter, timers: 'soon' as never })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => machineChild({ id: 'x', machine: counter, checkpoint: {} as never })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => machineChild({ id: 'x'.repeat(250), machine: counter })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: expect.stringContaining('pipeline name') }));
   });
 
   it('coalesces saves: one write in flight, and the newest tree is the one written next', async () => {
