@@ -38,7 +38,9 @@ export type SteadfastErrorCode =
   | 'CHECKPOINT_STORE_CLOSED'
   | 'CHECKPOINT_ENCODE_FAILED'
   | 'CHECKPOINT_CORRUPT'
-  | 'CHECKPOINT_STALE';
+  | 'CHECKPOINT_STALE'
+  | 'MACHINE_NOT_PERSISTABLE'
+  | 'MACHINE_RESTORE_FAILED';
 
 const BRAND = Symbol.for('steadfast.error');
 
