@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The steadfast command: a thin launcher for the compiled CLI in dist/ (built by `npm run build`,
-// which `npm ci` / `npm install` run through the `prepare` script).
+// The steadfast command: a thin launcher for the compiled CLI in dist/ (in the published package;
+// in a clone, `npm run build` makes it, and `npm test` and `npm pack` run that first).
 import { existsSync } from 'node:fs';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);
