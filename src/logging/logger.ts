@@ -1,4 +1,5 @@
 import { pino, type Level, type LevelWithSilent, type Logger } from 'pino';
+import { messageWithCauses } from '../core/errors.js';
 
 export type { Logger, LevelWithSilent };
 
@@ -20,11 +21,22 @@ export function chooseLevel(explicit: LevelWithSilent | undefined, modeDefault: 
 }
 
 /**
+ * pino's error serializer, except that the message states each cause once: pino appends every
+ * cause's message to the error's, and ours already hold their cause's (`a: b` caused by `b` would
+ * log as `a: b: b`). The stack keeps pino's `caused by:` chain.
+ */
+export function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown;
+  if (typeof serialized === 'object' && serialized !== null && 'message' in serialized) (serialized as { message: string }).message = messageWithCauses(error);
+  return serialized;
+}
+
+/**
  * The logger of one pipeline: pino writing JSON lines to stderr synchronously (no worker thread,
  * nothing left open after stop).
  */
 export function createLogger(level: LevelWithSilent, bindings: Record<string, string>): Logger {
-  return pino({ level, base: bindings }, pino.destination({ dest: 2, sync: true }));
+  return pino({ level, base: bindings, serializers: { err: serializeError } }, pino.destination({ dest: 2, sync: true }));
 }
 
 /** Level names in order of severity, for callers that compare them. */
