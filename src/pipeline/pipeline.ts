@@ -16,6 +16,7 @@ import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import type { FlowCounter } from './producer.js';
 import { SourcePump } from './source-pump.js';
 import { Observers, forwardSupervision, type PipelineObserver } from './observer.js';
+import { logCallsAtDebug } from './debug-call-log.js';
 import { Inspection, type InspectionListener } from './inspection.js';
 import { CheckpointCoordinator } from '../checkpointing/coordinator.js';
 import { createCheckpointStore } from '../checkpoint/create-store.js';
@@ -173,6 +174,7 @@ class PipelineRun implements Pipeline {
       inspect: this.inspection.emit,
     });
     forwardSupervision(this.supervisor, this.breakers, this.observers);
+    logCallsAtDebug(this.observers, this.log);
   }
 
   get status(): PipelineStatus {
