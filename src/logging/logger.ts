@@ -27,7 +27,7 @@ export function chooseLevel(explicit: LevelWithSilent | undefined, modeDefault: 
  */
 export function serializeError(error: unknown): unknown {
   const serialized = pino.stdSerializers.err(error as Error) as unknown;
-  if (typeof serialized === 'object' && serialized !== null && 'message' in serialized) (serialized as { message: string }).message = messageWithCauses(error);
+  if (error instanceof Error && typeof serialized === 'object' && serialized !== null) (serialized as { message: string }).message = messageWithCauses(error);
   return serialized;
 }
 
