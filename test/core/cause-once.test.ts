@@ -56,7 +56,7 @@ describe('error messages state each cause once', () => {
     expect(messageWithCauses(a)).toBe('a: b');
     expect((serializeError(new Error('x: y', { cause: new Error('y') })) as { message: string; stack: string }).message).toBe('x: y');
     // Not an Error (a worker's wire form, say): left as pino's serializer leaves it.
-    expect(serializeError({ message: 'plain', code: 7 })).toEqual({ message: 'plain', code: 7 });
+    expect(serializeError({ message: 'plain', code: 7 })).toMatchObject({ message: 'plain', code: 7 });
   });
 
   it('logs a crash with the failure once (pino alone would write "…: always: gave up after 2 attempts: always: always")', async () => {
