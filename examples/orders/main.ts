@@ -8,6 +8,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
 import {
   SourceParseError,
   createPipeline,
@@ -146,8 +147,14 @@ async function main(): Promise<number> {
     else otherErrors.push(error);
   };
 
+  // The pipeline's logs go to a file, so that they do not cut into the report printed below.
+  const logPath = resolve(DATA_DIR, 'orders.log');
+  const logFile = pino.destination({ dest: logPath, sync: true, mkdir: true, append: false });
+  const logger = pino({ level: 'info' }, logFile);
+
   const pipeline = createPipeline({
     name: 'orders',
+    logger,
     source: fromNdjson(options.source),
     stages: [parse, validate, enrich, aggregate],
     sink: toNdjson(options.out),
@@ -172,6 +179,7 @@ async function main(): Promise<number> {
     stats = await pipeline.run();
   } finally {
     process.off('SIGINT', onSigint);
+    logFile.end();
   }
   const wallMs = performance.now() - started;
 
@@ -188,6 +196,9 @@ async function main(): Promise<number> {
         `(${fmt(ckpt.lastBytes ?? 0)} bytes, ${Math.round(ckpt.lastMs ?? 0)} ms); \`steadfast checkpoints list ${show(checkpoints)}\` shows them`,
     );
   }
+  const logLines = (await readFile(logPath, 'utf8')).split('\n').filter((line) => line !== '');
+  const warnings = logLines.filter((line) => (JSON.parse(line) as { level: number }).level >= 40).length;
+  console.log(`\nlogs: ${logLines.length} lines in ${show(logPath)}, ${warnings} at warn level or above`);
   const eventsPerSecond = (stats.source.events * 1000) / wallMs;
   console.log(
     `\ntotal: ${fmt(stats.source.events)} orders read, ${fmt(totals.orders)} aggregated, ` +

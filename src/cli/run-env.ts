@@ -1,6 +1,7 @@
 // The STEADFAST_* environment variables of `steadfast run`, checked before anything runs.
 import { ConfigError } from '../core/errors.js';
 import { isLogLevel } from '../logging/logger.js';
+import { MODE_NAMES, type PipelineMode } from '../pipeline/modes.js';
 import { defaultBreakerThreshold, defaultBreakerTimeoutMs } from '../resilience/breaker-env-defaults.js';
 
 /** What `steadfast run` takes from the environment. */
@@ -13,7 +14,15 @@ export interface RunEnv {
   statusIntervalMs: number | undefined;
   /** `STEADFAST_LOAD_TIMEOUT_MS`: how long the module may take to give its pipeline (0: no limit). */
   loadTimeoutMs: number | undefined;
+  /** `STEADFAST_MODE`: the mode of a pipeline the module creates without one (the library reads it). */
+  mode: PipelineMode | undefined;
+  /** `STEADFAST_LOG_FORMAT`: `pretty` or `json` logs on stderr; `auto` (default) is pretty on a terminal. */
+  logFormat: LogFormat;
 }
+
+/** How `steadfast run` writes the pipelines' logs. */
+export type LogFormat = 'auto' | 'pretty' | 'json';
+const LOG_FORMATS: readonly LogFormat[] = ['auto', 'pretty', 'json'];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -51,9 +60,15 @@ export function readRunEnv(env: Env): RunEnv {
       throw new ConfigError('STEADFAST_LOAD_TIMEOUT_MS', load, `must be milliseconds in [0, ${MAX_TIMER_MS}] (0: no limit)`);
     }
   }
+  const mode = given(env, 'STEADFAST_MODE');
+  if (mode !== undefined && !(MODE_NAMES as readonly string[]).includes(mode)) {
+    throw new ConfigError('STEADFAST_MODE', mode, `must be one of ${MODE_NAMES.join(', ')}`);
+  }
+  const format = given(env, 'STEADFAST_LOG_FORMAT') ?? 'auto';
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new ConfigError('STEADFAST_LOG_FORMAT', format, `must be one of ${LOG_FORMATS.join(', ')}`);
   defaultBreakerThreshold(env);
   defaultBreakerTimeoutMs(env);
-  return { metrics, http: given(env, 'STEADFAST_HTTP'), statusIntervalMs, loadTimeoutMs };
+  return { metrics, http: given(env, 'STEADFAST_HTTP'), statusIntervalMs, loadTimeoutMs, mode: mode as PipelineMode | undefined, logFormat: format as LogFormat };
 }
 
 function given(env: Env, name: string): string | undefined {

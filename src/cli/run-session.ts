@@ -20,6 +20,8 @@ export interface SessionOptions {
   /** Period of the plain status lines; 0 = the final line only. */
   intervalMs: number;
   verbose: boolean;
+  /** Given the function that clears the live status line, for the log formatter to call before a line. */
+  statusClearer?: (clear: () => void) => void;
 }
 
 /** Runs `pipeline` until it ends or a signal stops it; resolves with the exit code, never throws. */
@@ -39,6 +41,7 @@ export async function runSession(pipeline: Pipeline, io: CliIo, host: RunHost, o
   }
   const stdout = io.stdout as CliIo['stdout'] & { isTTY?: boolean; columns?: number };
   const reporter = new StatusReporter(() => pipeline.stats(), io.stdout, { tty: stdout.isTTY === true, columns: stdout.columns, intervalMs: options.intervalMs });
+  options.statusClearer?.(() => reporter.clear());
   let signals = 0;
   const restoreSignals = host.onSignal((signal) => {
     signals++;

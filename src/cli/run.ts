@@ -5,6 +5,8 @@ import { writeError } from './error-line.js';
 import { DEFAULT_LOAD_TIMEOUT_MS, guardLoad, type LoadGuard } from './load-guard.js';
 import { loadPipeline } from './load-pipeline.js';
 import { EXIT, type CliIo } from './main.js';
+import { setLogDestination } from '../logging/logger.js';
+import { prettyDestination } from './pretty-log.js';
 import { MAX_TIMER_MS, readRunEnv, type RunEnv } from './run-env.js';
 import { processHost, type RunHost } from './run-host.js';
 import { FORCED_EXIT, report, runSession } from './run-session.js';
@@ -30,9 +32,12 @@ Options:
   --verbose           show stacks with errors
   -h, --help          show this help
 
-Environment: STEADFAST_LOG_LEVEL, STEADFAST_METRICS (on|off), STEADFAST_HTTP,
-STEADFAST_STATUS_INTERVAL_MS, STEADFAST_LOAD_TIMEOUT_MS, STEADFAST_BREAKER_THRESHOLD,
-STEADFAST_BREAKER_TIMEOUT_MS
+Logs (pino) go to stderr: human-readable on a terminal, JSON lines otherwise
+(STEADFAST_LOG_FORMAT=pretty|json|auto).
+
+Environment: STEADFAST_MODE (throughput|standard|debug), STEADFAST_LOG_LEVEL,
+STEADFAST_LOG_FORMAT, STEADFAST_METRICS (on|off), STEADFAST_HTTP, STEADFAST_STATUS_INTERVAL_MS,
+STEADFAST_LOAD_TIMEOUT_MS, STEADFAST_BREAKER_THRESHOLD, STEADFAST_BREAKER_TIMEOUT_MS
 (see docs/cli.md).
 
 Exit codes: 0 stopped or finished, 1 runtime failure, 2 usage or configuration error,
@@ -72,6 +77,28 @@ export async function run(argv: readonly string[], io: CliIo, host: RunHost = pr
   if (typeof loadTimeout === 'string') return usage(io, loadTimeout);
   if (loadTimeout !== undefined && loadTimeout > MAX_TIMER_MS) return usage(io, `option "--load-timeout" must be at most ${MAX_TIMER_MS} (ms), got "${loadTimeout}"`);
   const verbose = args.flags.has('verbose');
+  // Logs human-readable on a terminal, JSON lines otherwise (a pipe, a file, a log collector).
+  const stderrTty = (io.stderr as CliIo['stderr'] & { isTTY?: boolean }).isTTY === true;
+  let clearStatus: (() => void) | undefined;
+  const pretty = env.logFormat === 'pretty' || (env.logFormat === 'auto' && stderrTty);
+  const previous = pretty ? setLogDestination(prettyDestination(io.stderr, { color: stderrTty, before: () => clearStatus?.() })) : undefined;
+  try {
+    return await runModule(module, io, host, env, { http, interval, loadTimeout, verbose, statusClearer: (clear) => (clearStatus = clear) });
+  } finally {
+    if (pretty) setLogDestination(previous);
+  }
+}
+
+interface RunOptions {
+  http: HostPort | undefined;
+  interval: number | undefined;
+  loadTimeout: number | undefined;
+  verbose: boolean;
+  statusClearer: (clear: () => void) => void;
+}
+
+/** Loads the module's pipeline and runs it. */
+async function runModule(module: string, io: CliIo, host: RunHost, env: RunEnv, { http, interval, loadTimeout, verbose, statusClearer }: RunOptions): Promise<number> {
   const guard: LoadGuard = { timeoutMs: loadTimeout ?? env.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS };
   if (host.onIdle !== undefined) guard.onIdle = (handler) => (host.onIdle as NonNullable<RunHost['onIdle']>)(handler);
   const pipeline = await guardLoad(loadPipeline(module, host.cwd()), module, guard);
@@ -81,7 +108,7 @@ export async function run(argv: readonly string[], io: CliIo, host: RunHost = pr
     host.release(code);
     return code;
   }
-  return runSession(pipeline, io, host, { http, metrics: env.metrics, intervalMs: interval ?? env.statusIntervalMs ?? DEFAULT_INTERVAL_MS, verbose });
+  return runSession(pipeline, io, host, { http, metrics: env.metrics, intervalMs: interval ?? env.statusIntervalMs ?? DEFAULT_INTERVAL_MS, verbose, statusClearer });
 }
 
 /** The address from `--http`, else from STEADFAST_HTTP; a problem names where it came from. */

@@ -243,6 +243,29 @@ function describe(value: unknown): string {
   }
 }
 
+/**
+ * An error's message followed by each message of its `cause` chain not already in it: steadfast's
+ * errors state their cause's message in their own, so a chain prints each cause once.
+ */
+export function messageWithCauses(error: unknown): string {
+  let text = messageOf(error);
+  const seen = new Set<unknown>([error]);
+  for (let cause = causeOf(error); cause !== undefined && !seen.has(cause); cause = causeOf(cause)) {
+    seen.add(cause);
+    const message = messageOf(cause);
+    if (message !== '' && !text.includes(message)) text += `: ${message}`;
+  }
+  return text;
+}
+
+function causeOf(error: unknown): unknown {
+  try {
+    return error instanceof Error ? error.cause : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The message of anything thrown, including non-Error values. */
 export function messageOf(error: unknown): string {
   try {

@@ -24,3 +24,9 @@ export const MODES: Readonly<Record<PipelineMode, Readonly<ModePreset>>> = Objec
 });
 
 export const MODE_NAMES = Object.keys(MODES) as PipelineMode[];
+
+/** The mode a pipeline created without one takes: `STEADFAST_MODE` when it names a mode (else ignored), else `standard`. */
+export function defaultMode(env: Readonly<Record<string, string | undefined>> = process.env): PipelineMode {
+  const fromEnv = env.STEADFAST_MODE?.trim();
+  return fromEnv !== undefined && (MODE_NAMES as readonly string[]).includes(fromEnv) ? (fromEnv as PipelineMode) : 'standard';
+}

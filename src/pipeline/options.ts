@@ -9,7 +9,7 @@ import type { SinkFunction } from '../sinks/to-function.js';
 import { isSource, type Source } from '../sources/source.js';
 import type { AnyStage } from '../stage.js';
 import { chainToGraph, compileGraph, toSink, type CompiledGraph, type GraphSpec } from './graph.js';
-import { MODES, MODE_NAMES, type PipelineMode } from './modes.js';
+import { MODES, MODE_NAMES, defaultMode, type PipelineMode } from './modes.js';
 import { resolveSupervisorOptions, type SupervisorOptions } from '../supervision/options.js';
 import { resolveCheckpointOptions, type CheckpointOptions, type ResolvedCheckpointOptions } from '../checkpoint/options.js';
 
@@ -25,7 +25,7 @@ export interface PipelineOptions<TIn = unknown> {
   /** Receives the outputs of every node no other node reads; a sink or a function. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   sink?: Sink<any> | SinkFunction<any>;
-  /** Preset for batch size, mailbox size and log level (default `standard`). */
+  /** Preset for batch size, mailbox size and log level (default: `STEADFAST_MODE` when it names a mode, else `standard`). */
   mode?: PipelineMode;
   /** Logger to use instead of the pipeline's own pino logger. */
   logger?: Logger;
@@ -91,7 +91,7 @@ export function resolvePipelineOptions(options: unknown, runId: string): Resolve
   if (!isSource(opts.source)) {
     throw new ConfigError('pipeline.source', opts.source, 'must be a source (fromIterable(), fromAsyncIterable(), pushSource(), fromNdjson())');
   }
-  const mode = opts.mode === undefined ? 'standard' : oneOf('pipeline.mode', opts.mode, MODE_NAMES);
+  const mode = opts.mode === undefined ? defaultMode() : oneOf('pipeline.mode', opts.mode, MODE_NAMES);
   if (opts.logLevel !== undefined && !isLogLevel(opts.logLevel)) {
     throw new ConfigError('pipeline.logLevel', opts.logLevel, 'must be a pino level or "silent"');
   }

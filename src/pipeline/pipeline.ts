@@ -13,6 +13,7 @@ import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import type { FlowCounter } from './producer.js';
 import type { SourcePump } from './source-pump.js';
 import { Observers, forwardSupervision, type PipelineObserver } from './observer.js';
+import { logCallsAtDebug } from './debug-call-log.js';
 import { Inspection, type InspectionListener } from './inspection.js';
 import type { CheckpointCoordinator } from '../checkpointing/coordinator.js';
 import type { DeadLetterBox } from '../checkpoint/dead-letters.js';
@@ -137,6 +138,7 @@ class PipelineRun implements Pipeline {
       ended: () => this.ended(),
     });
     forwardSupervision(this.supervisor, this.breakers, this.observers);
+    logCallsAtDebug(this.observers, this.log);
   }
 
   get status(): PipelineStatus {

@@ -128,7 +128,8 @@ export function resilientRunner(stage: Stage, node: string, guards: StageGuards,
       }
       case 'deadLetter':
         guards.counters.deadLetters += events.length;
-        guards.deadLetter(new StageCallError('DEAD_LETTER', node, `stage "${node}" sent ${events.length} event(s) to the dead letters: ${error.message}`, error, error));
+        // The failure's own message, then what was done with it: its cause once (the chain is in `cause`).
+        guards.deadLetter(new StageCallError('DEAD_LETTER', node, `${error.message} (${events.length === 1 ? 'the event was' : `${events.length} events were`} sent to the dead letters)`, error, error));
         return { state, emit: [] };
       default:
         return undefined;

@@ -8,7 +8,7 @@ export interface Sink<T = unknown> {
   /**
    * Writes a batch; `offsets[i]` is the source offset the i-th value came from. A throw or rejection
    * reports the batch to the pipeline's error handler. To report only some values, throw a
-   * StageCallError whose `events` and `offsets` are the ones that failed.
+   * SinkWriteError whose `events` and `offsets` are the ones that failed.
    */
   write(values: readonly T[], offsets: readonly number[]): void | Promise<void>;
   /** Called once after the last write on a graceful stop: flush and release. */

@@ -79,7 +79,10 @@ export class Supervisor implements Child {
   ) {
     this.options = resolveSupervisorOptions(options);
     this.name = this.options.name;
-    this.log = (parent?.log ?? this.options.logger).child({ supervisor: this.name });
+    // pino writes a child's bindings after its parent's: binding `supervisor` again would write the
+    // key twice per line. A nested supervisor's lines already say `supervisor` (its parent) and `child` (it).
+    const base = parent?.log ?? this.options.logger;
+    this.log = 'supervisor' in base.bindings() ? base : base.child({ supervisor: this.name });
     for (const [i, spec] of this.options.children.entries()) {
       if (this.entries.has(spec.id)) throw new SteadfastError('CONFIG_INVALID', `supervisor "${this.name}": two children have the id "${spec.id}" (children[${i}])`);
       this.entries.set(spec.id, newEntry(spec, undefined));

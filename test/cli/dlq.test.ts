@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCheckpointStore } from '../../src/checkpoint/create-store.js';
@@ -173,5 +174,26 @@ describe('the steadfast binary (built dist/)', () => {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, 'dlq', 'list', dir, '--json', '--pipeline', 'billing']);
     expect(stderr).toBe('');
     expect(JSON.parse(stdout)).toMatchObject({ pipeline: 'billing', stage: 'charge', offset: 2, key: 'dlq!billing!charge!0000000000000002' });
+  });
+});
+
+describe('steadfast dlq list into a pipe closed early', () => {
+  it('exits 0 without a word when its reader goes away (`| head -1`)', { timeout: 60_000 }, async () => {
+    // More than a pipe holds (64 KiB), so that writing meets the closed pipe.
+    const dir = await storeDir('json', async (store) => {
+      for (let i = 0; i < 2_000; i++) await store.putDeadLetter(letter(100 + i, { error: { name: 'Error', code: 'STAGE_CALL_FAILED', message: `failure number ${i} `.padEnd(80, '.') } }));
+    });
+    const bin = fileURLToPath(new URL('../../bin/steadfast.js', import.meta.url));
+    for (const extra of [[], ['--json']]) {
+      const child = spawn(process.execPath, [bin, 'dlq', 'list', dir, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      // Read the first chunk, then close the read end, as `head -1` does once it has its line.
+      const first = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8'))));
+      child.stdout.destroy();
+      const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+      expect(first.length).toBeGreaterThan(0);
+      expect({ ...exit, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    }
   });
 });

@@ -1,15 +1,13 @@
-import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createPipeline, defineStage, pushSource, toArray } from '../../src/index.js';
 import { serve } from '../../src/observability/server.js';
+import { launchBrowser } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
 
 interface Order {
@@ -18,7 +16,7 @@ interface Order {
   crash?: boolean;
 }
 
-// .ci/run installs Debian's chromium; without it this test fails and says so.
+// Debian's chromium when installed, else the one in @sparticuz/chromium (test/helpers/browser.ts).
 describe('dashboard in a browser', () => {
   it('shows the supervision tree live, a crashed stage’s restart and a selected actor’s events, and takes a screenshot', { timeout: 60_000 }, async () => {
     const source = pushSource<Order>();
@@ -51,8 +49,7 @@ describe('dashboard in a browser', () => {
     const dir = await mkdtemp(join(tmpdir(), 'steadfast-dashboard-'));
     try {
       await pipeline.start();
-      if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+      browser = await launchBrowser();
       const page = await browser.newPage({ viewport: { width: 1200, height: 640 } });
       await page.goto(server.url);
 

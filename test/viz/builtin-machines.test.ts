@@ -58,15 +58,15 @@ describe.each(builtinMachines.map((builtin) => [builtin.name, builtin] as const)
     }
   });
 
-  it('draws in DOT that dot -Tsvg renders without a warning', () => {
-    const result = runDot(toDot(machine), 'svg');
+  it('draws in DOT that dot -Tsvg renders without a warning', async () => {
+    const result = await runDot(toDot(machine), 'svg');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('</svg>');
   });
 
-  it('draws in DOT every state and every transition, with its trigger and guard', () => {
-    const graph = dotGraph(toDot(machine));
+  it('draws in DOT every state and every transition, with its trigger and guard', async () => {
+    const graph = await dotGraph(toDot(machine));
     for (const node of stateNodes(machine).slice(1)) expect(dotEnds(graph, node.id).length, node.id).toBeGreaterThan(0);
     const lines = graph.edges.flatMap((edge) => edge.lines.map((line) => ({ ...edge, line })));
     for (const transition of expectedEdges(machine)) {

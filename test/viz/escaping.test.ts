@@ -30,14 +30,14 @@ describe('names with spaces, quotes, dots and syntax characters', () => {
     expect(parseMermaid(text).direction).toBeUndefined();
   });
 
-  it('keep DOT valid, each state and edge drawn with its own text', () => {
-    const graph = dotGraph(toDot(awkward));
+  it('keep DOT valid, each state and edge drawn with its own text', async () => {
+    const graph = await dotGraph(toDot(awkward));
     expect(graph.name).toBe('awk "ward"');
     const states = [...graph.nodes.values()].filter((node) => !node.name.endsWith(':initial'));
     expect(states.map((node) => node.lines.join('\n'))).toEqual(AWKWARD_STATES);
     expect(states.map((node) => node.name)).toContain('dotted');
     const labels = graph.edges.filter((edge) => !edge.tail.endsWith(':initial')).map((edge) => edge.lines.join('\n'));
     expect(labels).toEqual(AWKWARD_EVENTS);
-    expect(runDot(toDot(awkward), 'svg')).toMatchObject({ status: 0, stderr: '' });
+    expect(await runDot(toDot(awkward), 'svg')).toMatchObject({ status: 0, stderr: '' });
   });
 });

@@ -1,13 +1,24 @@
-import { spawnSync } from 'node:child_process';
+import { instance } from '@viz-js/viz';
 
-/** Graphviz's `dot` as the judge of DOT text: installed by .ci/run (Debian's graphviz). Without it the DOT checks fail. */
-export const graphvizMissing = spawnSync('dot', ['-V']).status !== 0;
+/** Graphviz's version, as `dot -V` would print it: Graphviz compiled to WebAssembly (`@viz-js/viz`), no system `dot` needed. */
+export const graphvizVersion: string = (await instance()).graphvizVersion;
 
-/** Runs `dot -T<format>` on `text`; its exit status, output and warnings. */
-export function runDot(text: string, format: 'svg' | 'json'): { status: number | null; stdout: string; stderr: string } {
-  if (graphvizMissing) throw new Error('Graphviz `dot` is not installed: apt-get install graphviz');
-  const result = spawnSync('dot', [`-T${format}`], { input: text, encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+// The WebAssembly build has no font files, so it estimates text widths and says so for non-ASCII
+// characters; Debian's dot measures them with its fonts. A note about the renderer, not about our DOT.
+const FONTLESS = /^no value for width of non-ASCII character \d+\. Falling back to width of space character$/;
+
+/**
+ * Renders `text` as `dot -T<format>` would: status 0 with the output, or 1 with Graphviz's error
+ * messages (like dot's stderr) when the DOT is invalid; warnings are in `stderr` even on success.
+ * A fresh Graphviz per call, as `dot` is a fresh process: Graphviz warns about some things once per process.
+ */
+export async function runDot(text: string, format: 'svg' | 'json'): Promise<{ status: number; stdout: string; stderr: string }> {
+  const result = (await instance()).render(text, { format });
+  const stderr = result.errors
+    .filter((error) => !FONTLESS.test(error.message.trim().replace(/^Warning: /, '')))
+    .map((error) => `${error.level ?? 'error'}: ${error.message.trim()}\n`)
+    .join('');
+  return result.status === 'success' ? { status: 0, stdout: result.output, stderr } : { status: 1, stdout: '', stderr };
 }
 
 export interface DotNode {
@@ -57,14 +68,20 @@ interface JsonEdge {
   _ldraw_?: JsonDraw[];
 }
 
-/** The graph as Graphviz itself read and laid it out (`dot -Tjson`); throws if dot fails or warns. */
-export function dotGraph(text: string): DotGraph {
-  const result = runDot(text, 'json');
+// Graphviz 16's -Tjson writes a drawn text's backslashes doubled (2.43 wrote them once); its SVG draws
+// them once, as 2.43 does. The text drawn is what the checks compare, so undo the doubling.
+function unescapeDrawn(text: string): string {
+  return text.replaceAll('\\\\', '\\');
+}
+
+/** The graph as Graphviz itself read and laid it out (`dot -Tjson`); throws if Graphviz fails or warns. */
+export async function dotGraph(text: string): Promise<DotGraph> {
+  const result = await runDot(text, 'json');
   if (result.status !== 0 || result.stderr !== '') throw new Error(`dot -Tjson failed (${result.status}): ${result.stderr}`);
   const json = JSON.parse(result.stdout) as { name: string; objects?: JsonObject[]; edges?: JsonEdge[] };
   const objects = json.objects ?? [];
   const drawn = (object: { _ldraw_?: JsonDraw[] }): string[] =>
-    (object._ldraw_ ?? []).filter((draw) => draw.op === 'T').map((draw) => draw.text ?? '');
+    (object._ldraw_ ?? []).filter((draw) => draw.op === 'T').map((draw) => unescapeDrawn(draw.text ?? ''));
   const clusterObjects = objects.filter((object) => object.nodes !== undefined);
   // The innermost cluster holding a node is the one holding the fewest nodes.
   const innermost = (holds: (cluster: JsonObject) => boolean): string | undefined =>
