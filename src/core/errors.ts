@@ -38,7 +38,10 @@ export type SteadfastErrorCode =
   | 'CHECKPOINT_STORE_CLOSED'
   | 'CHECKPOINT_ENCODE_FAILED'
   | 'CHECKPOINT_CORRUPT'
-  | 'CHECKPOINT_STALE';
+  | 'CHECKPOINT_STALE'
+  | 'CHECKPOINT_NOT_FOUND'
+  | 'CHECKPOINT_FROM_REFUSED'
+  | 'CHECKPOINT_STORE_NOT_EMPTY';
 
 const BRAND = Symbol.for('steadfast.error');
 
@@ -204,7 +207,10 @@ export type CheckpointStoreErrorCode =
   | 'CHECKPOINT_STORE_FAILED'
   | 'CHECKPOINT_STORE_CLOSED'
   | 'CHECKPOINT_ENCODE_FAILED'
-  | 'CHECKPOINT_CORRUPT';
+  | 'CHECKPOINT_CORRUPT'
+  | 'CHECKPOINT_NOT_FOUND'
+  | 'CHECKPOINT_FROM_REFUSED'
+  | 'CHECKPOINT_STORE_NOT_EMPTY';
 
 /** A checkpoint store could not open, encode, read or write; `location` is its directory (`memory` for a memory store). */
 export class CheckpointStoreError extends SteadfastError {

@@ -8,7 +8,7 @@ import { ATTACH_JOURNAL, isJournallable } from '../sources/push-source.js';
 import type { Source } from '../sources/source.js';
 import { isStage, type AnyStage, type Stage } from '../stage.js';
 import { MODES, type PipelineMode } from './modes.js';
-import type { Pipeline } from './pipeline-api.js';
+import type { Pipeline, StartOptions } from './pipeline-api.js';
 import { deferred, readDeadLetters, startError } from './run-helpers.js';
 import type { CellHooks, NodeCell } from './node-cell.js';
 import { ReplayedLetter } from './replayed-letter.js';
@@ -20,6 +20,7 @@ import { Inspection, type InspectionListener } from './inspection.js';
 import { CheckpointCoordinator } from '../checkpointing/coordinator.js';
 import { createCheckpointStore } from '../checkpoint/create-store.js';
 import { DeadLetterBox } from '../checkpoint/dead-letters.js';
+import { startFrom } from '../checkpoint/restore-from.js';
 import type { CompletedCheckpoint, StoredDeadLetter } from '../checkpoint/types.js';
 import type { StageCallError } from '../core/errors.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
@@ -181,11 +182,16 @@ class PipelineRun implements Pipeline {
 
   // Lifecycle.
 
-  start(): Promise<void> {
+  start(options?: StartOptions): Promise<void> {
     if (this.state !== 'created') {
       return Promise.reject(
         new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; start() runs a created pipeline once`),
       );
+    }
+    try {
+      startFrom(options, this.checkpoints?.store, this.name); // `from`: the restore takes that checkpoint
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.starting = this.startup();
     return this.starting;
