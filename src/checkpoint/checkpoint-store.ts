@@ -78,7 +78,7 @@ export class KvCheckpointStore implements CheckpointStore {
   readonly #prunedBelow = new Map<string, number>();
   /** Versions of each stage written since the first prune (which scanned for older ones): pruned by key, no scan. */
   readonly #written = new Map<string, number[]>();
-  /** Per pipeline, the versions at or below which pruning spares snapshots and markers (`retainThrough`). */
+  /** Per pipeline, the versions at or below which pruning spares snapshots and markers (`retainThrough`), for this store's life. */
   readonly #retained = new Map<string, number>();
   /** The highest `~<n>` suffix of each dead-letter offset known to be taken (0: the plain key). */
   readonly #deadLetterSuffix = new Map<string, number>();
@@ -106,7 +106,6 @@ export class KvCheckpointStore implements CheckpointStore {
     this.#metaVersion.clear();
     this.#prunedBelow.clear();
     this.#written.clear();
-    this.#retained.clear();
     this.#deadLetterSuffix.clear();
     this.#deadLetterCeilings.clear();
     return this.#life.open();

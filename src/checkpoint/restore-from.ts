@@ -45,8 +45,8 @@ export function startFrom(options: unknown, store: CheckpointStore | undefined, 
  * snapshots of `stages` must all be there and verify (a stage it does not list starts fresh).
  * CHECKPOINT_NOT_FOUND (listing the kept ids) for an unknown id, CHECKPOINT_CORRUPT naming every
  * bad entry, CHECKPOINT_FROM_REFUSED when newer checkpoints exist and the pipeline's push journal
- * holds events (they belong to the newer timeline). On success the store keeps, for this opening,
- * every version up to its newest: the run prunes only what it writes.
+ * holds events (they belong to the newer timeline). On success the store keeps, until it is
+ * closed, every version up to its newest: the run prunes only what it writes.
  */
 export async function findExactRestorePoint(store: CheckpointStore, pipeline: string, stages: readonly string[], from: string): Promise<RestoreSearch> {
   const integrity = await store.integrity?.(pipeline);

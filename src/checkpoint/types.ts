@@ -135,7 +135,7 @@ export interface CheckpointStore {
   /** A pipeline's completed checkpoints, newest first. */
   completed(pipeline: string): AsyncIterable<ReadResult<CompletedCheckpoint>>;
   /**
-   * Until the store is opened again, pruning (`pruneBelow`) spares the pipeline's snapshots and
+   * From now until the store is closed, pruning (`pruneBelow`) spares the pipeline's snapshots and
    * markers of versions up to `version`: a run started from an older checkpoint deletes only what it wrote.
    */
   retainThrough?(pipeline: string, version: number): void;
