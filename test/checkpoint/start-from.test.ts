@@ -7,7 +7,7 @@ import { checkpointHistory, type CheckpointRecord } from '../../src/checkpoint/h
 import { openAndFindRestorePoint } from '../../src/checkpoint/restore.js';
 import type { CheckpointStore, RawEntry } from '../../src/checkpoint/types.js';
 import { createPipeline, defineStage, fromIterable, isSteadfastError, toArray } from '../../src/index.js';
-import { events, whatIfPipeline, type Tally } from '../helpers/what-if.js';
+import { events, whatIfPipeline, writeOriginal, type Tally } from '../helpers/what-if.js';
 import { collect, done, snapshot } from './store-conformance.js';
 
 let dir: string;
@@ -18,7 +18,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const COUNT = 120;
+const COUNT = 120; // writeOriginal's 4 sessions of 30
 const sumTo = (n: number): number => (n * (n - 1)) / 2;
 
 async function withStore<T>(work: (store: CheckpointStore) => Promise<T>): Promise<T> {
@@ -30,14 +30,11 @@ async function withStore<T>(work: (store: CheckpointStore) => Promise<T>): Promi
   }
 }
 
-/** Runs version 1 over COUNT events into `dir` (keep 4); resolves with the history it left. */
+/** Writes the original history (4 checkpoints at offsets 29 … 119) into `dir`; resolves with it, newest first. */
 async function original(): Promise<CheckpointRecord[]> {
-  const { pipeline } = whatIfPipeline(dir, events(COUNT), { version: 1, keep: 4 });
-  await pipeline.run();
+  await writeOriginal(dir);
   const history = await withStore((store) => checkpointHistory(store, 'orders'));
-  // everyEvents is a minimum spacing: at least 3 of the newest 4 are kept
-  expect(history.length).toBeGreaterThanOrEqual(3);
-  expect(history.length).toBeLessThanOrEqual(4);
+  expect(history.map((r) => r.offset)).toEqual([119, 89, 59, 29]);
   expect(history.every((r) => r.verified)).toBe(true);
   return history;
 }
@@ -50,8 +47,9 @@ describe('pipeline.start({ from })', () => {
     const from = history.at(-1) as CheckpointRecord; // the oldest kept: newer ones exist
     const before = await withStore(async (store) => [...(await rawOf(store, 'ckpt!')), ...(await rawOf(store, 'done!'))]);
 
-    // The what-if rerun: the fixed stage, keeping only 2 of its own checkpoints.
-    const { pipeline, sink } = whatIfPipeline(dir, events(COUNT), { version: 2, keep: 2 });
+    // The what-if rerun: the fixed stage, a checkpoint every 10 events, keep: 1 (so its final
+    // checkpoint prunes below its own version, above every version of the original).
+    const { pipeline, sink } = whatIfPipeline(dir, events(COUNT), { version: 2, keep: 1, everyEvents: 10 });
     await pipeline.start({ from: from.checkpointId });
     const stats = await pipeline.done;
     expect(stats.checkpoint?.restored).toEqual({ version: from.version, offset: from.offset });
@@ -66,8 +64,9 @@ describe('pipeline.start({ from })', () => {
       for (const entry of before) expect(now.get(entry.key), entry.key).toEqual(entry.value);
       const after = await checkpointHistory(store, 'orders');
       const mine = after.filter((r) => !history.some((h) => h.checkpointId === r.checkpointId));
-      // Its own checkpoints continue above the newest version, and keep: 2 pruned only them.
-      expect(mine.length).toBe(2);
+      // Its own checkpoints continue above the newest version, and keep: 1 pruned only them.
+      expect(mine.length).toBe(1);
+      expect(after.length).toBe(history.length + 1);
       expect(Math.min(...mine.map((r) => r.version))).toBeGreaterThan((history[0] as CheckpointRecord).version);
       expect(after.every((r) => r.verified)).toBe(true);
     });

@@ -51,3 +51,12 @@ export function whatIfPipeline(dir: string, items: ReadonlyArray<{ i: number; la
   });
   return { pipeline, sink };
 }
+
+/**
+ * Writes the "original" history into `dir` deterministically: `sessions` runs of version 1, each over
+ * `per` more events and ending with its final checkpoint (none by count), keep 4: the checkpoints
+ * kept are at offsets per-1, 2*per-1, … (the newest 4).
+ */
+export async function writeOriginal(dir: string, sessions = 4, per = 30): Promise<void> {
+  for (let k = 1; k <= sessions; k++) await whatIfPipeline(dir, events(per * k), { version: 1, keep: 4, everyEvents: 0 }).pipeline.run();
+}
