@@ -2,7 +2,7 @@
 // checkpoint as its newest, so that a pipeline started on it resumes from there, while the
 // original is only read. See docs/checkpointing.md "History and time travel".
 import { readdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { CheckpointStoreError, ConfigError, messageOf } from '../core/errors.js';
 import { deadLetterPrefix, journalPrefix, keyName, parseKey, snapshotKey } from '../core/keys.js';
 import { createCheckpointStore } from './create-store.js';
@@ -48,6 +48,9 @@ export async function forkStore(options: ForkOptions): Promise<ForkReport> {
   const pipeline = keyName('pipeline', options.pipeline);
   if (typeof options.to !== 'string' || options.to.length === 0) throw new ConfigError('to', options.to, 'must be a directory path');
   const to = resolve(options.to);
+  if (from.kind === 'level' && (to === from.location || to.startsWith(`${from.location}${sep}`))) {
+    throw new ConfigError('to', options.to, `must be outside the store being forked (${from.location})`);
+  }
   const done = await findCheckpoint(from, pipeline, at);
   const snapshots = await verifiedSnapshots(from, done);
   const journal: RawEntry[] = [];

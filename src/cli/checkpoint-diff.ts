@@ -26,7 +26,7 @@ const MAX_VALUE = 200;
 export async function diffCheckpoints(io: CliIo, store: CheckpointStore, ids: readonly [string, string], pipelineOption: string | undefined, json: boolean): Promise<number> {
   const [a, b] = ids;
   const pipeline = await locateCheckpoint(store, a, pipelineOption);
-  const other = await locateCheckpoint(store, b, pipelineOption ?? pipeline);
+  const other = await locateCheckpoint(store, b, pipelineOption);
   if (other !== pipeline) throw new CheckpointStoreError('CHECKPOINT_NOT_FOUND', store.location, `checkpoints ${JSON.stringify(a)} and ${JSON.stringify(b)} are of different pipelines`);
   const left = await readCheckpointStates(store, pipeline, a);
   const right = await readCheckpointStates(store, pipeline, b);

@@ -4,7 +4,7 @@ import { forkStore } from '../checkpoint/fork-store.js';
 import { checkpointHistory, readCheckpointStates } from '../checkpoint/history.js';
 import type { CheckpointRecord } from '../checkpoint/history.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
-import { CheckpointStoreError } from '../core/errors.js';
+import { CheckpointStoreError, SteadfastError } from '../core/errors.js';
 import { parseKey } from '../core/keys.js';
 import { readProblem } from './entry-check.js';
 import { oneLine, writeError } from './error-line.js';
@@ -25,13 +25,14 @@ export function renderHistory(history: Map<string, CheckpointRecord[]>): string 
   const rows = [...history].flatMap(([pipeline, records]) =>
     records.map((r) => [pipeline, r.checkpointId, String(r.version), new Date(r.createdAt).toISOString(), String(r.offset), String(r.bytes), r.verified ? 'yes' : `no: ${r.problems.map((p) => `${p.key}: ${p.reason}`).join('; ')}`]),
   );
-  if (rows.length === 0) return '\nCheckpoints: none\n';
+  // Without completed checkpoints the listing has said so already.
+  if (rows.length === 0) return '';
   return `\nCheckpoints (newest first; a run restored from one replays the source after its offset)\n${table(['PIPELINE', 'CHECKPOINT', 'VERSION', 'CREATED', 'OFFSET', 'BYTES', 'VERIFIES'], rows)}`;
 }
 
 /**
  * The pipeline holding checkpoint `id`: `pipeline` when given, else the one whose markers name it.
- * CHECKPOINT_NOT_FOUND listing the ids kept when none does; a usage-like failure when several do.
+ * CHECKPOINT_NOT_FOUND listing the ids kept when none does; CONFIG_INVALID asking for --pipeline when several do.
  */
 export async function locateCheckpoint(store: CheckpointStore, id: string, pipeline: string | undefined): Promise<string> {
   if (pipeline !== undefined) return pipeline;
@@ -45,9 +46,7 @@ export async function locateCheckpoint(store: CheckpointStore, id: string, pipel
     }
   }
   if (holders.length === 1) return holders[0] as string;
-  if (holders.length > 1) {
-    throw new CheckpointStoreError('CHECKPOINT_NOT_FOUND', store.location, `checkpoint ${JSON.stringify(id)} is in pipelines ${holders.map((p) => JSON.stringify(p)).join(', ')}: give --pipeline`);
-  }
+  if (holders.length > 1) throw new SteadfastError('CONFIG_INVALID', `checkpoint ${JSON.stringify(id)} is in pipelines ${holders.map((p) => JSON.stringify(p)).join(', ')}: give --pipeline`);
   const list = kept.length === 0 ? 'it keeps none' : `it keeps ${kept.join(', ')}`;
   throw new CheckpointStoreError('CHECKPOINT_NOT_FOUND', store.location, `no completed checkpoint ${JSON.stringify(id)} in ${store.location}: ${list}`);
 }

@@ -98,4 +98,14 @@ describe('forkStore', () => {
     await expect(collect(createCheckpointStore({ dir: join(root, 'a'), readOnly: true }).entries())).rejects.toMatchObject({ code: 'CHECKPOINT_STORE_MISSING' });
     await from.close();
   });
+
+  it('refuses a target inside the store it forks', async () => {
+    const dir = join(root, 'level');
+    const from = createCheckpointStore({ dir });
+    await from.writeSnapshot(snapshot(1));
+    await from.completeCheckpoint({ ...marker(1, 9, 1), stages: ['enrich'] });
+    await expect(forkStore({ from, pipeline: 'orders', at: 'cp-1', to: join(dir, 'inner') })).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'to' });
+    await expect(forkStore({ from, pipeline: 'orders', at: 'cp-1', to: dir })).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'to' });
+    await from.close();
+  });
 });

@@ -232,6 +232,29 @@ describe('steadfast checkpoints fork', () => {
   });
 });
 
+describe('checkpoint ids across pipelines', () => {
+  it('asks for --pipeline when an id is in two pipelines, and refuses to diff checkpoints of different pipelines', async () => {
+    const dir = fresh();
+    await withStore(dir, async (store) => {
+      for (const [pipeline, checkpointId, version] of [['p1', 'cp-a', 1], ['p2', 'cp-a', 1], ['p2', 'cp-b', 2]] as const) {
+        await store.writeSnapshot({ pipeline, stage: 's', version, offset: version, checkpointId, createdAt: version, state: { pipeline, version } });
+        await store.completeCheckpoint({ pipeline, checkpointId, version, offset: version, createdAt: version, stages: ['s'] });
+      }
+    });
+    const ambiguous = await steadfast('checkpoints', 'show', dir, '--at', 'cp-a');
+    expect(ambiguous).toEqual({ code: 1, stdout: '', stderr: 'steadfast: checkpoint "cp-a" is in pipelines "p1", "p2": give --pipeline\n' });
+    const chosen = JSON.parse((await steadfast('checkpoints', 'show', dir, '--at', 'cp-a', '--pipeline', 'p2')).stdout) as Array<{ snapshot: { state: unknown } }>;
+    expect(chosen.map((s) => s.snapshot.state)).toEqual([{ pipeline: 'p2', version: 1 }]);
+    expect(JSON.parse((await steadfast('checkpoints', 'diff', dir, 'cp-a', 'cp-b', '--pipeline', 'p2', '--json')).stdout)).toMatchObject({
+      pipeline: 'p2',
+      stages: [{ stage: 's', status: 'changed', changes: [{ kind: 'changed', path: ['version'], from: 1, to: 2 }] }],
+    });
+    const crossed = await steadfast('checkpoints', 'diff', dir, 'cp-a', 'cp-b', '--pipeline', 'p1');
+    expect(crossed.code).toBe(1);
+    expect(crossed.stderr).toBe(`steadfast: no completed checkpoint "cp-b" of pipeline "p1" in ${dir}: it keeps cp-a (version 1)\n`);
+  });
+});
+
 describe('hostile names and values', () => {
   it('prints stage names and states holding HTML and control characters as inert, escaped text', async () => {
     // defineStage allows plain names only, but a store (written by the store API, or by another tool) may hold any name.
