@@ -92,6 +92,13 @@ describe('steadfast checkpoints list (history)', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`\\norders\\s+${bad.checkpointId}\\s+${bad.version}\\s.*\\sno: ${key}: checksum mismatch: expected [0-9a-f]{16}, actual [0-9a-f]{16}\\n`));
     expect(run.stdout).toMatch(new RegExp(`\\norders\\s+${(history[0] as CheckpointRecord).checkpointId}\\s.*\\syes\\n`));
+    // show --at shows the problem in place of the state; diff refuses the checkpoint, naming the key.
+    const show = await steadfast('checkpoints', 'show', dir, '--at', bad.checkpointId);
+    expect(show.code).toBe(0);
+    expect(JSON.parse(show.stdout)).toEqual([{ key, problem: expect.stringMatching(/^checksum mismatch/) }]);
+    const diff = await steadfast('checkpoints', 'diff', dir, bad.checkpointId, (history[0] as CheckpointRecord).checkpointId);
+    expect(diff.code).toBe(1);
+    expect(diff.stderr).toMatch(new RegExp(`^steadfast: checkpoint "${bad.checkpointId}" \\(version ${bad.version}\\) of pipeline "orders" does not verify whole: ${key}: checksum mismatch: .*\\n$`));
   });
 });
 
