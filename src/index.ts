@@ -5,6 +5,7 @@ export type { Stage, StageOptions, StageContext, StageResult, StageIsolation, St
 
 export { createPipeline } from './pipeline/pipeline.js';
 export type { Pipeline, PipelineOptions, AnyStage } from './pipeline/pipeline.js';
+export type { StartOptions } from './pipeline/pipeline-api.js';
 export type { InspectionListener } from './pipeline/inspection.js';
 export type { GraphSpec, StageNodeSpec, SinkNodeSpec, InputSpec, PartitionSpec } from './pipeline/graph.js';
 export { MODES } from './pipeline/modes.js';
@@ -61,6 +62,12 @@ export type {
   WriteOptions,
   RawEntry,
 } from './checkpoint/types.js';
+export { checkpointHistory, readCheckpointStates } from './checkpoint/history.js';
+export type { CheckpointRecord, CheckpointStates } from './checkpoint/history.js';
+export { forkStore } from './checkpoint/fork-store.js';
+export type { ForkOptions, ForkReport } from './checkpoint/fork-store.js';
+export { diffJson, applyJsonDiff, formatJsonPath } from './checkpoint/json-diff.js';
+export type { JsonChange, JsonPath } from './checkpoint/json-diff.js';
 
 export { createSupervisor, supervisorChild, Supervisor } from './supervision/supervisor.js';
 export type { SupervisorStats } from './supervision/supervisor.js';

@@ -78,6 +78,8 @@ export class KvCheckpointStore implements CheckpointStore {
   readonly #prunedBelow = new Map<string, number>();
   /** Versions of each stage written since the first prune (which scanned for older ones): pruned by key, no scan. */
   readonly #written = new Map<string, number[]>();
+  /** Per pipeline, the versions at or below which pruning spares snapshots and markers (`retainThrough`), for this store's life. */
+  readonly #retained = new Map<string, number>();
   /** The highest `~<n>` suffix of each dead-letter offset known to be taken (0: the plain key). */
   readonly #deadLetterSuffix = new Map<string, number>();
   /** Per stage instance, the highest offset with a dead letter when first looked up in this opening. */
@@ -153,7 +155,9 @@ export class KvCheckpointStore implements CheckpointStore {
     let kept = written;
     if (prune && written === undefined) {
       const keep = writing === undefined ? undefined : snapshotKey(pipeline, stage, writing);
-      for await (const old of this.#backend.keys({ gte: snapshotPrefix(pipeline, stage), lt: snapshotKey(pipeline, stage, pruneBelow) })) {
+      const retained = this.#retained.get(pipeline);
+      const from = retained === undefined ? snapshotPrefix(pipeline, stage) : snapshotKey(pipeline, stage, retained + 1);
+      for await (const old of this.#backend.keys({ gte: from, lt: snapshotKey(pipeline, stage, pruneBelow) })) {
         if (old !== keep) ops.push({ type: 'del', key: old });
       }
       kept = [];
@@ -193,9 +197,10 @@ export class KvCheckpointStore implements CheckpointStore {
       const ops: KvOp[] = [{ type: 'put', key, value: sealed }];
       const pruned: Array<() => void> = [];
       if (pruneBelow !== undefined) {
+        const retained = this.#retained.get(value.pipeline) ?? -1;
         for (const old of await this.#completedOf(value.pipeline)) {
           // An unreadable marker's version is unknown: it stays, for `verify` to report.
-          if (old.ok && old.key !== key && old.value.version < pruneBelow) ops.push({ type: 'del', key: old.key });
+          if (old.ok && old.key !== key && old.value.version < pruneBelow && old.value.version > retained) ops.push({ type: 'del', key: old.key });
         }
         // The snapshots of the checkpoints that leave with their markers leave in the same batch.
         for (const stage of value.stages) pruned.push(await this.#pruneSnapshots(value.pipeline, stage, pruneBelow, ops));
@@ -205,6 +210,11 @@ export class KvCheckpointStore implements CheckpointStore {
       await this.#watch.witness(value);
       return receiptOf(key, sealed);
     });
+  }
+
+  retainThrough(pipeline: string, version: number): void {
+    keyName('pipeline', pipeline);
+    this.#retained.set(pipeline, integerIn('version', version, 0));
   }
 
   integrity(pipeline?: string): Promise<StoreIntegrity> {

@@ -1,5 +1,6 @@
 import { isSteadfastError, messageOf } from '../core/errors.js';
 import { WITNESS_FILE } from './level-integrity.js';
+import { findExactRestorePoint, takePinnedRestorePoint } from './restore-from.js';
 import type { CheckpointStore, CompletedCheckpoint, RepairReport, StoreIntegrity } from './types.js';
 
 /** A stored value that could not be used, and why. */
@@ -87,6 +88,11 @@ function witnessLoss(pipeline: string, integrity: StoreIntegrity | undefined, ne
 export interface RestoreOpenOptions {
   /** Run LevelDB's repair and search what it saved, instead of failing with CHECKPOINT_CORRUPT. */
   repairOnCorruption: boolean;
+  /**
+   * Restore exactly this completed checkpoint (`start({ from })`), or fail with a typed error;
+   * when left out, the checkpoint pinned by `pinRestorePoint`, if any, else the newest valid one.
+   */
+  from?: string;
 }
 
 /**
@@ -96,13 +102,17 @@ export interface RestoreOpenOptions {
  * the corrupt entries (with what LevelDB kept and dropped).
  */
 export async function openAndFindRestorePoint(store: CheckpointStore, pipeline: string, stages: readonly string[], options: RestoreOpenOptions): Promise<RestoreSearch> {
+  const from = options.from ?? takePinnedRestorePoint(store, pipeline);
+  const find = (): Promise<RestoreSearch> => (from === undefined ? findRestorePoint(store, pipeline, stages) : findExactRestorePoint(store, pipeline, stages, from));
   try {
     await store.open();
-    return await findRestorePoint(store, pipeline, stages);
+    return await find();
   } catch (error) {
-    if (!options.repairOnCorruption || !isSteadfastError(error, 'CHECKPOINT_CORRUPT') || store.repair === undefined) throw error;
+    // Only LevelDB's own reports (they carry LevelDB's error as cause) are repaired: a checkpoint
+    // named by `from` whose entries fail their checksums is the caller's to know of, not LevelDB's.
+    if (!options.repairOnCorruption || !isSteadfastError(error, 'CHECKPOINT_CORRUPT') || store.repair === undefined || (error as { cause?: unknown }).cause === undefined) throw error;
     const repaired = await store.repair();
-    const search = await findRestorePoint(store, pipeline, stages);
+    const search = await find();
     const saved = repaired.log.length === 0 ? '' : `: ${repaired.log.join('; ')}`;
     search.corrupt.unshift({ key: 'LevelDB', reason: `${levelWords(error)}; repaired with LevelDB's repair (repairOnCorruption)${saved}` });
     search.repaired = repaired;

@@ -134,6 +134,11 @@ export interface CheckpointStore {
   completeCheckpoint(done: CompletedCheckpoint, options?: WriteOptions): Promise<WriteReceipt>;
   /** A pipeline's completed checkpoints, newest first. */
   completed(pipeline: string): AsyncIterable<ReadResult<CompletedCheckpoint>>;
+  /**
+   * From now until the store is closed, pruning (`pruneBelow`) spares the pipeline's snapshots and
+   * markers of versions up to `version`: a run started from an older checkpoint deletes only what it wrote.
+   */
+  retainThrough?(pipeline: string, version: number): void;
 
   /** Stores a dead letter under `dlq!<pipeline>!<stage>!<offset>` (a suffix keeps two letters of one offset apart). */
   putDeadLetter(letter: DeadLetter, options?: WriteOptions): Promise<WriteReceipt>;

@@ -6,6 +6,8 @@
 export interface ArgSpec {
   flags: readonly string[];
   values: readonly string[];
+  /** Names of the positionals a subcommand takes after its directory (`diff <dir> <a> <b>`). */
+  operands?: readonly string[];
 }
 
 /** What was given. */

@@ -7,7 +7,9 @@ import { EXIT } from './main.js';
 import { parseSubcommand } from './subcommand.js';
 import type { CliIo } from './main.js';
 import { withStore } from './open-store.js';
-import { toPlain } from './plain-json.js';
+import { jsonText, toPlain } from './plain-json.js';
+import { diffCheckpoints } from './checkpoint-diff.js';
+import { forkAt, historyOf, renderHistory, showAt } from './checkpoint-travel.js';
 import { planPrune } from './prune-plan.js';
 import { repairStore } from './repair.js';
 import { storeDamage } from './store-damage.js';
@@ -18,22 +20,34 @@ import { table } from './table.js';
 const USAGE = `Usage: steadfast checkpoints list <dir> [--json] [--trust]
        steadfast checkpoints verify <dir> [--trust]
        steadfast checkpoints show <dir> [--pipeline p] [--stage s] [--version n] [--all] [--trust]
+       steadfast checkpoints show <dir> --at <checkpointId> [--stage s] [--pipeline p] [--trust]
+       steadfast checkpoints diff <dir> <a> <b> [--json] [--pipeline p] [--trust]
+       steadfast checkpoints fork <dir> --at <checkpointId> --to <newdir> [--pipeline p]
        steadfast checkpoints prune <dir> --keep n
        steadfast checkpoints repair <dir>
 
 Inspects a checkpoint store (a LevelDB directory); never creates one.
 
 Commands:
-  list     pipelines, stages, snapshot versions, offsets and sizes, completed checkpoints
+  list     pipelines, stages, snapshot versions, offsets and sizes, completed checkpoints, and
+           each kept checkpoint: id, version, time, committed offset, bytes, whether it verifies
   verify   checks the checksum of every entry; exits 1 if any is corrupt
-  show     prints snapshots as JSON: the newest readable one per stage, or --version n, or --all
+  show     prints snapshots as JSON: the newest readable one per stage, or --version n, or --all,
+           or each stage's (or --stage s's) at checkpoint --at <checkpointId>
+  diff     what changed in each stage's state from checkpoint <a> to checkpoint <b>: added,
+           removed and changed paths with old -> new values (--json: the same as JSON)
+  fork     copies checkpoint --at (marker, snapshots, the push journal after its offset, dead
+           letters as of then) into the new or empty directory --to, where it is the newest: a
+           pipeline started there resumes from it; <dir> is only read
   prune    keeps the newest n complete checkpoints per pipeline whose marker and snapshots all
            verify, and everything newer; deletes what is older (see docs/checkpoint-store.md)
   repair   runs LevelDB's repair on a store whose LevelDB files are damaged (stop the
            pipeline first), then says what it holds (see docs/checkpointing.md)
 
 Options:
-  --json            machine-readable output (list)
+  --json            machine-readable output (list, diff)
+  --at <id>         a completed checkpoint's id, as list shows it (show, fork)
+  --pipeline <p>    the pipeline, when a checkpoint id is in more than one
   --trust           decode v8 payloads (only for a directory you trust)
   --verbose         show the stack of an error
   -h, --help        show this help
@@ -42,16 +56,18 @@ Options:
 const SPEC = {
   list: { flags: ['json', 'trust', 'verbose'], values: [] },
   verify: { flags: ['trust', 'verbose'], values: [] },
-  show: { flags: ['all', 'trust', 'verbose'], values: ['pipeline', 'stage', 'version'] },
+  show: { flags: ['all', 'trust', 'verbose'], values: ['pipeline', 'stage', 'version', 'at'] },
+  diff: { flags: ['json', 'trust', 'verbose'], values: ['pipeline'], operands: ['a', 'b'] },
+  fork: { flags: ['verbose'], values: ['at', 'to', 'pipeline'] },
   prune: { flags: ['verbose'], values: ['keep'] },
   repair: { flags: ['verbose'], values: [] },
 } as const;
 
-/** `steadfast checkpoints list|verify|show|prune <dir>`; resolves with the exit code, never throws. */
+/** `steadfast checkpoints list|verify|show|diff|fork|prune|repair <dir>`; resolves with the exit code, never throws. */
 export async function checkpoints(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseSubcommand(argv, io, { command: 'checkpoints', usage: USAGE, subs: SPEC });
   if (typeof parsed === 'number') return parsed;
-  const { sub, args, dir } = parsed;
+  const { sub, args, dir, operands } = parsed;
   const trust = args.flags.has('trust');
   const verbose = args.flags.has('verbose');
   switch (sub) {
@@ -60,9 +76,25 @@ export async function checkpoints(argv: readonly string[], io: CliIo): Promise<n
     case 'verify':
       return withStore(io, { dir, write: false, trust, verbose }, (store) => verify(io, store, trust));
     case 'show': {
+      const at = args.values.get('at');
+      if (at !== undefined) {
+        if (args.values.has('version') || args.flags.has('all')) return usage(io, 'checkpoints show --at takes neither --version nor --all');
+        return withStore(io, { dir, write: false, trust, verbose }, (store) => showAt(io, store, at, args.values.get('pipeline'), args.values.get('stage')));
+      }
       const version = integerOption('version', args.values.get('version'), 0);
       if (typeof version === 'string') return usage(io, version);
       return withStore(io, { dir, write: false, trust, verbose }, (store) => show(io, store, args, version));
+    }
+    case 'diff':
+      return withStore(io, { dir, write: false, trust, verbose }, (store) =>
+        diffCheckpoints(io, store, [operands[0] as string, operands[1] as string], args.values.get('pipeline'), args.flags.has('json')),
+      );
+    case 'fork': {
+      const at = args.values.get('at');
+      const to = args.values.get('to');
+      if (at === undefined || to === undefined) return usage(io, 'checkpoints fork needs --at <checkpointId> and --to <newdir>');
+      // v8 payloads are copied as bytes, checked by their checksums, never decoded: no --trust needed.
+      return withStore(io, { dir, write: false, trust: false, verbose }, (store) => forkAt(io, store, at, to, args.values.get('pipeline')));
     }
     case 'prune': {
       const keep = integerOption('keep', args.values.get('keep'), 1);
@@ -77,15 +109,17 @@ export async function checkpoints(argv: readonly string[], io: CliIo): Promise<n
 
 async function list(io: CliIo, store: CheckpointStore, args: ParsedArgs, trust: boolean): Promise<number> {
   const pipelines = await listStore(store.entries(), trust);
+  const history = await historyOf(store);
   if (args.flags.has('json')) {
-    io.stdout.write(`${JSON.stringify({ location: store.location, pipelines }, null, 2)}\n`);
+    const withHistory = pipelines.map((p) => ({ ...p, checkpoints: history.get(p.pipeline) ?? [] }));
+    io.stdout.write(`${jsonText({ location: store.location, pipelines: withHistory })}\n`);
     return EXIT.ok;
   }
   if (pipelines.length === 0) {
     io.stdout.write(`no checkpoints in ${store.location}\n`);
     return EXIT.ok;
   }
-  io.stdout.write(renderListing(pipelines));
+  io.stdout.write(renderListing(pipelines) + renderHistory(history));
   return EXIT.ok;
 }
 
@@ -156,7 +190,7 @@ async function show(io: CliIo, store: CheckpointStore, args: ParsedArgs, version
     writeError(io, `no snapshots${filters.length === 0 ? '' : ` of ${filters.join(', ')}`} in ${store.location}`);
     return EXIT.failure;
   }
-  io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  io.stdout.write(`${jsonText(shown)}\n`);
   return EXIT.ok;
 }
 

@@ -23,8 +23,8 @@ Commands:
   version           print the version
   run <module>      run the pipeline a module exports; \`steadfast run --help\`
   viz [machine]     print a statechart (Mermaid or DOT); \`steadfast viz --help\`
-  checkpoints list|verify|show|prune|repair <dir>
-                    inspect, verify, prune and repair a checkpoint store; \`steadfast checkpoints --help\`
+  checkpoints list|verify|show|diff|fork|prune|repair <dir>
+                    inspect, verify, diff, fork, prune and repair a checkpoint store; \`steadfast checkpoints --help\`
   dlq list|replay <dir>
                     list dead letters, or mark them for replay; \`steadfast dlq --help\`
 

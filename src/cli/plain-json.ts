@@ -18,3 +18,13 @@ export function toPlain(value: unknown, ancestors: readonly object[] = []): unkn
   for (const [key, member] of Object.entries(value)) Object.defineProperty(plain, key, { value: toPlain(member, within), enumerable: true, writable: true, configurable: true });
   return plain;
 }
+
+const UNESCAPED = /[\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * `JSON.stringify(value, null, indent)` safe for a terminal: the controls JSON leaves as they are
+ * (DEL, C1, U+2028, U+2029; C0 it escapes itself) are written as `\uXXXX` escapes, which JSON reads back the same.
+ */
+export function jsonText(value: unknown, indent = 2): string {
+  return (JSON.stringify(value, null, indent) ?? 'null').replace(UNESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -11,7 +11,7 @@ export interface SubcommandSpec<S extends string> {
 }
 
 /** What the command line asked for, or the exit code when it was help or a usage error (already printed). */
-export type Parsed<S extends string> = { sub: S; args: ParsedArgs; dir: string } | number;
+export type Parsed<S extends string> = { sub: S; args: ParsedArgs; dir: string; operands: string[] } | number;
 
 /** Parses `<sub> [options] <dir>`: help on `help`/`--help`, a usage error (exit 2, one line) for anything else amiss. */
 export function parseSubcommand<S extends string>(argv: readonly string[], io: CliIo, spec: SubcommandSpec<S>): Parsed<S> {
@@ -33,8 +33,10 @@ export function parseSubcommand<S extends string>(argv: readonly string[], io: C
     io.stdout.write(spec.usage);
     return EXIT.ok;
   }
-  const [dir, extra] = args.positionals;
+  const [dir, ...operands] = args.positionals;
   if (dir === undefined) return usage(`${spec.command} ${sub} needs a store directory`);
-  if (extra !== undefined) return usage(`unexpected argument "${extra}"`);
-  return { sub: sub as S, args, dir };
+  const wanted = spec.subs[sub as S].operands ?? [];
+  if (operands.length > wanted.length) return usage(`unexpected argument "${operands[wanted.length]}"`);
+  if (operands.length < wanted.length) return usage(`${spec.command} ${sub} needs ${wanted.map((name) => `<${name}>`).join(' ')} after the store directory`);
+  return { sub: sub as S, args, dir, operands };
 }

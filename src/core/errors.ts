@@ -40,7 +40,10 @@ export type SteadfastErrorCode =
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_STALE'
   | 'MACHINE_NOT_PERSISTABLE'
-  | 'MACHINE_RESTORE_FAILED';
+  | 'MACHINE_RESTORE_FAILED'
+  | 'CHECKPOINT_NOT_FOUND'
+  | 'CHECKPOINT_FROM_REFUSED'
+  | 'CHECKPOINT_STORE_NOT_EMPTY';
 
 const BRAND = Symbol.for('steadfast.error');
 
@@ -206,7 +209,10 @@ export type CheckpointStoreErrorCode =
   | 'CHECKPOINT_STORE_FAILED'
   | 'CHECKPOINT_STORE_CLOSED'
   | 'CHECKPOINT_ENCODE_FAILED'
-  | 'CHECKPOINT_CORRUPT';
+  | 'CHECKPOINT_CORRUPT'
+  | 'CHECKPOINT_NOT_FOUND'
+  | 'CHECKPOINT_FROM_REFUSED'
+  | 'CHECKPOINT_STORE_NOT_EMPTY';
 
 /** A checkpoint store could not open, encode, read or write; `location` is its directory (`memory` for a memory store). */
 export class CheckpointStoreError extends SteadfastError {

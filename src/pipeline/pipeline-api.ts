@@ -7,6 +7,12 @@ import type { PipelineObserver } from './observer.js';
 import type { ScaleOptions, ScaleResult, SwapOptions } from './reshape.js';
 import type { PipelineStats, PipelineStatus } from './stats.js';
 
+/** How `start()` begins a run. */
+export interface StartOptions {
+  /** A completed checkpoint's id: restore exactly it (all its snapshots must verify), and branch from it. */
+  from?: string;
+}
+
 /** A running (or runnable) pipeline; create with {@link createPipeline}. */
 export interface Pipeline {
   readonly name: string;
@@ -19,8 +25,12 @@ export interface Pipeline {
    * close, or the stop timeout failed it.
    */
   readonly done: Promise<PipelineStats>;
-  /** Opens the stages and sinks, then the source, and starts the flow. Resolves once running. */
-  start(): Promise<void>;
+  /**
+   * Opens the stages and sinks, then the source, and starts the flow. Resolves once running.
+   * `from`: start from that completed checkpoint instead of the newest (time travel; see
+   * docs/checkpointing.md "History and time travel").
+   */
+  start(options?: StartOptions): Promise<void>;
   /** `start()`, then `done`. */
   run(): Promise<PipelineStats>;
   /** Graceful stop: stop reading the source, drain in-flight events, close sinks. Idempotent. */

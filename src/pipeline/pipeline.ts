@@ -6,7 +6,7 @@ import { newId } from '../ids.js';
 import type { Source } from '../sources/source.js';
 import type { AnyStage, Stage } from '../stage.js';
 import type { PipelineMode } from './modes.js';
-import type { Pipeline } from './pipeline-api.js';
+import type { Pipeline, StartOptions } from './pipeline-api.js';
 import { deferred, startError } from './run-helpers.js';
 import type { NodeCell } from './node-cell.js';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
@@ -17,6 +17,7 @@ import { logCallsAtDebug } from './debug-call-log.js';
 import { Inspection, type InspectionListener } from './inspection.js';
 import type { CheckpointCoordinator } from '../checkpointing/coordinator.js';
 import type { DeadLetterBox } from '../checkpoint/dead-letters.js';
+import { startFrom } from '../checkpoint/restore-from.js';
 import type { CompletedCheckpoint, StoredDeadLetter } from '../checkpoint/types.js';
 import type { StageCallError } from '../core/errors.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
@@ -152,11 +153,16 @@ class PipelineRun implements Pipeline {
 
   // Lifecycle.
 
-  start(): Promise<void> {
+  start(options?: StartOptions): Promise<void> {
     if (this.state !== 'created') {
       return Promise.reject(
         new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.name}" is ${this.state}; start() runs a created pipeline once`),
       );
+    }
+    try {
+      startFrom(options, this.checkpoints?.store, this.name); // `from`: the restore takes that checkpoint
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.starting = this.startup();
     return this.starting;

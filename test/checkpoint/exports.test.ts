@@ -12,4 +12,18 @@ describe('the package root', () => {
     expect(error).toBeInstanceOf(steadfast.CheckpointStoreError);
     expect(steadfast.isSteadfastError(error, 'CHECKPOINT_STORE_CLOSED')).toBe(true);
   });
+
+  it('exports the checkpoint history: checkpointHistory, readCheckpointStates, forkStore and the JSON diff', async () => {
+    const store = steadfast.createCheckpointStore();
+    await store.writeSnapshot({ pipeline: 'p', stage: 's', version: 1, offset: 4, checkpointId: 'c1', createdAt: 0, state: { n: 1 } });
+    await store.completeCheckpoint({ pipeline: 'p', checkpointId: 'c1', version: 1, offset: 4, createdAt: 0, stages: ['s'] });
+    expect((await steadfast.checkpointHistory(store, 'p')).map((r) => [r.checkpointId, r.verified])).toEqual([['c1', true]]);
+    const { snapshots } = await steadfast.readCheckpointStates(store, 'p', 'c1');
+    expect(snapshots[0]?.read).toMatchObject({ ok: true, value: { state: { n: 1 } } });
+    expect(typeof steadfast.forkStore).toBe('function');
+    const changes = steadfast.diffJson({ n: 1 }, { n: 2 });
+    expect(changes.map((c) => steadfast.formatJsonPath(c.path))).toEqual(['n']);
+    expect(steadfast.applyJsonDiff({ n: 1 }, changes)).toEqual({ n: 2 });
+    await store.close();
+  });
 });

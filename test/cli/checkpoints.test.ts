@@ -328,7 +328,7 @@ describe('steadfast checkpoints prune', () => {
 
 describe('steadfast checkpoints usage', () => {
   it.each([
-    [['checkpoints'], 'checkpoints needs a subcommand: list, verify, show, prune or repair'],
+    [['checkpoints'], 'checkpoints needs a subcommand: list, verify, show, diff, fork, prune or repair'],
     [['checkpoints', 'frob', '/x'], 'unknown subcommand "frob"'],
     [['checkpoints', 'list'], 'checkpoints list needs a store directory'],
     [['checkpoints', 'list', '/x', '/y'], 'unexpected argument "/y"'],
@@ -350,7 +350,7 @@ describe('steadfast checkpoints usage', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: steadfast checkpoints list <dir>/);
     expect((await cli('checkpoints', 'prune', '-h')).stdout).toBe(help.stdout);
-    expect((await cli('--help')).stdout).toContain('  checkpoints list|verify|show|prune|repair <dir>\n');
+    expect((await cli('--help')).stdout).toContain('  checkpoints list|verify|show|diff|fork|prune|repair <dir>\n');
   });
 });
 
