@@ -29,3 +29,22 @@ for i, key in ipairs(KEYS) do
 end
 return out
 `);
+
+/**
+ * A member's heartbeat and its view of the group, at one moment: KEYS[1] the membership set (score:
+ * expiry in the server's ms), KEYS[2…] the lease keys; ARGV[1] the member, ARGV[2] its ttl in ms.
+ * Drops expired members; answers { live members, owner of each lease ('' for none) }.
+ */
+export const HEARTBEAT = luaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local owners = {}
+for i = 2, #KEYS do
+  owners[i - 1] = redis.call('GET', KEYS[i]) or ''
+end
+return { members, owners }
+`);
