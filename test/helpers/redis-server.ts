@@ -11,6 +11,11 @@ import { ensureRedisServer } from './redis-install.js';
 export interface RedisServerOptions {
   /** Keep an append-only file (default true): kill() then restart() keeps every acknowledged write. */
   appendOnly?: boolean;
+  /**
+   * The AOF's fsync policy (default `always`: every acknowledged write is on disk before its reply;
+   * with `everysec` a busy machine can lose the last second or two of acknowledged writes to a kill).
+   */
+  appendFsync?: 'always' | 'everysec';
 }
 
 /** A running (or stopped, restartable) redis-server. */
@@ -36,12 +41,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   ensureRedisServer();
   const dir = await mkdtemp(join(tmpdir(), 'steadfast-redis-'));
   const appendOnly = options.appendOnly ?? true;
+  const fsync = options.appendFsync ?? 'always';
   let port = 0;
   let child: ChildProcess | undefined;
   for (let attempt = 0; child === undefined; attempt++) {
     port = await freePort();
     try {
-      child = await launch(port, dir, appendOnly);
+      child = await launch(port, dir, appendOnly, fsync);
     } catch (error) {
       // Another process took the port between our probe and redis binding it: try another.
       if (attempt >= 4) {
@@ -69,7 +75,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
     async restart() {
       if (child !== undefined) await end(child, 'SIGKILL');
-      child = await launch(port, dir, appendOnly);
+      child = await launch(port, dir, appendOnly, fsync);
     },
     async stop() {
       if (stopped) return;
@@ -97,8 +103,8 @@ function freePort(): Promise<number> {
 }
 
 /** Spawns redis-server and resolves once it accepts connections; rejects (and reaps it) if it exits first. */
-function launch(port: number, dir: string, appendOnly: boolean): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', appendOnly ? 'yes' : 'no', '--daemonize', 'no', '--logfile', ''];
+function launch(port: number, dir: string, appendOnly: boolean, fsync: string): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', appendOnly ? 'yes' : 'no', '--appendfsync', fsync, '--daemonize', 'no', '--logfile', ''];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
