@@ -92,17 +92,19 @@ describe('redis checkpoint store', () => {
   it('renews its lock on its clock while open, and deletes it on close', async () => {
     const prefix = freshPrefix();
     const clock = new SimulatedClock();
-    const held = store({ prefix, lockTtlMs: 300, clock });
+    const held = store({ prefix, lockTtlMs: 5_000, clock });
     await held.open();
     const redis = createClient({ url: server.url });
     await redis.connect();
     try {
       const ttl = async (): Promise<number> => redis.pTTL(`${prefix}lock`);
-      expect(await ttl()).toBeGreaterThan(0);
-      // past two thirds of the ttl, a renewal puts it back near 300 ms
-      await expect.poll(ttl, { timeout: 2_000, interval: 20 }).toBeLessThan(150);
-      await clock.advance(100);
-      await expect.poll(ttl, { timeout: 2_000, interval: 10 }).toBeGreaterThan(200);
+      const first = await ttl();
+      expect(first).toBeGreaterThan(4_000);
+      // real time runs down the lock's ttl; the store's clock has not moved: no renewal yet
+      await expect.poll(ttl, { timeout: 3_000, interval: 20 }).toBeLessThan(first - 100);
+      // a third of the ttl on the store's clock: the renewal puts it back near 5 s
+      await clock.advance(1_666);
+      await expect.poll(ttl, { timeout: 3_000, interval: 10 }).toBeGreaterThan(first - 50);
       await held.close();
       expect(await ttl()).toBe(-2);
     } finally {
