@@ -29,7 +29,12 @@ export function ensureRedisServer(): void {
   if (!hasRedisServer()) throw new Error(`${WHAT} (apt-get installed it, but it is still not on PATH)`);
 }
 
-/** vitest globalSetup: runs once before any test file. */
+/** vitest globalSetup: runs once before any test file; without redis-server, one line and exit 1 (no stack trace). */
 export default function setup(): void {
-  ensureRedisServer();
+  try {
+    ensureRedisServer();
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
 }
