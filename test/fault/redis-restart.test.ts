@@ -6,6 +6,7 @@ import { createClient } from 'redis';
 import { redisStore } from '../../src/checkpoint/redis-store.js';
 import type { CheckpointStore } from '../../src/checkpoint/types.js';
 import { SinkWriteError, isSteadfastError } from '../../src/core/errors.js';
+import { createPipeline, defineStage, fromIterable, toArray } from '../../src/index.js';
 import type { LeaseEvent } from '../../src/redis/lease-events.js';
 import { PartitionLeases } from '../../src/redis/partition-leases.js';
 import { redisStreamProducer } from '../../src/redis/redis-stream-producer.js';
@@ -136,5 +137,39 @@ describe('redis-server killed and restarted', () => {
     await server.restart();
     await vi.waitFor(() => expect(leases.owned()).toHaveLength(8), { timeout: 5_000, interval: 20 });
     expect(events.filter((e) => e.type === 'steadfast.lease.acquired')).toHaveLength(16);
+  });
+
+  it('pipeline on a redis store: checkpoints fail while redis-server is down, complete again after its restart, and the run ends with every event counted once', async () => {
+    const N = 20_000;
+    const types: string[] = [];
+    const stage = defineStage({
+      name: 'count',
+      initialState: () => ({ n: 0 }),
+      process: async (e: number, state: { n: number }, ctx) => {
+        if (ctx.offset === 5_000) await server.kill();
+        if (ctx.offset === 10_000) {
+          await vi.waitFor(() => expect(types).toContain('steadfast.checkpoint.failed'), { timeout: 5_000, interval: 10 });
+          await server.restart();
+        }
+        // from here on, slow enough for the store to reconnect before the last checkpoints
+        if (ctx.offset > 10_000 && ctx.offset % 250 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        return { state: { n: state.n + 1 }, emit: [e] };
+      },
+    });
+    const pipeline = createPipeline({
+      name: 'riding',
+      source: fromIterable(Array.from({ length: N }, (_, i) => i)),
+      stages: [stage],
+      sink: toArray<number>(),
+      logLevel: 'silent',
+      checkpoint: { store: redisStore({ url: server.url, prefix: 'riding:', reconnect }), everyEvents: 500 },
+    });
+    pipeline.observe((event) => types.push(event.type));
+    const stats = await pipeline.run();
+    expect(pipeline.stageState<{ n: number }>('count')).toEqual({ n: N });
+    expect(stats.checkpoint?.failed).toBeGreaterThanOrEqual(1);
+    const firstFailure = types.indexOf('steadfast.checkpoint.failed');
+    expect(types.slice(firstFailure).filter((t) => t === 'steadfast.checkpoint.completed').length).toBeGreaterThanOrEqual(1);
+    expect(stats.checkpoint?.last?.offset).toBe(N - 1);
   });
 });

@@ -132,6 +132,20 @@ describe('PartitionLeases', () => {
     expect([...a.owned(), ...b.owned()].sort()).toEqual(all);
   });
 
+  it('lets a member restarted under the same id take back the leases still in its name', async () => {
+    fresh();
+    // the first process dies without a word: its timers never run again
+    const dead = member('a', { clock: new PausableClock(), leaseMs: 20_000 });
+    await dead.start();
+    const restarted = member('a', { leaseMs: 20_000 });
+    await restarted.start();
+    expect(restarted.owned()).toEqual(all);
+    expect(of('steadfast.lease.acquired', 'a')).toEqual([...all, ...all]);
+    // stop the new one first: the dead one's stop would free leases held in the same name
+    started.splice(started.indexOf(restarted), 1);
+    await restarted.stop();
+  });
+
   it('fails start with one REDIS_UNAVAILABLE naming the server when Redis is down', async () => {
     fresh();
     const down = new PartitionLeases({ url: 'redis://127.0.0.1:1', group, partitions: 8 });
