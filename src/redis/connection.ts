@@ -37,6 +37,8 @@ export interface RedisConnection {
   run<T>(command: string, work: () => Promise<T>): Promise<T>;
   /** Closes the connection: politely when it is up, at once when it is not. Never rejects. */
   close(): Promise<void>;
+  /** Drops the connection at once, failing the commands waiting for replies (a server that stopped answering). */
+  destroy(): void;
 }
 
 /** Checks a `url` option: a `redis://` or `rediss://` URL. */
@@ -99,6 +101,9 @@ export async function connectRedis(url: string, options: RedisConnectOptions): P
       } catch (error) {
         throw redisFailure(shown, options.what, command, error);
       }
+    },
+    destroy: () => {
+      if (client.isOpen) client.destroy();
     },
     close: async () => {
       if (!client.isOpen) return;

@@ -6,7 +6,7 @@
 import { nanoid } from 'nanoid';
 import { assignPartitions } from '../core/assign-partitions.js';
 import type { BackoffOptions } from '../core/backoff.js';
-import { setRepeating, systemClock, type CancelTimer, type Clock } from '../core/clock.js';
+import { raceDeadline, setRepeating, systemClock, type CancelTimer, type Clock } from '../core/clock.js';
 import { ConfigError, RedisError, messageOf } from '../core/errors.js';
 import { fn, integerIn, knownKeys, name, record } from '../core/validate.js';
 import { connectRedis, reconnectOptions, redactUrl, redisFailure, redisUrl, type RedisConnection } from './connection.js';
@@ -120,7 +120,13 @@ export class PartitionLeases {
     this.#phase = { status: 'running', stopTimer: () => {} };
     await this.#tick();
     if (this.#phase.status !== 'running') return;
-    this.#phase = { status: 'running', stopTimer: setRepeating(this.#clock, this.#renewMs, () => void this.#tick(), { unref: true }) };
+    const every = (): void => {
+      // Before the round, and whether or not the last one came back: a round stuck on a server
+      // that does not answer must not keep partitions alive past their time.
+      this.#expireLocally();
+      void this.#tick();
+    };
+    this.#phase = { status: 'running', stopTimer: setRepeating(this.#clock, this.#renewMs, every, { unref: true }) };
   }
 
   /** Leaves the group: revokes (onRevoke) and releases every lease at once, then disconnects. Never rejects. */
@@ -132,20 +138,24 @@ export class PartitionLeases {
     }
     this.#phase = { status: 'stopping' };
     phase.stopTimer();
-    await this.#ticking;
-    await Promise.allSettled([...this.#revoking.values()]);
     const connection = this.#connection as RedisConnection;
-    const owned = this.owned();
-    for (const partition of owned) await this.#revoke(partition);
+    let answered = true;
     try {
-      await this.#release(connection, owned, 'stop');
-      await connection.run('ZREM', () => connection.client.zRem(this.#membersKey, this.member));
+      // A server that does not answer gets a lease's time, no more: stop() must end.
+      answered = await this.#within(this.#ticking);
+      await Promise.allSettled([...this.#revoking.values()]);
+      const owned = this.owned();
+      for (const partition of owned) await this.#revoke(partition);
+      answered = answered && (await this.#within(this.#release(connection, owned, 'stop')));
+      answered = answered && (await this.#within(connection.run('ZREM', () => connection.client.zRem(this.#membersKey, this.member))));
+      if (!answered) throw new RedisError('REDIS_UNAVAILABLE', this.#shownUrl, `Redis at ${this.#shownUrl} did not answer within ${this.#leaseMs} ms`);
     } catch (error) {
       this.#emit({ type: 'steadfast.lease.error', member: this.member, error: this.#failure('stop', error) });
     }
     // What could not be released expires by itself; either way this member owns nothing now.
     for (const partition of this.owned()) this.#lose(partition, 'stopped');
-    await connection.close();
+    if (answered) await connection.close();
+    else connection.destroy();
     this.#phase = { status: 'stopped' };
   }
 
@@ -177,7 +187,10 @@ export class PartitionLeases {
     if (mine.length > 0) {
       const renewed = (await runScript(connection.client, RENEW_LEASES, mine.map((p) => this.#leaseKeys[p] as string), [this.member, String(this.#leaseMs)])) as number[];
       mine.forEach((partition, i) => {
-        if (renewed[i] === 1) this.#owned.set(partition, started + this.#leaseMs);
+        // Given up meanwhile (its time ran out while this round waited): the next round adopts it again.
+        if (renewed[i] === 1) {
+          if (this.#owned.has(partition)) this.#owned.set(partition, started + this.#leaseMs);
+        }
         else this.#lose(partition, owners[partition] === '' ? 'expired' : 'taken');
       });
     }
@@ -247,6 +260,13 @@ export class PartitionLeases {
       const had = this.#owned.delete(partition);
       if (had && reason !== undefined) this.#emit({ type: 'steadfast.lease.released', member: this.member, partition, reason });
     }
+  }
+
+  /** Waits for `work` up to a lease's time on the clock; false when it did not settle by then. */
+  async #within(work: Promise<unknown> | undefined): Promise<boolean> {
+    if (work === undefined) return true;
+    const raced = await raceDeadline(work, this.#leaseMs, this.#clock, { unref: true });
+    return raced.done;
   }
 
   /** Leases whose time is up by this member's clock are lost, whatever Redis says later. */

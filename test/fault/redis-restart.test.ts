@@ -139,6 +139,27 @@ describe('redis-server killed and restarted', () => {
     expect(events.filter((e) => e.type === 'steadfast.lease.acquired')).toHaveLength(16);
   });
 
+  it('leases: a server that stops answering (SIGSTOP) costs every partition in time, and stop() still ends', async () => {
+    const events: LeaseEvent[] = [];
+    const leases = new PartitionLeases({ url: server.url, group: 'hung', partitions: 8, member: 'a', leaseMs: 300, renewMs: 50, reconnect });
+    leases.subscribe((e) => events.push(e));
+    cleanups.push(() => leases.stop());
+    await leases.start();
+    expect(leases.owned()).toHaveLength(8);
+    server.pause();
+    try {
+      // the rounds hang on the silent server; the leases' own time still runs out
+      await vi.waitFor(() => expect(leases.owned()).toEqual([]), { timeout: 3_000, interval: 10 });
+      expect(events.filter((e) => e.type === 'steadfast.lease.lost' && e.reason === 'expired')).toHaveLength(8);
+      const t0 = performance.now();
+      await leases.stop();
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      expect(events.some((e) => e.type === 'steadfast.lease.error' && /did not answer within 300 ms/.test(e.error.message))).toBe(true);
+    } finally {
+      server.resume();
+    }
+  });
+
   it('pipeline on a redis store: checkpoints fail while redis-server is down, complete again after its restart, and the run ends with every event counted once', async () => {
     const N = 20_000;
     const types: string[] = [];
