@@ -141,7 +141,7 @@ export type { RedisStreamProducer, RedisStreamProducerOptions, SentEntry } from 
 export { toRedisStream } from './sinks/to-redis-stream.js';
 export type { RedisStreamSinkOptions } from './sinks/to-redis-stream.js';
 export { PartitionLeases } from './redis/partition-leases.js';
-export type { PartitionLeasesOptions } from './redis/partition-leases.js';
+export type { PartitionLeasesOptions } from './redis/partition-leases-options.js';
 export type { LeaseEvent, LeaseListener } from './redis/lease-events.js';
 export { partitionOf } from './core/partition-of.js';
 export { assignPartitions, partitionsOf } from './core/assign-partitions.js';

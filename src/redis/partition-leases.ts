@@ -3,46 +3,15 @@
 // PX), renews what it owns (compare-and-pexpire) and gives back, after its onRevoke hook, what it
 // should no longer own (compare-and-delete). Every step runs on the Clock; Redis going away is an
 // error event and, once a lease's time is up, a lost partition — never a crash or a silent stall.
-import { nanoid } from 'nanoid';
 import { assignPartitions } from '../core/assign-partitions.js';
 import type { BackoffOptions } from '../core/backoff.js';
-import { raceDeadline, setRepeating, systemClock, type CancelTimer, type Clock } from '../core/clock.js';
-import { ConfigError, RedisError, messageOf } from '../core/errors.js';
-import { fn, integerIn, knownKeys, name, record } from '../core/validate.js';
-import { connectRedis, reconnectOptions, redactUrl, redisFailure, redisUrl, type RedisConnection } from './connection.js';
+import { raceDeadline, setRepeating, type CancelTimer, type Clock } from '../core/clock.js';
+import { RedisError, messageOf } from '../core/errors.js';
+import { connectRedis, redactUrl, redisFailure, type RedisConnection } from './connection.js';
 import type { LeaseEvent, LeaseListener } from './lease-events.js';
+import { resolveLeaseOptions, type PartitionLeasesOptions } from './partition-leases-options.js';
 import { HEARTBEAT, RELEASE_LEASES, RENEW_LEASES } from './lease-scripts.js';
 import { runScript } from './script.js';
-
-/** Options of {@link PartitionLeases}. */
-export interface PartitionLeasesOptions {
-  /** The server, `redis://host:port`. */
-  url: string;
-  /** The group sharing the partitions (e.g. the consumer group); its keys are `<prefix><group>:…`. */
-  group: string;
-  /** How many partitions, 0 … partitions − 1. */
-  partitions: number;
-  /** This member's id, unique among live members (default: a random id). */
-  member?: string;
-  /** How long a lease and a membership last without renewal (default 10,000 ms). */
-  leaseMs?: number;
-  /** How often to heartbeat, renew and rebalance (default a third of `leaseMs`). */
-  renewMs?: number;
-  /** Prepended to every key (default `steadfast:`). */
-  prefix?: string;
-  /** Drives the renewals and the local expiry of leases (default: the process clock). */
-  clock?: Clock;
-  /** Delay between reconnect attempts after the connection was lost (partial backoff). */
-  reconnect?: Partial<BackoffOptions>;
-  /**
-   * Called before a partition is given back (to rebalance, or at stop): checkpoint it here. The
-   * lease is renewed until the returned promise settles; a rejection is an error event, and the
-   * partition is released all the same.
-   */
-  onRevoke?: (partition: number) => void | Promise<void>;
-}
-
-const KNOWN = ['url', 'group', 'partitions', 'member', 'leaseMs', 'renewMs', 'prefix', 'clock', 'reconnect', 'onRevoke'] as const;
 
 type Phase = { status: 'idle' } | { status: 'running'; stopTimer: CancelTimer } | { status: 'stopping' | 'stopped' };
 
@@ -78,23 +47,19 @@ export class PartitionLeases {
   #ticking: Promise<void> | undefined;
 
   constructor(options: PartitionLeasesOptions) {
-    const opts = record('PartitionLeases options', options);
-    knownKeys('PartitionLeases', opts, KNOWN);
-    this.#url = redisUrl('PartitionLeases.url', opts.url);
-    this.#shownUrl = redactUrl(this.#url);
-    this.group = name('PartitionLeases.group', opts.group);
-    this.partitions = integerIn('PartitionLeases.partitions', opts.partitions, 1, 65_536);
-    this.member = opts.member === undefined ? nanoid() : name('PartitionLeases.member', opts.member);
-    this.#leaseMs = opts.leaseMs === undefined ? 10_000 : integerIn('PartitionLeases.leaseMs', opts.leaseMs, 10, 2_147_483_647);
-    this.#renewMs = opts.renewMs === undefined ? Math.max(1, Math.floor(this.#leaseMs / 3)) : integerIn('PartitionLeases.renewMs', opts.renewMs, 1, this.#leaseMs - 1);
-    const prefix = opts.prefix === undefined ? 'steadfast:' : opts.prefix;
-    if (typeof prefix !== 'string' || prefix.length > 256 || /\s/.test(prefix)) throw new ConfigError('PartitionLeases.prefix', prefix, 'must be a string of up to 256 characters without whitespace');
-    this.#clock = opts.clock === undefined ? systemClock : (opts.clock as Clock);
-    if (typeof this.#clock.monotonic !== 'function') throw new ConfigError('PartitionLeases.clock', opts.clock, 'must be a Clock');
-    this.#reconnect = reconnectOptions('PartitionLeases.reconnect', opts.reconnect);
-    this.#onRevoke = opts.onRevoke === undefined ? undefined : fn<(partition: number) => void | Promise<void>>('PartitionLeases.onRevoke', opts.onRevoke);
-    this.#membersKey = `${prefix}${this.group}:members`;
-    this.#leaseKeys = Array.from({ length: this.partitions }, (_, p) => `${prefix}${this.group}:lease:${p}`);
+    const o = resolveLeaseOptions(options);
+    this.#url = o.url;
+    this.#shownUrl = redactUrl(o.url);
+    this.group = o.group;
+    this.partitions = o.partitions;
+    this.member = o.member;
+    this.#leaseMs = o.leaseMs;
+    this.#renewMs = o.renewMs;
+    this.#clock = o.clock;
+    this.#reconnect = o.reconnect;
+    this.#onRevoke = o.onRevoke;
+    this.#membersKey = `${o.prefix}${this.group}:members`;
+    this.#leaseKeys = Array.from({ length: this.partitions }, (_, p) => `${o.prefix}${this.group}:lease:${p}`);
   }
 
   /** Listens to acquired / released / lost partitions and errors; returns the unsubscribe. */

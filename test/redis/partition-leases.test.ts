@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { isSteadfastError } from '../../src/core/errors.js';
 import type { CancelTimer, Clock } from '../../src/core/clock.js';
 import type { LeaseEvent } from '../../src/redis/lease-events.js';
-import { PartitionLeases, type PartitionLeasesOptions } from '../../src/redis/partition-leases.js';
+import { PartitionLeases } from '../../src/redis/partition-leases.js';
+import type { PartitionLeasesOptions } from '../../src/redis/partition-leases-options.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 /** The clock of a process that can be paused: while paused nothing runs; on resume its time has jumped, and what fell due runs once. */
