@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The Redis tests start their own redis-server: installed here when missing (or one line says what to install).
+    globalSetup: ['test/helpers/redis-install.ts'],
   },
 });

@@ -148,3 +148,19 @@ export type { CheckpointWriter, CheckpointWriterOptions, CheckpointWriterState, 
 export { toMermaid } from './viz/to-mermaid.js';
 export { toDot } from './viz/to-dot.js';
 export type { ToMermaidOptions, ToDotOptions, DiagramDirection } from './viz/options.js';
+
+// Redis (issue 16): a checkpoint store, a partitioned-stream producer, a sink, partition leases.
+export { redisStore } from './checkpoint/redis-store.js';
+export type { RedisStoreOptions } from './checkpoint/redis-store.js';
+export { redisStreamProducer } from './redis/redis-stream-producer.js';
+export type { RedisStreamProducer, RedisStreamProducerOptions, SentEntry } from './redis/redis-stream-producer.js';
+export { toRedisStream } from './sinks/to-redis-stream.js';
+export type { RedisStreamSinkOptions } from './sinks/to-redis-stream.js';
+export { PartitionLeases } from './redis/partition-leases.js';
+export type { PartitionLeasesOptions } from './redis/partition-leases-options.js';
+export type { LeaseEvent, LeaseListener } from './redis/lease-events.js';
+export { partitionOf } from './core/partition-of.js';
+export { assignPartitions, partitionsOf } from './core/assign-partitions.js';
+export type { AssignmentInput } from './core/assign-partitions.js';
+export { RedisError } from './core/errors.js';
+export type { RedisErrorCode } from './core/errors.js';

@@ -63,7 +63,7 @@ export interface StoreSettings {
 
 /** A {@link CheckpointStore} on a {@link KvBackend}; create one with `createCheckpointStore`. */
 export class KvCheckpointStore implements CheckpointStore {
-  readonly kind: 'level' | 'memory';
+  readonly kind: 'level' | 'memory' | 'redis';
   readonly location: string;
   readonly codec: CodecName;
   readonly #backend: KvBackend;

@@ -25,7 +25,7 @@ export interface KvIntegrity {
 
 /** What a checkpoint store needs of its storage: open/close, point reads, atomic batches, ordered scans. */
 export interface KvBackend {
-  readonly kind: 'level' | 'memory';
+  readonly kind: 'level' | 'memory' | 'redis';
   readonly location: string;
   /** Throws CheckpointStoreError (LOCKED, MISSING, FAILED). */
   open(): Promise<void>;

@@ -12,7 +12,7 @@ export type Delivery = 'exactly-once' | 'at-least-once';
 export interface CheckpointOptions {
   /** LevelDB directory (created if missing); or give `store`. */
   dir?: string;
-  /** A store made by `createCheckpointStore()` (the pipeline opens and closes it); or give `dir`. */
+  /** A store made by `createCheckpointStore()` or `redisStore()` (the pipeline opens and closes it); or give `dir`. */
   store?: CheckpointStore;
   /** Take a checkpoint after this many source events (default 1,000; 0 = not by count). */
   everyEvents?: number;
@@ -62,7 +62,7 @@ export function resolveCheckpointOptions(value: unknown): ResolvedCheckpointOpti
   const dir = opts.dir;
   if (dir !== undefined && (typeof dir !== 'string' || dir.trim() === '')) throw new ConfigError('pipeline.checkpoint.dir', dir, 'must be a directory path');
   const store = opts.store;
-  if (store !== undefined && !isStore(store)) throw new ConfigError('pipeline.checkpoint.store', store, 'must be a store made by createCheckpointStore()');
+  if (store !== undefined && !isStore(store)) throw new ConfigError('pipeline.checkpoint.store', store, 'must be a store made by createCheckpointStore() or redisStore()');
   if ((dir === undefined) === (store === undefined)) {
     throw new ConfigError('pipeline.checkpoint.dir', dir ?? store, 'exactly one of `dir` and `store` must be given');
   }

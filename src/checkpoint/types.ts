@@ -110,8 +110,8 @@ export interface RawEntry {
  * corrupt data: they return `{ ok: false, reason }` entries; I/O failures throw typed errors.
  */
 export interface CheckpointStore {
-  readonly kind: 'level' | 'memory';
-  /** The absolute directory of a level store, `memory` otherwise. */
+  readonly kind: 'level' | 'memory' | 'redis';
+  /** The absolute directory of a level store, `<redis url>#<prefix>` of a redis store, `memory` otherwise. */
   readonly location: string;
   readonly codec: CodecName;
   readonly isOpen: boolean;

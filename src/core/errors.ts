@@ -43,7 +43,9 @@ export type SteadfastErrorCode =
   | 'MACHINE_RESTORE_FAILED'
   | 'CHECKPOINT_NOT_FOUND'
   | 'CHECKPOINT_FROM_REFUSED'
-  | 'CHECKPOINT_STORE_NOT_EMPTY';
+  | 'CHECKPOINT_STORE_NOT_EMPTY'
+  | 'REDIS_UNAVAILABLE'
+  | 'REDIS_FAILED';
 
 const BRAND = Symbol.for('steadfast.error');
 
@@ -221,6 +223,19 @@ export class CheckpointStoreError extends SteadfastError {
   constructor(code: CheckpointStoreErrorCode, location: string, message: string, cause?: unknown) {
     super(code, message, { cause });
     this.location = location;
+  }
+}
+
+/** The codes of a Redis failure: the server cannot be reached (down, restarting, connection lost), or it refused a command. */
+export type RedisErrorCode = 'REDIS_UNAVAILABLE' | 'REDIS_FAILED';
+
+/** Redis could not be reached or refused a command; `url` is the server's address without its password. */
+export class RedisError extends SteadfastError {
+  readonly url: string;
+
+  constructor(code: RedisErrorCode, url: string, message: string, cause?: unknown) {
+    super(code, message, { cause });
+    this.url = url;
   }
 }
 

@@ -27,3 +27,15 @@ describe('the package root', () => {
     await store.close();
   });
 });
+
+describe('the package root, Redis', () => {
+  it('exports the Redis store, producer, sink, leases, partitioning and RedisError', () => {
+    for (const name of ['redisStore', 'redisStreamProducer', 'toRedisStream', 'PartitionLeases', 'partitionOf', 'assignPartitions', 'partitionsOf', 'RedisError'] as const) {
+      expect(typeof steadfast[name]).toBe('function');
+    }
+    expect(steadfast.partitionOf('foobar', 8)).toBe(0);
+    expect(steadfast.redisStore({ url: 'redis://127.0.0.1:6379' }).kind).toBe('redis');
+    expect(steadfast.toRedisStream({ url: 'redis://127.0.0.1:6379', stream: 'out' }).name).toBe('redis-stream:out');
+    expect(new steadfast.RedisError('REDIS_UNAVAILABLE', 'redis://h', 'down')).toBeInstanceOf(steadfast.SteadfastError);
+  });
+});
