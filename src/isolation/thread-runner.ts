@@ -1,30 +1,20 @@
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Batch } from '../core/batch-queue.js';
-import { ConfigError, SteadfastError, messageOf, type StageCallError } from '../core/errors.js';
-import { BatchFailure, type CallOutcome, type CallRunner } from '../stage/run-call.js';
+import { ConfigError, messageOf, type SteadfastError, type StageCallError } from '../core/errors.js';
+import type { CallOutcome, CallRunner } from '../stage/run-call.js';
 import type { AnyStage } from '../stage.js';
-import { CALL_DONE, createProgress, readPosition, type CallPosition } from './call-progress.js';
-import { callError, downFailure, span, type Culprit, type CutShort, type Downfall, type ThreadCallErrorCode } from './down-failure.js';
-import type { HostMessage, WireCallError, WireCause, WorkerInit, WorkerMessage } from './protocol.js';
+import { CALL_DONE, readPosition, type CallPosition } from './call-progress.js';
+import { callError, downFailure, span, type Downfall } from './down-failure.js';
+import { PendingCalls, type Answered } from './pending-calls.js';
+import type { HostMessage, WorkerMessage } from './protocol.js';
 import { StallWatch } from './stall-watch.js';
-import { workerUrl } from './worker-url.js';
+import { causeError, cloneFailure, isAnswer, settleCall, type PendingCall } from './worker-answer.js';
+import { openFailure, spawnWorker } from './worker-spawn.js';
+import { DEFAULT_OPEN_TIMEOUT_MS, type ThreadRunnerOptions } from './thread-runner-options.js';
 import { setTimer, systemClock, type CancelTimer } from '../core/clock.js';
 
-/** Options of {@link ThreadRunner}. */
-export interface ThreadRunnerOptions {
-  /** The stage to run; its `isolation` is `'thread'` and its `module` exports it. */
-  stage: AnyStage;
-  /** Name of the node running the calls (the stage name, or the graph key; replicas add `#i`). */
-  node: string;
-  /** Where the runner logs, and where the stage's `ctx.log` records go (with `stage` bound). */
-  log: Logger;
-  /** Longest `start()` may take (spawning the worker and importing the module) before it fails; default 30 000 ms. */
-  openTimeoutMs?: number;
-  /** Called once when the worker dies (timeout or crash) — also when no call was running. */
-  onCrash?: (error: StageCallError) => void;
-}
-
+export type { ThreadRunnerOptions } from './thread-runner-options.js';
 export type { ThreadCallErrorCode } from './down-failure.js';
 
 /** Why the runner cannot take calls. */
@@ -37,30 +27,12 @@ interface Down {
   respawn: boolean;
 }
 
-interface Pending extends CutShort {
-  resolve: (outcome: CallOutcome) => void;
-  reject: (error: Error) => void;
-}
-
-
-/** A call whose answer the worker had posted when it died: that message comes before the worker's `exit`. */
-interface Answered {
-  id: number;
-  call: Pending;
-  /** What the call rejects with if the answer does not come after all. */
-  error: StageCallError;
-}
-
-/** The messages that answer a call. */
-type Answer = Extract<WorkerMessage, { type: 'result' | 'failure' | 'call-error' }>;
-
 interface Opening {
   resolve: () => void;
   reject: (error: Error) => void;
   timer: CancelTimer;
 }
 
-const DEFAULT_OPEN_TIMEOUT_MS = 30_000;
 const noop = (): void => {};
 
 /**
@@ -108,10 +80,9 @@ export class ThreadRunner {
   /** Settles when the last worker has exited (after terminate). */
   private exited: Promise<void> = Promise.resolve();
   private down: Down;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingCalls();
   /** Dead workers that still owe an answer they had posted, and the call it is for. */
   private readonly answered = new Map<Worker, Answered>();
-  private nextId = 1;
   /** Counts stop() calls, so that a start() waiting for the previous worker to exit sees a stop in between. */
   private stops = 0;
 
@@ -172,15 +143,15 @@ export class ThreadRunner {
   private send(batch: Batch, state: unknown): Promise<CallOutcome> {
     const worker = this.worker;
     if (worker === undefined || !this.ready) return Promise.reject(this.refusal(batch));
-    const id = this.nextId++;
+    const id = this.pending.nextId();
     const message: HostMessage = { type: 'call', id, batch: { values: batch.values, offsets: batch.offsets }, state };
     try {
       worker.postMessage(message);
     } catch (error) {
-      return Promise.reject(this.cloneFailure(batch, state, error));
+      return Promise.reject(cloneFailure(this.node, batch, state, error));
     }
     return new Promise<CallOutcome>((resolve, reject) => {
-      this.pending.set(id, { batch, state, resolve, reject });
+      this.pending.add(id, { batch, state, resolve, reject });
       if (this.pending.size === 1) {
         worker.ref();
         this.watch?.start();
@@ -228,28 +199,10 @@ export class ThreadRunner {
     const stops = this.stops;
     await this.exited;
     if (this.stops !== stops) throw this.openFailed('stop() was called while it was starting', undefined);
-    const stage = this.stage;
-    const module = stage.module as string;
-    let url: URL;
-    try {
-      url = workerUrl(module);
-    } catch (error) {
-      throw this.openFailed(messageOf(error), error);
-    }
-    // A buffer per worker: a terminated worker still running for a moment cannot write into the next one's.
-    const progress = createProgress();
-    const init: WorkerInit = { module, stage: stage.name, node: this.node, levelValue: this.log.levelVal, progress: progress.buffer as SharedArrayBuffer };
-    const options: WorkerOptions = { workerData: init };
-    if (stage.resourceLimits !== undefined) options.resourceLimits = { ...stage.resourceLimits };
-    let worker: Worker;
-    try {
-      worker = new Worker(url, options);
-    } catch (error) {
-      throw this.openFailed(`its worker thread cannot be created: ${messageOf(error)}`, error);
-    }
+    const { worker, progress } = spawnWorker(this.stage, this.node, this.log.levelVal);
     this.worker = worker;
     this.progress = progress;
-    const { timeoutMs } = stage;
+    const { timeoutMs } = this.stage;
     this.watch = timeoutMs === undefined ? undefined : new StallWatch(progress, timeoutMs, (at) => {
       if (worker === this.worker) this.stalled(at);
     });
@@ -269,11 +222,7 @@ export class ThreadRunner {
   }
 
   private openFailed(reason: string, cause: unknown): SteadfastError {
-    return new SteadfastError(
-      'STAGE_OPEN_FAILED',
-      `stage "${this.node}" (module ${this.stage.module}) cannot start in a worker thread: ${reason}`,
-      cause === undefined ? undefined : { cause },
-    );
+    return openFailure(this.stage, this.node, reason, cause);
   }
 
   private failOpen(reason: string, cause: unknown): void {
@@ -314,7 +263,7 @@ export class ThreadRunner {
       case 'failure':
       case 'call-error': {
         const call = this.take(message.id);
-        if (call !== undefined) this.answer(call, message);
+        if (call !== undefined) settleCall(call, message, this.node);
         return;
       }
       case 'bad-message':
@@ -357,35 +306,17 @@ export class ThreadRunner {
 
   // ---- calls
 
-  /** Settles a call with the worker's answer. */
-  private answer(call: Pending, message: Answer): void {
-    switch (message.type) {
-      case 'result':
-        call.resolve(message.outcome);
-        return;
-      case 'failure':
-        call.reject(new BatchFailure(this.callErrorOf(message.error), message.committed, message.rest));
-        return;
-      case 'call-error': {
-        const cause = message.cause === undefined ? undefined : causeError(message.cause);
-        call.reject(callError('STAGE_CALL_FAILED', this.node, message.message, call.batch, cause));
-        return;
-      }
-    }
-  }
-
   /** A message from a worker that was taken down: the answer it owed, if this is it. */
   private lateAnswer(worker: Worker, message: WorkerMessage): void {
     const late = this.answered.get(worker);
-    if (late === undefined || (message.type !== 'result' && message.type !== 'failure' && message.type !== 'call-error') || message.id !== late.id) return;
+    if (late === undefined || !isAnswer(message) || message.id !== late.id) return;
     this.answered.delete(worker);
-    this.answer(late.call, message);
+    settleCall(late.call, message, this.node);
   }
 
-  private take(id: number): Pending | undefined {
-    const call = this.pending.get(id);
+  private take(id: number): PendingCall | undefined {
+    const call = this.pending.take(id);
     if (call === undefined) return undefined;
-    this.pending.delete(id);
     if (this.pending.size === 0) {
       this.worker?.unref();
       this.watch?.stop();
@@ -409,22 +340,6 @@ export class ThreadRunner {
   }
 
   /**
-   * The call that took the worker down: the one the worker was running at `at` (with the index of
-   * its event, when that is known), else the oldest call in flight.
-   */
-  private culprit(at: CallPosition | undefined): Culprit<Pending> | undefined {
-    if (at !== undefined) {
-      for (const [id, call] of this.pending) {
-        if ((id | 0) !== at.call) continue;
-        const index = at.index >= 0 && at.index < call.batch.values.length ? at.index : undefined;
-        return { id, call, index };
-      }
-    }
-    const oldest = this.pending.entries().next();
-    return oldest.done === true ? undefined : { id: oldest.value[0], call: oldest.value[1], index: undefined };
-  }
-
-  /**
    * The worker timed out or crashed: terminate it and fail the calls in flight; the next call starts
    * a new one. The call it was running fails for the event it was on when `at` says which
    * (a BatchFailure giving back the others), else as a whole; `reason` says why it crashed.
@@ -433,7 +348,7 @@ export class ThreadRunner {
   private die(code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED', reason: string | undefined, cause: unknown, at: CallPosition | undefined, beforeExit: boolean): void {
     const worker = this.worker;
     const threadId = worker?.threadId;
-    const culprit = this.culprit(at);
+    const culprit = this.pending.culprit(at);
     const down: Downfall = { code, node: this.node, timeoutMs: this.stage.timeoutMs, reason, cause };
     // The call had answered (a crash just after it, e.g. in a timer it set): its answer reaches us
     // before the worker's exit, so the call waits for it instead of failing. (After the exit it
@@ -442,7 +357,7 @@ export class ThreadRunner {
     const { error, rejection } = downFailure(down, answered ? undefined : culprit);
     const message = error.message;
     if (answered) {
-      this.pending.delete(culprit.id);
+      this.pending.take(culprit.id);
       this.answered.set(worker, { id: culprit.id, call: culprit.call, error: downFailure(down, culprit).error });
       this.takeDown({ code, message, cause: error, respawn: true });
     } else {
@@ -476,8 +391,7 @@ export class ThreadRunner {
       }, noop);
       this.exited = this.exited.then(() => exit);
     }
-    const calls = [...this.pending];
-    this.pending.clear();
+    const calls = this.pending.drain();
     for (const [id, call] of calls) {
       if (id === culprit?.id) {
         call.reject(culprit.rejection);
@@ -496,33 +410,4 @@ export class ThreadRunner {
     const { code, message, cause } = this.down;
     return callError(code, this.node, `${message}; the call at offsets ${span(batch)} was refused`, batch, cause);
   }
-
-  private cloneFailure(batch: Batch, state: unknown, error: unknown): StageCallError {
-    let stateClones = true;
-    try {
-      structuredClone(state);
-    } catch {
-      stateClones = false;
-    }
-    const what = stateClones ? `events at offsets ${span(batch)}` : 'state';
-    const message = `${what} of stage "${this.node}" cannot be sent to its worker thread (a thread stage's state and events must be structured-cloneable): ${messageOf(error)}`;
-    return callError('STAGE_CALL_FAILED', this.node, message, batch, error);
-  }
-
-  /** A StageCallError from the worker, rebuilt. */
-  private callErrorOf(wire: WireCallError): StageCallError {
-    // STAGE_TIMEOUT: an async event that overran timeoutMs, failed by the worker's own deadline.
-    const code: ThreadCallErrorCode = wire.code === 'STAGE_RESULT_INVALID' || wire.code === 'STAGE_TIMEOUT' ? wire.code : 'STAGE_CALL_FAILED';
-    const cause = wire.cause === undefined ? undefined : causeError(wire.cause);
-    return callError(code, wire.stage, wire.message, { values: wire.events as unknown[], offsets: wire.offsets as number[] }, cause);
-  }
-}
-
-/** An Error standing for a value thrown in the worker: its name, message, stack string and code. */
-function causeError(wire: WireCause): Error {
-  const error = new Error(wire.message);
-  error.name = wire.name;
-  error.stack = wire.stack ?? `${wire.name}: ${wire.message}\n    at <worker thread>`;
-  if (wire.code !== undefined) Object.defineProperty(error, 'code', { value: wire.code, enumerable: true, configurable: true, writable: true });
-  return error;
 }
