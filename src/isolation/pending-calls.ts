@@ -1,16 +1,7 @@
 // The calls a thread stage's runner has sent to its worker and not had answered yet, by id.
-import type { StageCallError } from '../core/errors.js';
 import type { CallPosition } from './call-progress.js';
 import type { Culprit } from './down-failure.js';
 import type { PendingCall } from './worker-answer.js';
-
-/** A call whose answer the worker had posted when it died: that message comes before the worker's `exit`. */
-export interface Answered {
-  id: number;
-  call: PendingCall;
-  /** What the call rejects with if the answer does not come after all. */
-  error: StageCallError;
-}
 
 /** The calls in flight, in the order they were sent, with the ids they were sent under. */
 export class PendingCalls {

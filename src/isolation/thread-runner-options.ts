@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { StageCallError } from '../core/errors.js';
+import { ConfigError, type StageCallError } from '../core/errors.js';
 import type { AnyStage } from '../stage.js';
 
 /** Options of {@link ThreadRunner}. */
@@ -18,3 +18,14 @@ export interface ThreadRunnerOptions {
 
 /** How long `start()` waits for the worker by default. */
 export const DEFAULT_OPEN_TIMEOUT_MS = 30_000;
+
+/** Checks that `stage` can run in a worker thread (`isolation: 'thread'` and a `module`); returns it. */
+export function threadStage(stage: AnyStage): AnyStage {
+  if (stage.isolation !== 'thread') {
+    throw new ConfigError(`stage "${stage.name}".isolation`, stage.isolation, "must be 'thread' to run in a worker thread");
+  }
+  if (stage.module === undefined) {
+    throw new ConfigError(`stage "${stage.name}".module`, stage.module, 'must name the module exporting the stage');
+  }
+  return stage;
+}

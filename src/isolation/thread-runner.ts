@@ -1,37 +1,23 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Batch } from '../core/batch-queue.js';
-import { ConfigError, messageOf, type SteadfastError, type StageCallError } from '../core/errors.js';
+import { messageOf, type SteadfastError, type StageCallError } from '../core/errors.js';
 import type { CallOutcome, CallRunner } from '../stage/run-call.js';
 import type { AnyStage } from '../stage.js';
 import { CALL_DONE, readPosition, type CallPosition } from './call-progress.js';
-import { callError, downFailure, span, type Downfall } from './down-failure.js';
-import { PendingCalls, type Answered } from './pending-calls.js';
+import { callError, downFailure, lostCall, refusedCall, span, workerErrorReason, type Down, type Downfall } from './down-failure.js';
+import { LateAnswers } from './late-answers.js';
+import { PendingCalls } from './pending-calls.js';
 import type { HostMessage, WorkerMessage } from './protocol.js';
 import { StallWatch } from './stall-watch.js';
-import { causeError, cloneFailure, isAnswer, settleCall, type PendingCall } from './worker-answer.js';
+import { causeError, cloneFailure, settleCall, type PendingCall } from './worker-answer.js';
 import { openFailure, spawnWorker } from './worker-spawn.js';
-import { DEFAULT_OPEN_TIMEOUT_MS, type ThreadRunnerOptions } from './thread-runner-options.js';
-import { setTimer, systemClock, type CancelTimer } from '../core/clock.js';
+import { DEFAULT_OPEN_TIMEOUT_MS, threadStage, type ThreadRunnerOptions } from './thread-runner-options.js';
+import { setTimer, systemClock } from '../core/clock.js';
+import type { Opening, ThreadRunnerLife } from './thread-runner-life.js';
 
 export type { ThreadRunnerOptions } from './thread-runner-options.js';
 export type { ThreadCallErrorCode } from './down-failure.js';
-
-/** Why the runner cannot take calls. */
-interface Down {
-  code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED' | 'STAGE_STOPPED';
-  message: string;
-  /** The error of the crash or timeout (or of the failed start), given as `cause` to the calls that fail after it. */
-  cause: unknown;
-  /** After a timeout or a crash (not a stop): the next call starts a fresh worker first. */
-  respawn: boolean;
-}
-
-interface Opening {
-  resolve: () => void;
-  reject: (error: Error) => void;
-  timer: CancelTimer;
-}
 
 const noop = (): void => {};
 
@@ -70,43 +56,33 @@ export class ThreadRunner {
   private readonly log: Logger;
   private readonly openTimeoutMs: number;
   private readonly onCrash: ((error: StageCallError) => void) | undefined;
-  private worker: Worker | undefined;
-  /** The progress buffer of the current worker, and the watch that times its events. */
-  private progress: Int32Array | undefined;
-  private watch: StallWatch | undefined;
-  private ready = false;
-  private opening: Opening | undefined;
+  /** Where the runner is: down, starting or up, with what each phase has (its worker, its opening, why it is down). */
+  private life: ThreadRunnerLife;
+  /** The start in progress, shared by the `start()` calls made meanwhile (it waits for the last worker's exit first). */
   private starting: Promise<void> | undefined;
   /** Settles when the last worker has exited (after terminate). */
   private exited: Promise<void> = Promise.resolve();
-  private down: Down;
   private readonly pending = new PendingCalls();
-  /** Dead workers that still owe an answer they had posted, and the call it is for. */
-  private readonly answered = new Map<Worker, Answered>();
+  private readonly late = new LateAnswers();
   /** Counts stop() calls, so that a start() waiting for the previous worker to exit sees a stop in between. */
   private stops = 0;
 
   constructor(options: ThreadRunnerOptions) {
-    const { stage, node } = options;
-    if (stage.isolation !== 'thread') {
-      throw new ConfigError(`stage "${stage.name}".isolation`, stage.isolation, "must be 'thread' to run in a worker thread");
-    }
-    if (stage.module === undefined) {
-      throw new ConfigError(`stage "${stage.name}".module`, stage.module, 'must name the module exporting the stage');
-    }
+    const { node } = options;
+    const stage = threadStage(options.stage);
     this.stage = stage;
     this.node = node;
     const bindings = options.log.bindings();
     this.log = bindings.stage === undefined ? options.log.child({ stage: node }) : options.log;
     this.openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
     this.onCrash = options.onCrash;
-    this.down = { code: 'STAGE_STOPPED', message: `stage "${node}" has not been started in its worker thread`, cause: undefined, respawn: false };
+    this.life = { phase: 'down', down: { code: 'STAGE_STOPPED', message: `stage "${node}" has not been started in its worker thread`, cause: undefined, respawn: false } };
     this.call = (batch, state) => this.run(batch, state);
   }
 
   /** True when the worker is up and takes calls. */
   get running(): boolean {
-    return this.ready;
+    return this.life.phase === 'up';
   }
 
   /**
@@ -117,7 +93,7 @@ export class ThreadRunner {
    */
   start(): Promise<void> {
     if (this.starting !== undefined) return this.starting;
-    if (this.ready) return Promise.resolve();
+    if (this.life.phase === 'up') return Promise.resolve();
     const starting = this.spawn().finally(() => {
       if (this.starting === starting) this.starting = undefined;
     });
@@ -135,14 +111,16 @@ export class ThreadRunner {
    * STAGE_CALL_FAILED (something cannot be cloned).
    */
   run(batch: Batch, state: unknown): Promise<CallOutcome> {
-    if ((this.worker === undefined || !this.ready) && this.down.respawn) return this.respawn(batch, state);
+    const life = this.life;
+    if (life.phase !== 'up' && life.down.respawn) return this.respawn(batch, state);
     return this.send(batch, state);
   }
 
   /** Sends a call to the worker, or rejects at once when it is not up. */
   private send(batch: Batch, state: unknown): Promise<CallOutcome> {
-    const worker = this.worker;
-    if (worker === undefined || !this.ready) return Promise.reject(this.refusal(batch));
+    const life = this.life;
+    if (life.phase !== 'up') return Promise.reject(refusedCall(life.down, this.node, batch));
+    const { worker, watch } = life;
     const id = this.pending.nextId();
     const message: HostMessage = { type: 'call', id, batch: { values: batch.values, offsets: batch.offsets }, state };
     try {
@@ -154,21 +132,20 @@ export class ThreadRunner {
       this.pending.add(id, { batch, state, resolve, reject });
       if (this.pending.size === 1) {
         worker.ref();
-        this.watch?.start();
+        watch?.start();
       }
     });
   }
 
   /** Terminates the worker; calls in flight reject with STAGE_STOPPED. Idempotent; leaves no handle or timer. */
   async stop(): Promise<void> {
-    const opening = this.opening;
-    if (opening !== undefined) {
-      this.opening = undefined;
-      opening.timer();
-      opening.reject(this.openFailed('stop() was called while it was starting', undefined));
+    const life = this.life;
+    if (life.phase === 'starting') {
+      life.opening.timer();
+      life.opening.reject(this.openFailed('stop() was called while it was starting', undefined));
     }
     this.stops++;
-    const hadWorker = this.worker !== undefined;
+    const hadWorker = life.phase !== 'down';
     this.takeDown({ code: 'STAGE_STOPPED', message: `stage "${this.node}" was stopped`, cause: undefined, respawn: false });
     if (hadWorker) this.log.debug('thread stage stopped');
     await this.exited;
@@ -189,7 +166,7 @@ export class ThreadRunner {
     } catch (error) {
       const message = `stage "${this.node}" could not start a new worker thread for the call at offsets ${span(batch)}: ${messageOf(error)}`;
       const failed = callError('STAGE_CRASHED', this.node, message, batch, error);
-      if (this.stops === stops && this.worker === undefined) this.down = { code: 'STAGE_CRASHED', message, cause: error, respawn: true };
+      if (this.stops === stops && this.life.phase === 'down') this.life = { phase: 'down', down: { code: 'STAGE_CRASHED', message, cause: error, respawn: true } };
       throw failed;
     }
     return this.send(batch, state);
@@ -200,35 +177,42 @@ export class ThreadRunner {
     await this.exited;
     if (this.stops !== stops) throw this.openFailed('stop() was called while it was starting', undefined);
     const { worker, progress } = spawnWorker(this.stage, this.node, this.log.levelVal);
-    this.worker = worker;
-    this.progress = progress;
     const { timeoutMs } = this.stage;
-    this.watch = timeoutMs === undefined ? undefined : new StallWatch(progress, timeoutMs, (at) => {
-      if (worker === this.worker) this.stalled(at);
+    const watch = timeoutMs === undefined ? undefined : new StallWatch(progress, timeoutMs, (at) => {
+      if (worker === this.current) this.stalled(at);
     });
-    this.ready = false;
+    let opening: Opening | undefined;
+    const opened = new Promise<void>((resolve, reject) => {
+      const timer = setTimer(systemClock, this.openTimeoutMs, () => this.failOpen(`its worker thread did not start within ${this.openTimeoutMs} ms`, undefined));
+      opening = { resolve, reject, timer };
+    });
     // A worker started again after a crash keeps `respawn`: a call that comes while it starts waits for it.
-    this.down = { code: 'STAGE_STOPPED', message: `stage "${this.node}" is starting in its worker thread`, cause: undefined, respawn: this.down.respawn };
+    const respawn = this.life.phase !== 'up' && this.life.down.respawn;
+    const down: Down = { code: 'STAGE_STOPPED', message: `stage "${this.node}" is starting in its worker thread`, cause: undefined, respawn };
+    this.life = { phase: 'starting', worker, progress, watch, opening: opening as Opening, down };
     worker.on('message', (message: WorkerMessage) => this.onMessage(worker, message));
     worker.on('error', (error: Error) => this.onError(worker, error));
     worker.on('exit', (code: number) => this.onExit(worker, code));
     worker.on('messageerror', (error: Error) => {
-      if (worker === this.worker) this.crash(`a message from its worker thread cannot be read: ${messageOf(error)}`, error, 'unknown');
+      if (worker === this.current) this.crash(`a message from its worker thread cannot be read: ${messageOf(error)}`, error, 'unknown');
     });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimer(systemClock, this.openTimeoutMs, () => this.failOpen(`its worker thread did not start within ${this.openTimeoutMs} ms`, undefined));
-      this.opening = { resolve, reject, timer };
-    });
+    await opened;
+  }
+
+  /** The worker of the runner now (starting or up), if any: events of an older one are late. */
+  private get current(): Worker | undefined {
+    return this.life.phase === 'down' ? undefined : this.life.worker;
   }
 
   private openFailed(reason: string, cause: unknown): SteadfastError {
     return openFailure(this.stage, this.node, reason, cause);
   }
 
+  /** The start failed (while starting; else nothing happens): the worker is taken down, `start()` rejects with STAGE_OPEN_FAILED. */
   private failOpen(reason: string, cause: unknown): void {
-    const opening = this.opening;
-    if (opening === undefined) return;
-    this.opening = undefined;
+    const life = this.life;
+    if (life.phase !== 'starting') return;
+    const { opening } = life;
     opening.timer();
     const error = this.openFailed(reason, cause);
     this.takeDown({ code: 'STAGE_STOPPED', message: error.message, cause: error, respawn: false });
@@ -239,17 +223,17 @@ export class ThreadRunner {
   // ---- messages and events from the worker
 
   private onMessage(worker: Worker, message: WorkerMessage): void {
-    if (worker !== this.worker) {
-      this.lateAnswer(worker, message);
+    if (worker !== this.current) {
+      this.late.deliver(worker, message, this.node);
       return;
     }
     switch (message.type) {
       case 'ready': {
-        const opening = this.opening;
-        if (opening === undefined) return;
-        this.opening = undefined;
+        const life = this.life;
+        if (life.phase !== 'starting') return;
+        const { opening, progress, watch } = life;
         opening.timer();
-        this.ready = true;
+        this.life = { phase: 'up', worker, progress, watch };
         // An idle worker does not keep the process alive; a call in flight does (see run()).
         if (this.pending.size === 0) worker.unref();
         this.log.debug({ threadId: worker.threadId }, 'thread stage started');
@@ -279,47 +263,32 @@ export class ThreadRunner {
   }
 
   private onError(worker: Worker, error: Error): void {
-    if (worker !== this.worker) return;
-    if (!this.ready) {
+    if (worker !== this.current) return;
+    if (this.life.phase === 'starting') {
       this.failOpen(`its worker thread failed: ${messageOf(error)}`, error);
       return;
     }
-    if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      const limits = this.stage.resourceLimits === undefined ? 'no resourceLimits' : `resourceLimits ${JSON.stringify(this.stage.resourceLimits)}`;
-      this.crash(`its worker thread ran out of memory (${limits}): ${messageOf(error)}`, error, 'dying');
-    } else {
-      this.crash(`uncaught error in its worker thread: ${messageOf(error)}`, error, 'dying');
-    }
+    this.crash(workerErrorReason(this.stage.resourceLimits, error), error, 'dying');
   }
 
   private onExit(worker: Worker, code: number): void {
-    if (worker !== this.worker) {
-      // Its messages have all been delivered by now: an answer still owed is lost.
-      const late = this.answered.get(worker);
-      this.answered.delete(worker);
-      late?.call.reject(late.error);
+    if (worker !== this.current) {
+      this.late.lost(worker);
       return;
     }
-    if (!this.ready) this.failOpen(`its worker thread exited with code ${code} before it was ready`, undefined);
+    if (this.life.phase === 'starting') this.failOpen(`its worker thread exited with code ${code} before it was ready`, undefined);
     else this.crash(`its worker thread exited with code ${code}`, undefined, 'exited');
   }
 
   // ---- calls
 
-  /** A message from a worker that was taken down: the answer it owed, if this is it. */
-  private lateAnswer(worker: Worker, message: WorkerMessage): void {
-    const late = this.answered.get(worker);
-    if (late === undefined || !isAnswer(message) || message.id !== late.id) return;
-    this.answered.delete(worker);
-    settleCall(late.call, message, this.node);
-  }
-
   private take(id: number): PendingCall | undefined {
     const call = this.pending.take(id);
     if (call === undefined) return undefined;
-    if (this.pending.size === 0) {
-      this.worker?.unref();
-      this.watch?.stop();
+    const life = this.life;
+    if (this.pending.size === 0 && life.phase !== 'down') {
+      life.worker.unref();
+      life.watch?.stop();
     }
     return call;
   }
@@ -335,7 +304,13 @@ export class ThreadRunner {
    * says; `unknown` (a message that cannot be read) says nothing of where it was.
    */
   private crash(reason: string, cause: unknown, how: 'dying' | 'exited' | 'unknown'): void {
-    const at = how === 'unknown' || this.progress === undefined ? undefined : readPosition(this.progress);
+    const life = this.life;
+    // Before `ready` a crash is a failed start, as an error or an exit then is.
+    if (life.phase === 'starting') {
+      this.failOpen(reason, cause);
+      return;
+    }
+    const at = how === 'unknown' || life.phase === 'down' ? undefined : readPosition(life.progress);
     this.die('STAGE_CRASHED', reason, cause, at, how === 'dying');
   }
 
@@ -346,7 +321,7 @@ export class ThreadRunner {
    * `beforeExit`: the worker has not exited yet, so an answer it posted will still come.
    */
   private die(code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED', reason: string | undefined, cause: unknown, at: CallPosition | undefined, beforeExit: boolean): void {
-    const worker = this.worker;
+    const worker = this.current;
     const threadId = worker?.threadId;
     const culprit = this.pending.culprit(at);
     const down: Downfall = { code, node: this.node, timeoutMs: this.stage.timeoutMs, reason, cause };
@@ -358,7 +333,7 @@ export class ThreadRunner {
     const message = error.message;
     if (answered) {
       this.pending.take(culprit.id);
-      this.answered.set(worker, { id: culprit.id, call: culprit.call, error: downFailure(down, culprit).error });
+      this.late.owe(worker, culprit.id, culprit.call, downFailure(down, culprit).error);
       this.takeDown({ code, message, cause: error, respawn: true });
     } else {
       this.takeDown({ code, message, cause: error, respawn: true }, culprit === undefined ? undefined : { id: culprit.id, rejection });
@@ -378,14 +353,11 @@ export class ThreadRunner {
    * given, is the call that took the worker down, with its error (already built).
    */
   private takeDown(down: Down, culprit?: { id: number; rejection: Error }): void {
-    const worker = this.worker;
-    this.worker = undefined;
-    this.progress = undefined;
-    this.watch?.stop();
-    this.watch = undefined;
-    this.ready = false;
-    this.down = down;
-    if (worker !== undefined) {
+    const life = this.life;
+    this.life = { phase: 'down', down };
+    if (life.phase !== 'down') {
+      life.watch?.stop();
+      const { worker } = life;
       const exit = worker.terminate().then(() => {
         worker.removeAllListeners();
       }, noop);
@@ -397,17 +369,7 @@ export class ThreadRunner {
         call.reject(culprit.rejection);
         continue;
       }
-      const message =
-        down.code === 'STAGE_STOPPED'
-          ? `${down.message} during a call (offsets ${span(call.batch)}); the call was abandoned`
-          : `${down.message}; the call at offsets ${span(call.batch)}, in flight in the same worker thread, was lost`;
-      call.reject(callError(down.code, this.node, message, call.batch, down.cause));
+      call.reject(lostCall(down, this.node, call.batch));
     }
-  }
-
-  /** The error of a call made while the runner cannot take it: the code of what took it down, and the call's own offsets. */
-  private refusal(batch: Batch): StageCallError {
-    const { code, message, cause } = this.down;
-    return callError(code, this.node, `${message}; the call at offsets ${span(batch)} was refused`, batch, cause);
   }
 }
