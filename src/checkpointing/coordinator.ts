@@ -9,6 +9,7 @@ import type { Barrier, BarrierHooks, PumpBarriers } from './barrier.js';
 import { InFlight, type CheckpointWaiter, type InFlightCheckpoint } from './checkpoint-in-flight.js';
 import { CheckpointCounts, type CheckpointStats, type StageCheckpointInfo } from './checkpoint-stats.js';
 import type { CheckpointedNode, CoordinatorEnv } from './coordinator-env.js';
+import type { CoordinatorLife, FinalCheckpoint } from './coordinator-life.js';
 import { KeptVersions } from './kept-versions.js';
 import { restoreNodes } from './restore-nodes.js';
 import { checkpointDue } from './schedule.js';
@@ -39,14 +40,10 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   private timeDue = false;
   private requested: CheckpointWaiter[] = [];
   private cancelTimer: CancelTimer = () => {};
-  private closed = false;
-  private closing: Promise<void> | undefined;
-  /** Gives back this pipeline's claim on the store (set once `restore()` claimed it). */
-  private release: (() => boolean) | undefined;
-  private finalTaken = false;
-  /** Version of the final checkpoint (taken as the source ends or stops), and how it ended. */
-  private finalVersion: number | undefined;
-  private finalFailure: SteadfastError | undefined;
+  /** Open, finishing (the final checkpoint begun), closed or closing, with the final checkpoint and the closing. */
+  private life: CoordinatorLife = { phase: 'open' };
+  /** Gives back this pipeline's claim on the store, claimed by `restore()` (before it: none to give back). */
+  private release: () => boolean = () => false;
   /** While held (a reshape runs), no new checkpoint starts. */
   private holds = 0;
   private readonly counts = new CheckpointCounts();
@@ -127,7 +124,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
 
   /** Asks for a checkpoint now; resolves once it is complete. */
   request(): Promise<CompletedCheckpoint> {
-    if (this.closed || this.finalTaken) {
+    if (this.life.phase !== 'open') {
       return Promise.reject(new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.env.pipeline}" is finishing; no more checkpoints`));
     }
     return new Promise((resolve, reject) => {
@@ -153,16 +150,25 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   }
 
   final(): Barrier | undefined {
-    if (this.closed || this.finalTaken) return undefined;
-    this.finalTaken = true;
+    if (this.life.phase !== 'open') return undefined;
     const barrier = this.begin();
-    this.finalVersion = barrier.version;
+    this.life = { phase: 'finishing', final: { version: barrier.version, failure: undefined } };
     return barrier;
   }
 
   /** Why the final checkpoint failed, once it has (undefined while it runs, after it completed, or when none was taken). */
   get finalError(): SteadfastError | undefined {
-    return this.finalFailure;
+    return this.finalCheckpoint?.failure;
+  }
+
+  /** The final checkpoint, once begun. */
+  private get finalCheckpoint(): FinalCheckpoint | undefined {
+    return this.life.phase === 'open' ? undefined : this.life.final;
+  }
+
+  /** No checkpoint starts any more (abandoned, or closing). */
+  private get closed(): boolean {
+    return this.life.phase === 'closed' || this.life.phase === 'closing';
   }
 
   private begin(): Barrier {
@@ -274,7 +280,8 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
       error instanceof SteadfastError
         ? error
         : new SteadfastError('CHECKPOINT_STORE_FAILED', `checkpoint ${version} failed: ${messageOf(error)}`, { cause: error });
-    if (version === this.finalVersion) this.finalFailure = failure;
+    const final = this.finalCheckpoint;
+    if (final !== undefined && version === final.version) final.failure = failure;
     this.env.log.error({ err: failure, version }, `checkpoint ${version} failed: ${failure.message}`);
     this.env.emit({ type: 'steadfast.checkpoint.failed', version, error: failure });
     for (const r of pending.resolvers) r.reject(failure);
@@ -313,7 +320,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
 
   /** Stops taking checkpoints: what is in flight is abandoned (its waiters rejected), none starts again. */
   abandonAll(why: string): void {
-    this.closed = true;
+    if (!this.closed) this.life = { phase: 'closed', final: this.finalCheckpoint };
     this.cancelTimer();
     for (const pending of [...this.pending.values()]) this.abandon(pending, why);
     for (const r of this.requested) r.reject(new SteadfastError('PIPELINE_STOPPED', `pipeline "${this.env.pipeline}" stopped before the checkpoint`));
@@ -322,16 +329,17 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
 
   /** Stops taking checkpoints; what is in flight is abandoned; writers and the store are closed. */
   async close(): Promise<void> {
-    if (this.closing !== undefined) return this.closing;
+    if (this.life.phase === 'closing') return this.life.closed;
     this.abandonAll('the pipeline stopped');
-    this.closing = (async () => {
+    const closed = (async () => {
       await this.writers.close();
       // A store shared by pipelines of other names closes with the last of them. A memory store
       // holds nothing to release and loses its data when closed: it stays open, readable after the
       // run and usable by the next one.
-      if (this.release?.() === true && this.store.kind !== 'memory') await this.store.close();
+      if (this.release() && this.store.kind !== 'memory') await this.store.close();
     })();
-    return this.closing;
+    this.life = { phase: 'closing', final: this.finalCheckpoint, closed };
+    return closed;
   }
 
   stats(): CheckpointStats {
