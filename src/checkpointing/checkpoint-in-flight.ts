@@ -1,6 +1,7 @@
 // The checkpoints a coordinator has begun and not settled yet: where each barrier still has to go,
 // whose part is still to come, and who waits for it.
 import type { CompletedCheckpoint } from '../checkpoint/types.js';
+import { SteadfastError, messageOf } from '../core/errors.js';
 import type { Barrier } from './barrier.js';
 
 /** Someone waiting for a checkpoint: settled with the completed checkpoint, or with why it failed. */
@@ -77,4 +78,15 @@ export class InFlight extends Map<number, InFlightCheckpoint> {
     for (const version of this.keys()) if (newest === null || version > newest) newest = version;
     return newest;
   }
+}
+
+/** The completed-checkpoint marker of `checkpoint` (of pipeline `pipeline`), made at `createdAt`. */
+export function completedOf(checkpoint: InFlightCheckpoint, pipeline: string, createdAt: number): CompletedCheckpoint {
+  const { barrier } = checkpoint;
+  return { pipeline, checkpointId: barrier.checkpointId, version: barrier.version, offset: barrier.offset, createdAt, stages: checkpoint.stages };
+}
+
+/** Why checkpoint `version` failed, as a SteadfastError (CHECKPOINT_STORE_FAILED for anything else thrown). */
+export function checkpointFailure(version: number, error: unknown): SteadfastError {
+  return error instanceof SteadfastError ? error : new SteadfastError('CHECKPOINT_STORE_FAILED', `checkpoint ${version} failed: ${messageOf(error)}`, { cause: error });
 }

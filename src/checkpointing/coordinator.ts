@@ -1,18 +1,17 @@
-import { setTimer, type CancelTimer } from '../core/clock.js';
-import { SteadfastError, messageOf } from '../core/errors.js';
+import { SteadfastError } from '../core/errors.js';
 import { newId } from '../ids.js';
 import type { ResolvedCheckpointOptions } from '../checkpoint/options.js';
 import { openAndFindRestorePoint } from '../checkpoint/restore.js';
 import { claimStore } from '../checkpoint/store-claims.js';
 import type { CheckpointStore, CompletedCheckpoint } from '../checkpoint/types.js';
 import type { Barrier, BarrierHooks, PumpBarriers } from './barrier.js';
-import { InFlight, type CheckpointWaiter, type InFlightCheckpoint } from './checkpoint-in-flight.js';
+import { InFlight, checkpointFailure, completedOf, type InFlightCheckpoint } from './checkpoint-in-flight.js';
+import { CheckpointTriggers } from './checkpoint-triggers.js';
 import { CheckpointCounts, type CheckpointStats, type StageCheckpointInfo } from './checkpoint-stats.js';
 import type { CheckpointedNode, CoordinatorEnv } from './coordinator-env.js';
 import type { CoordinatorLife, FinalCheckpoint } from './coordinator-life.js';
 import { KeptVersions } from './kept-versions.js';
-import { restoreNodes } from './restore-nodes.js';
-import { checkpointDue } from './schedule.js';
+import { reportNoCheckpoint, reportRestored, restoreNodes } from './restore-nodes.js';
 import { StageWriters } from './stage-writers.js';
 import type { StoredStageState } from './stored-stage-state.js';
 
@@ -36,10 +35,8 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   private readonly completedVersions: KeptVersions;
   private readonly stageInfo = new Map<string, StageCheckpointInfo>();
   private version = 0;
-  private eventsAtLast = 0;
-  private timeDue = false;
-  private requested: CheckpointWaiter[] = [];
-  private cancelTimer: CancelTimer = () => {};
+  /** Events, the timer and requests: when the next checkpoint is due. */
+  private readonly triggers: CheckpointTriggers;
   /** Open, finishing (the final checkpoint begun), closed or closing, with the final checkpoint and the closing. */
   private life: CoordinatorLife = { phase: 'open' };
   /** Gives back this pipeline's claim on the store, claimed by `restore()` (before it: none to give back). */
@@ -58,6 +55,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     this.replayLimit = options.replayLimit;
     this.writers = new StageWriters({ store, pipeline: env.pipeline, sync: options.sync, log: env.log, clock: env.clock });
     this.completedVersions = new KeptVersions(options.keep);
+    this.triggers = new CheckpointTriggers(options, env, () => this.closed);
   }
 
   /**
@@ -72,20 +70,14 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     for (const bad of found.corrupt) this.reportCorrupt(bad);
     this.version = found.maxVersion;
     if (found.point === undefined) {
-      if (found.corrupt.length > 0 || found.sawCompleted) {
-        this.env.log.error({ corrupt: found.corrupt.length }, 'no valid checkpoint: every stage starts from its initial state and the source from its beginning');
-        this.env.emit({ type: 'steadfast.checkpoint.none_valid', pipeline: this.env.pipeline, corrupt: found.corrupt.map(({ key, reason }) => ({ key, reason })) });
-      } else {
-        this.env.log.info('no checkpoint yet: starting from the beginning');
-      }
+      reportNoCheckpoint(found, this.env);
       return -1;
     }
     const { done, states } = found.point;
     restoreNodes(done, states, nodes, this.env.log);
     this.completedVersions.push(done.version);
     this.counts.restored(done);
-    this.env.log.info({ version: done.version, offset: done.offset, checkpointId: done.checkpointId }, `restored checkpoint ${done.version}: the source replays after offset ${done.offset}`);
-    this.env.emit({ type: 'steadfast.checkpoint.restored', version: done.version, offset: done.offset });
+    reportRestored(done, this.env);
     return done.offset;
   }
 
@@ -103,23 +95,9 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
 
   /** Starts the timer of `everyMs` (it never keeps the process alive). */
   start(): void {
-    this.eventsAtLast = this.env.events();
+    this.triggers.countFromNow();
     this.openWriters();
-    if (this.options.everyMs > 0) this.tick();
-  }
-
-  /** The `everyMs` timer, on the pipeline's clock, re-armed after each tick; unref'd: it never keeps the process alive. */
-  private tick(): void {
-    this.cancelTimer = setTimer(
-      this.env.clock,
-      this.options.everyMs,
-      () => {
-        this.timeDue = true;
-        this.env.nudge();
-        if (!this.closed) this.tick();
-      },
-      { unref: true },
-    );
+    this.triggers.startTimer();
   }
 
   /** Asks for a checkpoint now; resolves once it is complete. */
@@ -127,26 +105,16 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     if (this.life.phase !== 'open') {
       return Promise.reject(new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.env.pipeline}" is finishing; no more checkpoints`));
     }
-    return new Promise((resolve, reject) => {
-      this.requested.push({ resolve, reject });
-      this.env.nudge();
-    });
+    return new Promise((resolve, reject) => this.triggers.request({ resolve, reject }));
   }
 
   // PumpBarriers: asked by the source pump between batches.
 
   due(): Barrier | undefined {
-    const decision = checkpointDue({
-      // At most two at once: one completing while the next travels. A third would make the writers
-      // coalesce snapshots, and a checkpoint whose snapshot one writer skipped can never complete.
-      blocked: this.closed || this.holds > 0 || this.pending.size >= 2 || this.pending.travelling(),
-      everyEvents: this.options.everyEvents,
-      sinceLast: this.env.events() - this.eventsAtLast,
-      timeDue: this.timeDue,
-      requested: this.requested.length > 0,
-    });
-    if (decision === 'skip') this.timeDue = false;
-    return decision === 'begin' ? this.begin() : undefined;
+    // At most two at once: one completing while the next travels. A third would make the writers
+    // coalesce snapshots, and a checkpoint whose snapshot one writer skipped can never complete.
+    const blocked = this.closed || this.holds > 0 || this.pending.size >= 2 || this.pending.travelling();
+    return this.triggers.due(blocked) ? this.begin() : undefined;
   }
 
   final(): Barrier | undefined {
@@ -172,12 +140,10 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   }
 
   private begin(): Barrier {
-    this.timeDue = false;
-    this.eventsAtLast = this.env.events();
+    const waiters = this.triggers.begun();
     const version = ++this.version;
     const barrier: Barrier = { version, checkpointId: `${String(version).padStart(16, '0')}-${newId()}`, offset: -1 };
-    this.pending.begin(barrier, this.env.nodes(), this.env.clock.monotonic(), this.requested);
-    this.requested = [];
+    this.pending.begin(barrier, this.env.nodes(), this.env.clock.monotonic(), waiters);
     this.counts.inFlight(version);
     return barrier;
   }
@@ -236,14 +202,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
 
   private async complete(pending: InFlightCheckpoint): Promise<void> {
     const { barrier } = pending;
-    const done: CompletedCheckpoint = {
-      pipeline: this.env.pipeline,
-      checkpointId: barrier.checkpointId,
-      version: barrier.version,
-      offset: barrier.offset,
-      createdAt: this.env.clock.now(),
-      stages: pending.stages,
-    };
+    const done = completedOf(pending, this.env.pipeline, this.env.clock.now());
     this.completedVersions.push(barrier.version);
     const floor = this.completedVersions.floor();
     try {
@@ -276,10 +235,7 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     this.pending.settle(pending);
     this.counts.inFlight(this.pending.newest());
     this.counts.failed();
-    const failure =
-      error instanceof SteadfastError
-        ? error
-        : new SteadfastError('CHECKPOINT_STORE_FAILED', `checkpoint ${version} failed: ${messageOf(error)}`, { cause: error });
+    const failure = checkpointFailure(version, error);
     const final = this.finalCheckpoint;
     if (final !== undefined && version === final.version) final.failure = failure;
     this.env.log.error({ err: failure, version }, `checkpoint ${version} failed: ${failure.message}`);
@@ -321,10 +277,9 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   /** Stops taking checkpoints: what is in flight is abandoned (its waiters rejected), none starts again. */
   abandonAll(why: string): void {
     if (!this.closed) this.life = { phase: 'closed', final: this.finalCheckpoint };
-    this.cancelTimer();
+    this.triggers.stopTimer();
     for (const pending of [...this.pending.values()]) this.abandon(pending, why);
-    for (const r of this.requested) r.reject(new SteadfastError('PIPELINE_STOPPED', `pipeline "${this.env.pipeline}" stopped before the checkpoint`));
-    this.requested = [];
+    this.triggers.dropRequests(() => new SteadfastError('PIPELINE_STOPPED', `pipeline "${this.env.pipeline}" stopped before the checkpoint`));
   }
 
   /** Stops taking checkpoints; what is in flight is abandoned; writers and the store are closed. */

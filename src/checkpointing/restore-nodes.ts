@@ -1,7 +1,9 @@
-// A found restore point applied: each node of the pipeline gets its state (and its guards) back.
+// A found restore point applied: each node of the pipeline gets its state (and its guards) back;
+// and what the pipeline is told of its restore (or that there was none to make).
 import type { Logger } from 'pino';
 import type { CompletedCheckpoint } from '../checkpoint/types.js';
-import type { CheckpointedNode } from './coordinator-env.js';
+import type { RestoreSearch } from '../checkpoint/restore.js';
+import type { CheckpointedNode, CoordinatorEnv } from './coordinator-env.js';
 import type { StoredStageState } from './stored-stage-state.js';
 
 /**
@@ -24,4 +26,20 @@ export function restoreNodes(done: CompletedCheckpoint, states: ReadonlyMap<stri
     node.restoreFrom(saved.value);
     if (saved.guards !== undefined) node.guards()?.load(saved.guards);
   }
+}
+
+/** No checkpoint to restore: an error (observed) when some were there but none is valid, else the first run's note. */
+export function reportNoCheckpoint(found: Pick<RestoreSearch, 'corrupt' | 'sawCompleted'>, env: Pick<CoordinatorEnv, 'pipeline' | 'log' | 'emit'>): void {
+  if (found.corrupt.length > 0 || found.sawCompleted) {
+    env.log.error({ corrupt: found.corrupt.length }, 'no valid checkpoint: every stage starts from its initial state and the source from its beginning');
+    env.emit({ type: 'steadfast.checkpoint.none_valid', pipeline: env.pipeline, corrupt: found.corrupt.map(({ key, reason }) => ({ key, reason })) });
+  } else {
+    env.log.info('no checkpoint yet: starting from the beginning');
+  }
+}
+
+/** The pipeline starts from checkpoint `done`: logged and observed. */
+export function reportRestored(done: CompletedCheckpoint, env: Pick<CoordinatorEnv, 'log' | 'emit'>): void {
+  env.log.info({ version: done.version, offset: done.offset, checkpointId: done.checkpointId }, `restored checkpoint ${done.version}: the source replays after offset ${done.offset}`);
+  env.emit({ type: 'steadfast.checkpoint.restored', version: done.version, offset: done.offset });
 }
