@@ -1,17 +1,17 @@
-import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Batch } from '../core/batch-queue.js';
 import { messageOf, type SteadfastError, type StageCallError } from '../core/errors.js';
 import type { CallOutcome, CallRunner } from '../stage/run-call.js';
 import type { AnyStage } from '../stage.js';
-import { CALL_DONE, readPosition, type CallPosition } from './call-progress.js';
-import { callError, downFailure, lostCall, refusedCall, span, workerErrorReason, type Down, type Downfall } from './down-failure.js';
+import type { CallPosition } from './call-progress.js';
+import { callError, lostCall, refusedCall, span, workerErrorReason, type Down, type Downfall } from './down-failure.js';
 import { LateAnswers } from './late-answers.js';
+import { bury } from './worker-death.js';
 import { PendingCalls } from './pending-calls.js';
 import type { HostMessage, WorkerMessage } from './protocol.js';
-import { StallWatch } from './stall-watch.js';
 import { causeError, cloneFailure, settleCall, type PendingCall } from './worker-answer.js';
-import { openFailure, spawnWorker } from './worker-spawn.js';
+import { openFailure } from './worker-spawn.js';
+import { ThreadWorker } from './thread-worker.js';
 import { DEFAULT_OPEN_TIMEOUT_MS, threadStage, type ThreadRunnerOptions } from './thread-runner-options.js';
 import { setTimer, systemClock } from '../core/clock.js';
 import type { Opening, ThreadRunnerLife } from './thread-runner-life.js';
@@ -19,7 +19,6 @@ import type { Opening, ThreadRunnerLife } from './thread-runner-life.js';
 export type { ThreadRunnerOptions } from './thread-runner-options.js';
 export type { ThreadCallErrorCode } from './down-failure.js';
 
-const noop = (): void => {};
 
 /**
  * Runs the calls of one stage node in a worker thread (`isolation: 'thread'`), so that a call stuck
@@ -120,20 +119,17 @@ export class ThreadRunner {
   private send(batch: Batch, state: unknown): Promise<CallOutcome> {
     const life = this.life;
     if (life.phase !== 'up') return Promise.reject(refusedCall(life.down, this.node, batch));
-    const { worker, watch } = life;
+    const { worker } = life;
     const id = this.pending.nextId();
     const message: HostMessage = { type: 'call', id, batch: { values: batch.values, offsets: batch.offsets }, state };
     try {
-      worker.postMessage(message);
+      worker.post(message);
     } catch (error) {
       return Promise.reject(cloneFailure(this.node, batch, state, error));
     }
     return new Promise<CallOutcome>((resolve, reject) => {
       this.pending.add(id, { batch, state, resolve, reject });
-      if (this.pending.size === 1) {
-        worker.ref();
-        watch?.start();
-      }
+      if (this.pending.size === 1) worker.busy();
     });
   }
 
@@ -176,10 +172,16 @@ export class ThreadRunner {
     const stops = this.stops;
     await this.exited;
     if (this.stops !== stops) throw this.openFailed('stop() was called while it was starting', undefined);
-    const { worker, progress } = spawnWorker(this.stage, this.node, this.log.levelVal);
-    const { timeoutMs } = this.stage;
-    const watch = timeoutMs === undefined ? undefined : new StallWatch(progress, timeoutMs, (at) => {
-      if (worker === this.current) this.stalled(at);
+    const worker: ThreadWorker = new ThreadWorker(this.stage, this.node, this.log.levelVal, {
+      message: (message) => this.onMessage(worker, message),
+      error: (error) => this.onError(worker, error),
+      exit: (code) => this.onExit(worker, code),
+      unreadable: (error) => {
+        if (worker === this.current) this.crash(`a message from its worker thread cannot be read: ${messageOf(error)}`, error, 'unknown');
+      },
+      stalled: (at) => {
+        if (worker === this.current) this.stalled(at);
+      },
     });
     let opening: Opening | undefined;
     const opened = new Promise<void>((resolve, reject) => {
@@ -189,18 +191,12 @@ export class ThreadRunner {
     // A worker started again after a crash keeps `respawn`: a call that comes while it starts waits for it.
     const respawn = this.life.phase !== 'up' && this.life.down.respawn;
     const down: Down = { code: 'STAGE_STOPPED', message: `stage "${this.node}" is starting in its worker thread`, cause: undefined, respawn };
-    this.life = { phase: 'starting', worker, progress, watch, opening: opening as Opening, down };
-    worker.on('message', (message: WorkerMessage) => this.onMessage(worker, message));
-    worker.on('error', (error: Error) => this.onError(worker, error));
-    worker.on('exit', (code: number) => this.onExit(worker, code));
-    worker.on('messageerror', (error: Error) => {
-      if (worker === this.current) this.crash(`a message from its worker thread cannot be read: ${messageOf(error)}`, error, 'unknown');
-    });
+    this.life = { phase: 'starting', worker, opening: opening as Opening, down };
     await opened;
   }
 
   /** The worker of the runner now (starting or up), if any: events of an older one are late. */
-  private get current(): Worker | undefined {
+  private get current(): ThreadWorker | undefined {
     return this.life.phase === 'down' ? undefined : this.life.worker;
   }
 
@@ -222,7 +218,7 @@ export class ThreadRunner {
 
   // ---- messages and events from the worker
 
-  private onMessage(worker: Worker, message: WorkerMessage): void {
+  private onMessage(worker: ThreadWorker, message: WorkerMessage): void {
     if (worker !== this.current) {
       this.late.deliver(worker, message, this.node);
       return;
@@ -231,11 +227,11 @@ export class ThreadRunner {
       case 'ready': {
         const life = this.life;
         if (life.phase !== 'starting') return;
-        const { opening, progress, watch } = life;
+        const { opening } = life;
         opening.timer();
-        this.life = { phase: 'up', worker, progress, watch };
+        this.life = { phase: 'up', worker };
         // An idle worker does not keep the process alive; a call in flight does (see run()).
-        if (this.pending.size === 0) worker.unref();
+        if (this.pending.size === 0) worker.idle();
         this.log.debug({ threadId: worker.threadId }, 'thread stage started');
         opening.resolve();
         return;
@@ -262,7 +258,7 @@ export class ThreadRunner {
     }
   }
 
-  private onError(worker: Worker, error: Error): void {
+  private onError(worker: ThreadWorker, error: Error): void {
     if (worker !== this.current) return;
     if (this.life.phase === 'starting') {
       this.failOpen(`its worker thread failed: ${messageOf(error)}`, error);
@@ -271,7 +267,7 @@ export class ThreadRunner {
     this.crash(workerErrorReason(this.stage.resourceLimits, error), error, 'dying');
   }
 
-  private onExit(worker: Worker, code: number): void {
+  private onExit(worker: ThreadWorker, code: number): void {
     if (worker !== this.current) {
       this.late.lost(worker);
       return;
@@ -287,8 +283,7 @@ export class ThreadRunner {
     if (call === undefined) return undefined;
     const life = this.life;
     if (this.pending.size === 0 && life.phase !== 'down') {
-      life.worker.unref();
-      life.watch?.stop();
+      life.worker.idle();
     }
     return call;
   }
@@ -310,7 +305,7 @@ export class ThreadRunner {
       this.failOpen(reason, cause);
       return;
     }
-    const at = how === 'unknown' || life.phase === 'down' ? undefined : readPosition(life.progress);
+    const at = how === 'unknown' || life.phase === 'down' ? undefined : life.worker.position();
     this.die('STAGE_CRASHED', reason, cause, at, how === 'dying');
   }
 
@@ -323,21 +318,9 @@ export class ThreadRunner {
   private die(code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED', reason: string | undefined, cause: unknown, at: CallPosition | undefined, beforeExit: boolean): void {
     const worker = this.current;
     const threadId = worker?.threadId;
-    const culprit = this.pending.culprit(at);
     const down: Downfall = { code, node: this.node, timeoutMs: this.stage.timeoutMs, reason, cause };
-    // The call had answered (a crash just after it, e.g. in a timer it set): its answer reaches us
-    // before the worker's exit, so the call waits for it instead of failing. (After the exit it
-    // would have come already: it was lost.)
-    const answered = beforeExit && worker !== undefined && culprit !== undefined && at?.index === CALL_DONE && (culprit.id | 0) === at.call;
-    const { error, rejection } = downFailure(down, answered ? undefined : culprit);
-    const message = error.message;
-    if (answered) {
-      this.pending.take(culprit.id);
-      this.late.owe(worker, culprit.id, culprit.call, downFailure(down, culprit).error);
-      this.takeDown({ code, message, cause: error, respawn: true });
-    } else {
-      this.takeDown({ code, message, cause: error, respawn: true }, culprit === undefined ? undefined : { id: culprit.id, rejection });
-    }
+    const { error, culprit } = bury(down, worker, at, beforeExit, this.pending, this.late);
+    this.takeDown({ code, message: error.message, cause: error, respawn: true }, culprit);
     this.log.error({ err: error, threadId }, code === 'STAGE_TIMEOUT' ? 'thread stage timed out' : 'thread stage crashed');
     if (this.onCrash !== undefined) {
       try {
@@ -356,11 +339,7 @@ export class ThreadRunner {
     const life = this.life;
     this.life = { phase: 'down', down };
     if (life.phase !== 'down') {
-      life.watch?.stop();
-      const { worker } = life;
-      const exit = worker.terminate().then(() => {
-        worker.removeAllListeners();
-      }, noop);
+      const exit = life.worker.terminate();
       this.exited = this.exited.then(() => exit);
     }
     const calls = this.pending.drain();
