@@ -13,12 +13,10 @@ import { causeError, cloneFailure, settleCall, type PendingCall } from './worker
 import { openFailure } from './worker-spawn.js';
 import { ThreadWorker } from './thread-worker.js';
 import { DEFAULT_OPEN_TIMEOUT_MS, threadStage, type ThreadRunnerOptions } from './thread-runner-options.js';
-import { setTimer, systemClock } from '../core/clock.js';
-import type { Opening, ThreadRunnerLife } from './thread-runner-life.js';
+import { openingWithin, type ThreadRunnerLife } from './thread-runner-life.js';
 
 export type { ThreadRunnerOptions } from './thread-runner-options.js';
 export type { ThreadCallErrorCode } from './down-failure.js';
-
 
 /**
  * Runs the calls of one stage node in a worker thread (`isolation: 'thread'`), so that a call stuck
@@ -183,15 +181,11 @@ export class ThreadRunner {
         if (worker === this.current) this.stalled(at);
       },
     });
-    let opening: Opening | undefined;
-    const opened = new Promise<void>((resolve, reject) => {
-      const timer = setTimer(systemClock, this.openTimeoutMs, () => this.failOpen(`its worker thread did not start within ${this.openTimeoutMs} ms`, undefined));
-      opening = { resolve, reject, timer };
-    });
+    const { opening, opened } = openingWithin(this.openTimeoutMs, () => this.failOpen(`its worker thread did not start within ${this.openTimeoutMs} ms`, undefined));
     // A worker started again after a crash keeps `respawn`: a call that comes while it starts waits for it.
     const respawn = this.life.phase !== 'up' && this.life.down.respawn;
     const down: Down = { code: 'STAGE_STOPPED', message: `stage "${this.node}" is starting in its worker thread`, cause: undefined, respawn };
-    this.life = { phase: 'starting', worker, opening: opening as Opening, down };
+    this.life = { phase: 'starting', worker, opening, down };
     await opened;
   }
 
@@ -249,12 +243,9 @@ export class ThreadRunner {
       case 'bad-message':
         this.crash(`a call sent to its worker thread cannot be read there: ${message.message}`, undefined, 'unknown');
         return;
-      case 'log': {
-        const obj = { threadId: worker.threadId, ...message.obj };
-        if (message.msg === undefined) this.log[message.level](obj);
-        else this.log[message.level](obj, message.msg);
+      case 'log':
+        worker.forwardLog(this.log, message);
         return;
-      }
     }
   }
 
@@ -282,9 +273,7 @@ export class ThreadRunner {
     const call = this.pending.take(id);
     if (call === undefined) return undefined;
     const life = this.life;
-    if (this.pending.size === 0 && life.phase !== 'down') {
-      life.worker.idle();
-    }
+    if (this.pending.size === 0 && life.phase !== 'down') life.worker.idle();
     return call;
   }
 
@@ -342,13 +331,6 @@ export class ThreadRunner {
       const exit = life.worker.terminate();
       this.exited = this.exited.then(() => exit);
     }
-    const calls = this.pending.drain();
-    for (const [id, call] of calls) {
-      if (id === culprit?.id) {
-        call.reject(culprit.rejection);
-        continue;
-      }
-      call.reject(lostCall(down, this.node, call.batch));
-    }
+    for (const [id, call] of this.pending.drain()) call.reject(id === culprit?.id ? culprit.rejection : lostCall(down, this.node, call.batch));
   }
 }

@@ -1,6 +1,7 @@
 // One worker thread of a thread stage's runner: the thread, the buffer where it records its
 // progress, the watch that times its events, and who hears what it says and does.
 import type { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
 import type { AnyStage } from '../stage.js';
 import { readPosition, type CallPosition } from './call-progress.js';
 import type { HostMessage, WorkerMessage } from './protocol.js';
@@ -50,6 +51,13 @@ export class ThreadWorker {
   /** Where the worker is (call, event), from its progress buffer: exact once it is stuck or dead. */
   position(): CallPosition {
     return readPosition(this.progress);
+  }
+
+  /** Logs a record the stage wrote with `ctx.log` in the worker, with the thread's id. */
+  forwardLog(log: Logger, message: Extract<WorkerMessage, { type: 'log' }>): void {
+    const obj = { threadId: this.worker.threadId, ...message.obj };
+    if (message.msg === undefined) log[message.level](obj);
+    else log[message.level](obj, message.msg);
   }
 
   /** Posts a message to the worker (throws when something in it cannot be cloned). */
