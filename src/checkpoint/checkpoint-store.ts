@@ -1,57 +1,21 @@
 // The checkpoint store over any ordered key-value backend: key formats, envelopes, atomic batches
 // with pruning, and reads that report corrupt entries instead of throwing.
-import { CheckpointStoreError, ConfigError, isSteadfastError, messageOf } from '../core/errors.js';
-import {
-  deadLetterKey,
-  deadLetterPrefix,
-  doneKey,
-  donePrefix,
-  journalKey,
-  journalPrefix,
-  keyName,
-  metaKey,
-  parseKey,
-  prefixEnd,
-  snapshotKey,
-  snapshotPrefix,
-} from '../core/keys.js';
+import { CheckpointStoreError, ConfigError } from '../core/errors.js';
+import { deadLetterPrefix, doneKey, journalKey, journalPrefix, keyName, metaKey, parseKey, prefixEnd, snapshotKey, snapshotPrefix } from '../core/keys.js';
 import { integerIn } from '../core/validate.js';
-import { codecOf } from './codec.js';
-import { firstOfEachKind, sealDeadLetter } from './dead-letter-codec.js';
+import { sealDeadLetter } from './dead-letter-codec.js';
+import { DeadLetterKeys } from './dead-letter-keys.js';
 import type { CodecLoss } from './json-tags.js';
-import { V8_NOT_TRUSTED, open, seal, storedChecksum, unseal } from './envelope.js';
-import type { OpenOptions } from './envelope.js';
+import { V8_NOT_TRUSTED, unseal, type OpenOptions } from './envelope.js';
 import type { KvBackend, KvOp } from './kv.js';
-import {
-  completedCheck,
-  completedInput,
-  deadLetterCheck,
-  deadLetterInput,
-  journalCheck,
-  metaProblem,
-  storedDeadLetter,
-  snapshotCheck,
-  snapshotInput,
-  writeOptionsInput,
-} from './records.js';
+import { completedMarkers, decodeRecord, readRecord } from './record-read.js';
+import { receiptOf, sealRecord } from './record-seal.js';
+import { completedInput, deadLetterCheck, deadLetterInput, journalCheck, journalInput, keyList, metaProblem, storedDeadLetter, snapshotCheck, snapshotInput, writeOptionsInput } from './records.js';
 import type { RecordCheck, SnapshotMeta } from './records.js';
+import { SnapshotPruner } from './snapshot-pruner.js';
 import { IntegrityWatch } from './store-integrity.js';
 import { StoreLifecycle } from './store-lifecycle.js';
-import type {
-  CheckpointStore,
-  CodecName,
-  CompletedCheckpoint,
-  DeadLetter,
-  JournalEntry,
-  RawEntry,
-  ReadResult,
-  RepairReport,
-  Snapshot,
-  StoreIntegrity,
-  StoredDeadLetter,
-  WriteOptions,
-  WriteReceipt,
-} from './types.js';
+import type { CheckpointStore, CodecName, CompletedCheckpoint, DeadLetter, JournalEntry, RawEntry, ReadResult, RepairReport, Snapshot, StoreIntegrity, StoredDeadLetter, WriteOptions, WriteReceipt } from './types.js';
 
 /** How a store encodes and what it may do. */
 export interface StoreSettings {
@@ -71,19 +35,13 @@ export class KvCheckpointStore implements CheckpointStore {
   readonly #life: StoreLifecycle;
   /**
    * What this store knows it wrote while open (it holds the lock: nobody else writes meanwhile):
-   * the newest meta version per stage, and the version below which its snapshots are pruned. They
-   * spare a snapshot write the read of its meta record and the scan for versions to prune.
+   * the newest meta version per stage, and (in the pruner) the version below which its snapshots
+   * are pruned. They spare a snapshot write the read of its meta record and the scan for versions
+   * to prune.
    */
   readonly #metaVersion = new Map<string, number>();
-  readonly #prunedBelow = new Map<string, number>();
-  /** Versions of each stage written since the first prune (which scanned for older ones): pruned by key, no scan. */
-  readonly #written = new Map<string, number[]>();
-  /** Per pipeline, the versions at or below which pruning spares snapshots and markers (`retainThrough`), for this store's life. */
-  readonly #retained = new Map<string, number>();
-  /** The highest `~<n>` suffix of each dead-letter offset known to be taken (0: the plain key). */
-  readonly #deadLetterSuffix = new Map<string, number>();
-  /** Per stage instance, the highest offset with a dead letter when first looked up in this opening. */
-  readonly #deadLetterCeilings = new Map<string, Promise<number>>();
+  readonly #pruner: SnapshotPruner;
+  readonly #deadLetterKeys: DeadLetterKeys;
   // Writes run one at a time: pruning and dead-letter suffixes read before they write.
   #writes: Promise<unknown> = Promise.resolve();
   readonly #watch: IntegrityWatch;
@@ -93,6 +51,8 @@ export class KvCheckpointStore implements CheckpointStore {
     this.#settings = settings;
     this.#life = new StoreLifecycle(backend);
     this.#watch = new IntegrityWatch(backend, this.#life);
+    this.#pruner = new SnapshotPruner(backend);
+    this.#deadLetterKeys = new DeadLetterKeys(backend);
     this.kind = backend.kind;
     this.location = backend.location;
     this.codec = settings.codec;
@@ -104,10 +64,8 @@ export class KvCheckpointStore implements CheckpointStore {
 
   open(): Promise<void> {
     this.#metaVersion.clear();
-    this.#prunedBelow.clear();
-    this.#written.clear();
-    this.#deadLetterSuffix.clear();
-    this.#deadLetterCeilings.clear();
+    this.#pruner.forget();
+    this.#deadLetterKeys.forget();
     return this.#life.open();
   }
 
@@ -134,46 +92,12 @@ export class KvCheckpointStore implements CheckpointStore {
         const record: SnapshotMeta = { version: value.version, key, checksum: receipt.checksum, bytes: receipt.bytes, createdAt: value.createdAt, offset: value.offset };
         ops.push({ type: 'put', key: meta, value: this.#seal('json', record, meta) });
       }
-      const pruned = await this.#pruneSnapshots(value.pipeline, value.stage, pruneBelow, ops, value.version);
+      const pruned = await this.#pruner.prune(value.pipeline, value.stage, pruneBelow, ops, value.version);
       await this.#backend.write(ops, sync);
       this.#metaVersion.set(meta, Math.max(known, value.version));
       pruned();
       return receipt;
     });
-  }
-
-  /**
-   * Adds to `ops` the deletion of a stage's snapshots below `pruneBelow` (but `writing`, the one
-   * written in the same batch); returns what to remember once the batch is written. The first
-   * prune of a stage scans (versions of earlier runs); later ones delete the versions written since.
-   */
-  async #pruneSnapshots(pipeline: string, stage: string, pruneBelow: number | undefined, ops: KvOp[], writing?: number): Promise<() => void> {
-    const meta = metaKey(pipeline, stage);
-    // Versions below a floor already pruned cannot have come back: only newer ones are written.
-    const prune = pruneBelow !== undefined && pruneBelow > (this.#prunedBelow.get(meta) ?? 0);
-    const written = this.#written.get(meta);
-    let kept = written;
-    if (prune && written === undefined) {
-      const keep = writing === undefined ? undefined : snapshotKey(pipeline, stage, writing);
-      const retained = this.#retained.get(pipeline);
-      const from = retained === undefined ? snapshotPrefix(pipeline, stage) : snapshotKey(pipeline, stage, retained + 1);
-      for await (const old of this.#backend.keys({ gte: from, lt: snapshotKey(pipeline, stage, pruneBelow) })) {
-        if (old !== keep) ops.push({ type: 'del', key: old });
-      }
-      kept = [];
-    } else if (prune && written !== undefined) {
-      kept = [];
-      for (const version of written) {
-        if (version < pruneBelow && version !== writing) ops.push({ type: 'del', key: snapshotKey(pipeline, stage, version) });
-        else kept.push(version);
-      }
-    }
-    return () => {
-      if (prune) this.#prunedBelow.set(meta, pruneBelow);
-      if (kept === undefined) return;
-      if (writing !== undefined && !kept.includes(writing)) kept.push(writing);
-      this.#written.set(meta, kept);
-    };
   }
 
   async *snapshots(pipeline: string, stage: string): AsyncIterable<ReadResult<Snapshot>> {
@@ -197,13 +121,13 @@ export class KvCheckpointStore implements CheckpointStore {
       const ops: KvOp[] = [{ type: 'put', key, value: sealed }];
       const pruned: Array<() => void> = [];
       if (pruneBelow !== undefined) {
-        const retained = this.#retained.get(value.pipeline) ?? -1;
+        const retained = this.#pruner.retained(value.pipeline) ?? -1;
         for (const old of await this.#completedOf(value.pipeline)) {
           // An unreadable marker's version is unknown: it stays, for `verify` to report.
           if (old.ok && old.key !== key && old.value.version < pruneBelow && old.value.version > retained) ops.push({ type: 'del', key: old.key });
         }
         // The snapshots of the checkpoints that leave with their markers leave in the same batch.
-        for (const stage of value.stages) pruned.push(await this.#pruneSnapshots(value.pipeline, stage, pruneBelow, ops));
+        for (const stage of value.stages) pruned.push(await this.#pruner.prune(value.pipeline, stage, pruneBelow, ops));
       }
       await this.#backend.write(ops, sync);
       for (const remember of pruned) remember();
@@ -214,7 +138,7 @@ export class KvCheckpointStore implements CheckpointStore {
 
   retainThrough(pipeline: string, version: number): void {
     keyName('pipeline', pipeline);
-    this.#retained.set(pipeline, integerIn('version', version, 0));
+    this.#pruner.retain(pipeline, integerIn('version', version, 0));
   }
 
   integrity(pipeline?: string): Promise<StoreIntegrity> {
@@ -225,8 +149,7 @@ export class KvCheckpointStore implements CheckpointStore {
     const report = await this.#watch.repair(this.#settings.readOnly);
     // What this store knew it had written may be gone: learn it again.
     this.#metaVersion.clear();
-    this.#prunedBelow.clear();
-    this.#written.clear();
+    this.#pruner.forget();
     return report;
   }
 
@@ -248,7 +171,7 @@ export class KvCheckpointStore implements CheckpointStore {
       return { bytes: sealDeadLetter(this.codec, value, losses), losses };
     });
     return this.#write('putDeadLetters', async () => {
-      const keys = await this.#freeDeadLetterKeys(values);
+      const keys = await this.#deadLetterKeys.take(values);
       await this.#backend.write(
         keys.map((key, i) => ({ type: 'put' as const, key, value: (sealed[i] as { bytes: Uint8Array }).bytes })),
         sync,
@@ -297,18 +220,10 @@ export class KvCheckpointStore implements CheckpointStore {
   }
 
   async appendJournal(pipeline: string, events: readonly unknown[], offsets: readonly number[], options?: WriteOptions): Promise<void> {
-    keyName('pipeline', pipeline);
-    if (!Array.isArray(events) || !Array.isArray(offsets) || events.length !== offsets.length || events.length === 0) {
-      throw new ConfigError('offsets', offsets, `must be a non-empty array with one offset per event (${Array.isArray(events) ? events.length : 'no'} events)`);
-    }
-    const first = offsets[0] as number;
-    for (let i = 1; i < offsets.length; i++) {
-      if (offsets[i] !== first + i) throw new ConfigError(`offsets[${i}]`, offsets[i], `must follow offsets[${i - 1}] by one (a journal entry holds consecutive offsets)`);
-    }
+    const entry = journalInput(pipeline, events, offsets);
     const { sync } = writeOptionsInput(options);
     // One entry per append, keyed by its last offset: a prune through an offset deletes by key range.
-    const key = journalKey(pipeline, first + events.length - 1);
-    const entry: JournalEntry = { pipeline, offset: first, events: [...events] };
+    const key = journalKey(pipeline, entry.offset + entry.events.length - 1);
     const value = this.#seal(this.codec, entry, key);
     await this.#write('appendJournal', () => this.#backend.write([{ type: 'put', key, value }], sync));
   }
@@ -373,108 +288,18 @@ export class KvCheckpointStore implements CheckpointStore {
   }
 
   async #read<T>(key: string, options: OpenOptions, check: RecordCheck): Promise<ReadResult<T> | undefined> {
-    const bytes = await this.#backend.get(key);
-    return bytes === undefined ? undefined : this.#decode<T>({ key, value: bytes }, options, check);
+    return readRecord<T>(this.#backend, key, this.#settings.decodeV8, options, check);
   }
 
   #decode<T>(entry: RawEntry, options: OpenOptions, check: RecordCheck): ReadResult<T> {
-    const opened = open(entry.value, { decodeV8: this.#settings.decodeV8, ...options });
-    if (!opened.ok) return { ok: false, key: entry.key, reason: opened.reason };
-    const problem = check(opened.value, entry.key);
-    if (problem !== undefined) return { ok: false, key: entry.key, reason: problem };
-    return { ok: true, key: entry.key, value: opened.value as T, bytes: entry.value.length, checksum: opened.checksum };
+    return decodeRecord<T>(entry, this.#settings.decodeV8, options, check);
   }
 
-  async #completedOf(pipeline: string): Promise<Array<ReadResult<CompletedCheckpoint>>> {
-    const prefix = donePrefix(pipeline);
-    const good: Array<Extract<ReadResult<CompletedCheckpoint>, { ok: true }>> = [];
-    const bad: Array<ReadResult<CompletedCheckpoint>> = [];
-    for await (const entry of this.#backend.entries({ gte: prefix, lt: prefixEnd(prefix) })) {
-      const read = this.#decode<CompletedCheckpoint>(entry, { codec: 'json' }, completedCheck);
-      if (read.ok) good.push(read);
-      else bad.push(read);
-    }
-    // Checkpoint ids carry no order: newest first by version, then by time; unreadable ones last.
-    good.sort((a, b) => b.value.version - a.value.version || b.value.createdAt - a.value.createdAt);
-    return [...good, ...bad];
-  }
-
-  /**
-   * A free key for each letter: `dlq!…!<offset>`, or with the next `~<n>` when that offset already
-   * has a letter. What this store wrote while open is remembered (it holds the lock: nobody else
-   * writes); an offset it has not seen is looked up, all of a batch's at once.
-   */
-  async #freeDeadLetterKeys(letters: readonly DeadLetter[]): Promise<string[]> {
-    const bases = letters.map((letter) => deadLetterKey(letter.pipeline, letter.stage, letter.offset));
-    // Offsets above the highest one stored when this store opened cannot be taken by an earlier run.
-    const ceilings = await Promise.all(letters.map((letter) => this.#deadLetterCeiling(letter.pipeline, letter.stage)));
-    const unknown = [...new Set(bases.filter((base, i) => !this.#deadLetterSuffix.has(base) && (letters[i] as DeadLetter).offset <= (ceilings[i] as number)))];
-    const found = await Promise.all(unknown.map((base) => this.#highestSuffix(base)));
-    unknown.forEach((base, i) => {
-      const highest = found[i] as number;
-      if (highest >= 0) this.#deadLetterSuffix.set(base, highest);
-    });
-    return letters.map((letter, i) => {
-      const base = bases[i] as string;
-      const taken = this.#deadLetterSuffix.get(base);
-      const suffix = taken === undefined ? 0 : taken + 1;
-      this.#deadLetterSuffix.set(base, suffix);
-      return suffix === 0 ? base : deadLetterKey(letter.pipeline, letter.stage, letter.offset, suffix);
-    });
-  }
-
-  /** The highest offset with a dead letter of this stage instance when it was first asked for in this opening (-1: none). */
-  async #deadLetterCeiling(pipeline: string, stage: string): Promise<number> {
-    const prefix = deadLetterPrefix(pipeline, stage);
-    let known = this.#deadLetterCeilings.get(prefix);
-    if (known === undefined) {
-      known = (async () => {
-        for await (const key of this.#backend.keys({ gte: prefix, lt: prefixEnd(prefix), reverse: true })) {
-          const parsed = parseKey(key);
-          if (parsed?.kind === 'dlq') return parsed.offset;
-        }
-        return -1;
-      })();
-      this.#deadLetterCeilings.set(prefix, known);
-    }
-    return known;
-  }
-
-  /** The highest suffix stored for a dead-letter base key (0: the base itself), or -1 when there is none. */
-  async #highestSuffix(base: string): Promise<number> {
-    if ((await this.#backend.get(base)) === undefined) return -1;
-    let highest = 0;
-    for await (const key of this.#backend.keys({ gte: `${base}~`, lt: `${base}\u007f` })) {
-      const parsed = parseKey(key);
-      if (parsed?.kind === 'dlq') highest = Math.max(highest, parsed.suffix);
-    }
-    return highest;
-  }
-
-  #encode(codec: CodecName, value: unknown, key: string, losses?: CodecLoss[]): Uint8Array {
-    try {
-      return codecOf(codec).encode(value, losses === undefined ? undefined : { onLoss: firstOfEachKind(losses) });
-    } catch (error) {
-      const cause = isSteadfastError(error) ? (error.cause ?? error) : error;
-      throw new CheckpointStoreError('CHECKPOINT_ENCODE_FAILED', this.location, `cannot encode the value for ${key}: ${messageOf(error)}`, cause);
-    }
+  #completedOf(pipeline: string): Promise<Array<ReadResult<CompletedCheckpoint>>> {
+    return completedMarkers(this.#backend, pipeline, this.#settings.decodeV8);
   }
 
   #seal(codec: CodecName, value: unknown, key: string, losses?: CodecLoss[]): Uint8Array {
-    return seal(codec, this.#encode(codec, value, key, losses));
+    return sealRecord(this.location, codec, value, key, losses);
   }
-}
-
-function receiptOf(key: string, sealed: Uint8Array, losses: CodecLoss[] = []): WriteReceipt {
-  const receipt: WriteReceipt = { key, bytes: sealed.length, checksum: storedChecksum(sealed) as string };
-  if (losses.length > 0) receipt.losses = losses;
-  return receipt;
-}
-
-function keyList(field: string, keys: unknown): string[] {
-  if (!Array.isArray(keys)) throw new ConfigError(field, keys, 'must be an array of keys');
-  return keys.map((key: unknown, i) => {
-    if (typeof key !== 'string' || key.length === 0) throw new ConfigError(`${field}[${i}]`, key, 'must be a non-empty string');
-    return key;
-  });
 }

@@ -5,7 +5,7 @@ import { keyName, keyNumber } from '../core/keys.js';
 import { parseKey } from '../core/keys.js';
 import type { ParsedKey } from '../core/keys.js';
 import { integerIn, knownKeys, record } from '../core/validate.js';
-import type { CompletedCheckpoint, DeadLetter, Snapshot, StoredDeadLetter, WriteOptions } from './types.js';
+import type { CompletedCheckpoint, DeadLetter, JournalEntry, Snapshot, StoredDeadLetter, WriteOptions } from './types.js';
 
 /** The `meta!` record of a stage instance: where its newest snapshot is and what it holds. */
 export interface SnapshotMeta {
@@ -82,6 +82,28 @@ export function writeOptionsInput(value: WriteOptions | undefined): { sync: bool
     sync: options.sync === true,
     pruneBelow: options.pruneBelow === undefined ? undefined : versionOf('options.pruneBelow', options.pruneBelow),
   };
+}
+
+/** Checks a journal append (a non-empty run of events with consecutive offsets); returns its entry. */
+export function journalInput(pipeline: string, events: readonly unknown[], offsets: readonly number[]): JournalEntry {
+  keyName('pipeline', pipeline);
+  if (!Array.isArray(events) || !Array.isArray(offsets) || events.length !== offsets.length || events.length === 0) {
+    throw new ConfigError('offsets', offsets, `must be a non-empty array with one offset per event (${Array.isArray(events) ? events.length : 'no'} events)`);
+  }
+  const first = offsets[0] as number;
+  for (let i = 1; i < offsets.length; i++) {
+    if (offsets[i] !== first + i) throw new ConfigError(`offsets[${i}]`, offsets[i], `must follow offsets[${i - 1}] by one (a journal entry holds consecutive offsets)`);
+  }
+  return { pipeline, offset: first, events: [...events] };
+}
+
+/** Checks a list of store keys (each a non-empty string); returns a copy. */
+export function keyList(field: string, keys: unknown): string[] {
+  if (!Array.isArray(keys)) throw new ConfigError(field, keys, 'must be an array of keys');
+  return keys.map((key: unknown, i) => {
+    if (typeof key !== 'string' || key.length === 0) throw new ConfigError(`${field}[${i}]`, key, 'must be a non-empty string');
+    return key;
+  });
 }
 
 /** Checks a decoded value against the key it was read under; a reason, or `undefined` when it fits. */

@@ -1,84 +1,23 @@
-import type { Logger } from 'pino';
-import { setTimer, type CancelTimer, type Clock } from '../core/clock.js';
-import { SteadfastError, messageOf } from '../core/errors.js';
+import { SteadfastError } from '../core/errors.js';
 import { newId } from '../ids.js';
 import type { ResolvedCheckpointOptions } from '../checkpoint/options.js';
 import { openAndFindRestorePoint } from '../checkpoint/restore.js';
 import { claimStore } from '../checkpoint/store-claims.js';
 import type { CheckpointStore, CompletedCheckpoint } from '../checkpoint/types.js';
-import { createCheckpointWriter, type CheckpointWriter } from '../checkpoint/writer.js';
-import type { GuardsSnapshot } from '../resilience/guards-snapshot.js';
 import type { Barrier, BarrierHooks, PumpBarriers } from './barrier.js';
-import type { CheckpointObservation } from './observations.js';
-import { checkpointDue } from './schedule.js';
+import { InFlight, checkpointFailure, completedOf, type InFlightCheckpoint } from './checkpoint-in-flight.js';
+import { CheckpointTriggers } from './checkpoint-triggers.js';
+import { CheckpointCounts, type CheckpointStats, type StageCheckpointInfo } from './checkpoint-stats.js';
+import type { CheckpointedNode, CoordinatorEnv } from './coordinator-env.js';
+import type { CoordinatorLife, FinalCheckpoint } from './coordinator-life.js';
+import { KeptVersions } from './kept-versions.js';
+import { reportNoCheckpoint, reportRestored, restoreNodes } from './restore-nodes.js';
+import { StageWriters } from './stage-writers.js';
+import type { StoredStageState } from './stored-stage-state.js';
 
-/** What the coordinator needs to know of a node. */
-export interface CheckpointedNode {
-  readonly name: string;
-  readonly kind: 'stage' | 'sink';
-  restoreFrom(state: unknown): void;
-  guards(): { save(): GuardsSnapshot; load(saved: GuardsSnapshot): void } | undefined;
-}
-
-/** The state a stage snapshot stores: the stage's own state, with its breaker and counters when it has them. */
-export interface StoredStageState {
-  value: unknown;
-  guards?: GuardsSnapshot;
-}
-
-/** The last snapshot a stage instance wrote. */
-export interface StageCheckpointInfo {
-  version: number;
-  /** Epoch milliseconds. */
-  at: number;
-  bytes: number;
-}
-
-/** Checkpoint counters of a pipeline, in `stats().checkpoint`. */
-export interface CheckpointStats {
-  /** The last completed checkpoint (restored or taken in this run). */
-  last: { version: number; offset: number; at: number } | null;
-  /** Version of the checkpoint in flight. */
-  inFlight: number | null;
-  completed: number;
-  failed: number;
-  /** Stored values that failed their checksum or decoding, at restore. */
-  corrupt: number;
-  /** The checkpoint this run started from. */
-  restored: { version: number; offset: number } | null;
-  /** Barrier injection to completed marker, of the last completed checkpoint. */
-  lastMs: number | null;
-  lastBytes: number | null;
-}
-
-interface Pending {
-  barrier: Barrier;
-  /** Nodes the barrier has not reached yet: no new barrier starts before it has reached them all. */
-  unreached: Set<string>;
-  /** Nodes whose part (snapshot written, outputs flushed) is not done yet. */
-  waiting: Set<string>;
-  stages: string[];
-  startedAt: number;
-  bytes: number;
-  settled: boolean;
-  /** A writer replaced one of its snapshots by a newer one: only a newer checkpoint can settle it. */
-  superseded: boolean;
-  resolvers: Array<{ resolve: (done: CompletedCheckpoint) => void; reject: (error: unknown) => void }>;
-}
-
-/** What the coordinator gets from its pipeline. */
-export interface CoordinatorEnv {
-  pipeline: string;
-  log: Logger;
-  clock: Clock;
-  /** The nodes now (replicas change with `scale()`). */
-  nodes(): readonly CheckpointedNode[];
-  /** Source events read so far. */
-  events(): number;
-  /** Wakes the source pump so that it injects a due barrier. */
-  nudge(): void;
-  emit(event: CheckpointObservation): void;
-}
+export type { CheckpointStats, StageCheckpointInfo } from './checkpoint-stats.js';
+export type { CheckpointedNode, CoordinatorEnv } from './coordinator-env.js';
+export type { StoredStageState } from './stored-stage-state.js';
 
 /**
  * Takes consistent checkpoints: decides when a barrier is due (every N events, every T ms, on
@@ -90,27 +29,21 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
   readonly aligned: boolean;
   readonly replayLimit: number;
   readonly store: CheckpointStore;
-  private readonly writers = new Map<string, CheckpointWriter>();
-  private readonly pending = new Map<number, Pending>();
+  private readonly writers: StageWriters;
+  private readonly pending = new InFlight();
   /** Completed versions, oldest first, to prune beyond `keep`. */
-  private readonly completedVersions: number[] = [];
+  private readonly completedVersions: KeptVersions;
   private readonly stageInfo = new Map<string, StageCheckpointInfo>();
   private version = 0;
-  private eventsAtLast = 0;
-  private timeDue = false;
-  private requested: Pending['resolvers'] = [];
-  private cancelTimer: CancelTimer = () => {};
-  private closed = false;
-  private closing: Promise<void> | undefined;
-  /** Gives back this pipeline's claim on the store (set once `restore()` claimed it). */
-  private release: (() => boolean) | undefined;
-  private finalTaken = false;
-  /** Version of the final checkpoint (taken as the source ends or stops), and how it ended. */
-  private finalVersion: number | undefined;
-  private finalFailure: SteadfastError | undefined;
+  /** Events, the timer and requests: when the next checkpoint is due. */
+  private readonly triggers: CheckpointTriggers;
+  /** Open, finishing (the final checkpoint begun), closed or closing, with the final checkpoint and the closing. */
+  private life: CoordinatorLife = { phase: 'open' };
+  /** Gives back this pipeline's claim on the store, claimed by `restore()` (before it: none to give back). */
+  private release: () => boolean = () => false;
   /** While held (a reshape runs), no new checkpoint starts. */
   private holds = 0;
-  private readonly counts: CheckpointStats = { last: null, inFlight: null, completed: 0, failed: 0, corrupt: 0, restored: null, lastMs: null, lastBytes: null };
+  private readonly counts = new CheckpointCounts();
 
   constructor(
     private readonly options: ResolvedCheckpointOptions,
@@ -120,6 +53,9 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     this.store = store;
     this.aligned = options.delivery === 'exactly-once';
     this.replayLimit = options.replayLimit;
+    this.writers = new StageWriters({ store, pipeline: env.pipeline, sync: options.sync, log: env.log, clock: env.clock });
+    this.completedVersions = new KeptVersions(options.keep);
+    this.triggers = new CheckpointTriggers(options, env, () => this.closed);
   }
 
   /**
@@ -134,35 +70,14 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     for (const bad of found.corrupt) this.reportCorrupt(bad);
     this.version = found.maxVersion;
     if (found.point === undefined) {
-      if (found.corrupt.length > 0 || found.sawCompleted) {
-        this.env.log.error({ corrupt: found.corrupt.length }, 'no valid checkpoint: every stage starts from its initial state and the source from its beginning');
-        this.env.emit({ type: 'steadfast.checkpoint.none_valid', pipeline: this.env.pipeline, corrupt: found.corrupt.map(({ key, reason }) => ({ key, reason })) });
-      } else {
-        this.env.log.info('no checkpoint yet: starting from the beginning');
-      }
+      reportNoCheckpoint(found, this.env);
       return -1;
     }
     const { done, states } = found.point;
-    const running = new Set(nodes.map((n) => n.name));
-    const gone = done.stages.filter((name) => !running.has(name));
-    if (gone.length > 0) {
-      // e.g. replicas added by scale() in the last run: the graph as defined now decides what runs.
-      this.env.log.warn({ stages: gone, version: done.version }, `checkpoint ${done.version} holds stages this pipeline no longer runs (${gone.join(', ')}): their state is not restored`);
-    }
-    for (const node of nodes) {
-      const saved = states.get(node.name) as StoredStageState | undefined;
-      if (saved === undefined) {
-        if (node.kind === 'stage') this.env.log.warn({ stage: node.name, version: done.version }, `stage "${node.name}" has no snapshot in checkpoint ${done.version}: it starts from its initial state`);
-        continue;
-      }
-      node.restoreFrom(saved.value);
-      if (saved.guards !== undefined) node.guards()?.load(saved.guards);
-    }
+    restoreNodes(done, states, nodes, this.env.log);
     this.completedVersions.push(done.version);
-    this.counts.last = { version: done.version, offset: done.offset, at: done.createdAt };
-    this.counts.restored = { version: done.version, offset: done.offset };
-    this.env.log.info({ version: done.version, offset: done.offset, checkpointId: done.checkpointId }, `restored checkpoint ${done.version}: the source replays after offset ${done.offset}`);
-    this.env.emit({ type: 'steadfast.checkpoint.restored', version: done.version, offset: done.offset });
+    this.counts.restored(done);
+    reportRestored(done, this.env);
     return done.offset;
   }
 
@@ -173,102 +88,63 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
 
   /** A stored value that failed its checksum or decoding: counted, logged with its key, observed. */
   reportCorrupt(bad: { key: string; reason: string; stage?: string }): void {
-    this.counts.corrupt++;
+    this.counts.corrupt();
     this.env.log.error({ key: bad.key, reason: bad.reason }, `corrupt checkpoint entry skipped: ${bad.key}: ${bad.reason}`);
     this.env.emit({ type: 'steadfast.checkpoint.corrupt', stage: bad.stage ?? '', key: bad.key, reason: bad.reason });
   }
 
   /** Starts the timer of `everyMs` (it never keeps the process alive). */
   start(): void {
-    this.eventsAtLast = this.env.events();
+    this.triggers.countFromNow();
     this.openWriters();
-    if (this.options.everyMs > 0) this.tick();
-  }
-
-  /** The `everyMs` timer, on the pipeline's clock, re-armed after each tick; unref'd: it never keeps the process alive. */
-  private tick(): void {
-    this.cancelTimer = setTimer(
-      this.env.clock,
-      this.options.everyMs,
-      () => {
-        this.timeDue = true;
-        this.env.nudge();
-        if (!this.closed) this.tick();
-      },
-      { unref: true },
-    );
+    this.triggers.startTimer();
   }
 
   /** Asks for a checkpoint now; resolves once it is complete. */
   request(): Promise<CompletedCheckpoint> {
-    if (this.closed || this.finalTaken) {
+    if (this.life.phase !== 'open') {
       return Promise.reject(new SteadfastError('PIPELINE_STATE_INVALID', `pipeline "${this.env.pipeline}" is finishing; no more checkpoints`));
     }
-    return new Promise((resolve, reject) => {
-      this.requested.push({ resolve, reject });
-      this.env.nudge();
-    });
+    return new Promise((resolve, reject) => this.triggers.request({ resolve, reject }));
   }
 
   // PumpBarriers: asked by the source pump between batches.
 
   due(): Barrier | undefined {
-    const decision = checkpointDue({
-      // At most two at once: one completing while the next travels. A third would make the writers
-      // coalesce snapshots, and a checkpoint whose snapshot one writer skipped can never complete.
-      blocked: this.closed || this.holds > 0 || this.pending.size >= 2 || this.travelling(),
-      everyEvents: this.options.everyEvents,
-      sinceLast: this.env.events() - this.eventsAtLast,
-      timeDue: this.timeDue,
-      requested: this.requested.length > 0,
-    });
-    if (decision === 'skip') this.timeDue = false;
-    return decision === 'begin' ? this.begin() : undefined;
+    // At most two at once: one completing while the next travels. A third would make the writers
+    // coalesce snapshots, and a checkpoint whose snapshot one writer skipped can never complete.
+    const blocked = this.closed || this.holds > 0 || this.pending.size >= 2 || this.pending.travelling();
+    return this.triggers.due(blocked) ? this.begin() : undefined;
   }
 
   final(): Barrier | undefined {
-    if (this.closed || this.finalTaken) return undefined;
-    this.finalTaken = true;
+    if (this.life.phase !== 'open') return undefined;
     const barrier = this.begin();
-    this.finalVersion = barrier.version;
+    this.life = { phase: 'finishing', final: { version: barrier.version, failure: undefined } };
     return barrier;
   }
 
   /** Why the final checkpoint failed, once it has (undefined while it runs, after it completed, or when none was taken). */
   get finalError(): SteadfastError | undefined {
-    return this.finalFailure;
+    return this.finalCheckpoint?.failure;
   }
 
-  /**
-   * A barrier is still on its way through the graph. The next one waits for it (one barrier at a
-   * time keeps alignment simple); the writes and the completed marker of a checkpoint may still
-   * be going on while the next barrier travels.
-   */
-  private travelling(): boolean {
-    for (const pending of this.pending.values()) if (pending.unreached.size > 0) return true;
-    return false;
+  /** The final checkpoint, once begun. */
+  private get finalCheckpoint(): FinalCheckpoint | undefined {
+    return this.life.phase === 'open' ? undefined : this.life.final;
+  }
+
+  /** No checkpoint starts any more (abandoned, or closing). */
+  private get closed(): boolean {
+    return this.life.phase === 'closed' || this.life.phase === 'closing';
   }
 
   private begin(): Barrier {
-    this.timeDue = false;
-    this.eventsAtLast = this.env.events();
+    const waiters = this.triggers.begun();
     const version = ++this.version;
     const barrier: Barrier = { version, checkpointId: `${String(version).padStart(16, '0')}-${newId()}`, offset: -1 };
-    const nodes = this.env.nodes();
-    const pending: Pending = {
-      barrier,
-      unreached: new Set(nodes.map((n) => n.name)),
-      waiting: new Set(nodes.map((n) => n.name)),
-      stages: nodes.filter((n) => n.kind === 'stage').map((n) => n.name),
-      startedAt: this.env.clock.monotonic(),
-      bytes: 0,
-      settled: false,
-      superseded: false,
-      resolvers: this.requested,
-    };
-    this.requested = [];
-    this.pending.set(version, pending);
-    this.counts.inFlight = version;
+    this.pending.begin(barrier, this.env.nodes(), this.env.clock.monotonic(), waiters);
+    this.counts.inFlight(version);
     return barrier;
   }
 
@@ -289,8 +165,10 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
     const createdAt = this.env.clock.now();
     const snapshot = { pipeline: this.env.pipeline, stage: node.name, version: barrier.version, offset: barrier.offset, checkpointId: barrier.checkpointId, createdAt, state: stored };
     const started = this.env.clock.monotonic();
-    this.writer(node.name)
-      .write(snapshot, this.floor() > 0 ? { pruneBelow: this.floor() } : {})
+    const floor = this.completedVersions.floor();
+    this.writers
+      .of(node.name)
+      .write(snapshot, floor > 0 ? { pruneBelow: floor } : {})
       .then((outcome) => {
         // Replaced in the writer's queue by a newer snapshot: this checkpoint will not complete,
         // the newer one covers it (and settles whoever waits for this one, or fails it with itself).
@@ -313,42 +191,20 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
    */
   private openWriters(): void {
     if (this.closed) return;
-    for (const node of this.env.nodes()) if (node.kind === 'stage') this.writer(node.name);
+    for (const node of this.env.nodes()) if (node.kind === 'stage') this.writers.of(node.name);
   }
 
-  private writer(stage: string): CheckpointWriter {
-    let writer = this.writers.get(stage);
-    if (writer === undefined) {
-      writer = createCheckpointWriter({ store: this.store, pipeline: this.env.pipeline, stage, sync: this.options.sync, logger: this.env.log, clock: this.env.clock });
-      this.writers.set(stage, writer);
-    }
-    return writer;
-  }
-
-  /** Snapshots and markers below this version are pruned: the oldest of the newest `keep` completed ones. */
-  private floor(): number {
-    const kept = this.completedVersions;
-    return kept.length >= this.options.keep ? (kept[kept.length - this.options.keep] as number) : 0;
-  }
-
-  private arrived(pending: Pending, node: string): void {
+  private arrived(pending: InFlightCheckpoint, node: string): void {
     if (pending.settled) return;
     pending.waiting.delete(node);
     if (pending.waiting.size === 0) void this.complete(pending).finally(() => this.env.nudge());
   }
 
-  private async complete(pending: Pending): Promise<void> {
+  private async complete(pending: InFlightCheckpoint): Promise<void> {
     const { barrier } = pending;
-    const done: CompletedCheckpoint = {
-      pipeline: this.env.pipeline,
-      checkpointId: barrier.checkpointId,
-      version: barrier.version,
-      offset: barrier.offset,
-      createdAt: this.env.clock.now(),
-      stages: pending.stages,
-    };
+    const done = completedOf(pending, this.env.pipeline, this.env.clock.now());
     this.completedVersions.push(barrier.version);
-    const floor = this.floor();
+    const floor = this.completedVersions.floor();
     try {
       await this.store.completeCheckpoint(done, { sync: this.options.sync !== 'never', ...(floor > 0 ? { pruneBelow: floor } : {}) });
     } catch (error) {
@@ -356,31 +212,16 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
       this.fail(pending, error);
       return;
     }
-    pending.settled = true;
-    this.pending.delete(barrier.version);
+    this.pending.settle(pending);
     const ms = this.env.clock.monotonic() - pending.startedAt;
-    this.counts.completed++;
-    this.counts.last = { version: done.version, offset: done.offset, at: done.createdAt };
-    this.counts.lastMs = ms;
-    this.counts.lastBytes = pending.bytes;
+    this.counts.completed(done, ms, pending.bytes);
     this.env.log.debug({ version: done.version, offset: done.offset, ms, bytes: pending.bytes }, 'checkpoint complete');
     this.env.emit({ type: 'steadfast.checkpoint.completed', version: done.version, checkpointId: done.checkpointId, offset: done.offset, ms, bytes: pending.bytes });
     for (const r of pending.resolvers) r.resolve(done);
     // An older checkpoint still open (its snapshot replaced by a newer one) can no longer complete:
     // this one covers everything it would have, so whoever waits for it gets this one.
-    for (const [version, older] of this.pending) {
-      if (version >= barrier.version || older.settled) continue;
-      older.settled = true;
-      this.pending.delete(version);
-      for (const r of older.resolvers) r.resolve(done);
-    }
-    this.counts.inFlight = this.newestPending();
-  }
-
-  private newestPending(): number | null {
-    let newest: number | null = null;
-    for (const version of this.pending.keys()) if (newest === null || version > newest) newest = version;
-    return newest;
+    for (const older of this.pending.settleOlder(barrier.version)) for (const r of older.resolvers) r.resolve(done);
+    this.counts.inFlight(this.pending.newest());
   }
 
   /**
@@ -388,29 +229,25 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
    * Older checkpoints that a writer superseded by this one's snapshot can no longer complete: they
    * fail with it (else `settled()`, and so `done`, would wait for them for ever).
    */
-  private fail(pending: Pending, error: unknown): void {
+  private fail(pending: InFlightCheckpoint, error: unknown): void {
     if (pending.settled) return;
     const { version } = pending.barrier;
-    pending.settled = true;
-    this.pending.delete(version);
-    this.counts.inFlight = this.newestPending();
-    this.counts.failed++;
-    const failure =
-      error instanceof SteadfastError
-        ? error
-        : new SteadfastError('CHECKPOINT_STORE_FAILED', `checkpoint ${version} failed: ${messageOf(error)}`, { cause: error });
-    if (version === this.finalVersion) this.finalFailure = failure;
+    this.pending.settle(pending);
+    this.counts.inFlight(this.pending.newest());
+    this.counts.failed();
+    const failure = checkpointFailure(version, error);
+    const final = this.finalCheckpoint;
+    if (final !== undefined && version === final.version) final.failure = failure;
     this.env.log.error({ err: failure, version }, `checkpoint ${version} failed: ${failure.message}`);
     this.env.emit({ type: 'steadfast.checkpoint.failed', version, error: failure });
     for (const r of pending.resolvers) r.reject(failure);
     for (const [older, open] of [...this.pending]) if (older < version && open.superseded) this.fail(open, failure);
   }
 
-  private abandon(pending: Pending, why: string): void {
+  private abandon(pending: InFlightCheckpoint, why: string): void {
     if (pending.settled) return;
-    pending.settled = true;
-    this.pending.delete(pending.barrier.version);
-    this.counts.inFlight = this.newestPending();
+    this.pending.settle(pending);
+    this.counts.inFlight(this.pending.newest());
     const error = new SteadfastError('PIPELINE_STOPPED', `checkpoint ${pending.barrier.version} did not complete: ${why}`);
     for (const r of pending.resolvers) r.reject(error);
   }
@@ -439,29 +276,29 @@ export class CheckpointCoordinator implements BarrierHooks, PumpBarriers {
 
   /** Stops taking checkpoints: what is in flight is abandoned (its waiters rejected), none starts again. */
   abandonAll(why: string): void {
-    this.closed = true;
-    this.cancelTimer();
+    if (!this.closed) this.life = { phase: 'closed', final: this.finalCheckpoint };
+    this.triggers.stopTimer();
     for (const pending of [...this.pending.values()]) this.abandon(pending, why);
-    for (const r of this.requested) r.reject(new SteadfastError('PIPELINE_STOPPED', `pipeline "${this.env.pipeline}" stopped before the checkpoint`));
-    this.requested = [];
+    this.triggers.dropRequests(() => new SteadfastError('PIPELINE_STOPPED', `pipeline "${this.env.pipeline}" stopped before the checkpoint`));
   }
 
   /** Stops taking checkpoints; what is in flight is abandoned; writers and the store are closed. */
   async close(): Promise<void> {
-    if (this.closing !== undefined) return this.closing;
+    if (this.life.phase === 'closing') return this.life.closed;
     this.abandonAll('the pipeline stopped');
-    this.closing = (async () => {
-      await Promise.allSettled([...this.writers.values()].map((w) => w.close()));
+    const closed = (async () => {
+      await this.writers.close();
       // A store shared by pipelines of other names closes with the last of them. A memory store
       // holds nothing to release and loses its data when closed: it stays open, readable after the
       // run and usable by the next one.
-      if (this.release?.() === true && this.store.kind !== 'memory') await this.store.close();
+      if (this.release() && this.store.kind !== 'memory') await this.store.close();
     })();
-    return this.closing;
+    this.life = { phase: 'closing', final: this.finalCheckpoint, closed };
+    return closed;
   }
 
   stats(): CheckpointStats {
-    return { ...this.counts, last: this.counts.last === null ? null : { ...this.counts.last } };
+    return this.counts.stats();
   }
 
   /** The last snapshot each stage instance wrote in this run. */

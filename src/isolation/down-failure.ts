@@ -1,5 +1,5 @@
 import type { Batch } from '../core/batch-queue.js';
-import { StageCallError } from '../core/errors.js';
+import { StageCallError, messageOf } from '../core/errors.js';
 import { BatchFailure } from '../stage/run-call.js';
 
 /** Codes a ThreadRunner's call errors carry. */
@@ -16,6 +16,16 @@ export interface Culprit<TCall extends CutShort = CutShort> {
   id: number;
   call: TCall;
   index: number | undefined;
+}
+
+/** Why the runner cannot take calls. */
+export interface Down {
+  code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED' | 'STAGE_STOPPED';
+  message: string;
+  /** The error of the crash or timeout (or of the failed start), given as `cause` to the calls that fail after it. */
+  cause: unknown;
+  /** After a timeout or a crash (not a stop): the next call starts a fresh worker first. */
+  respawn: boolean;
 }
 
 /** What went wrong: a timeout or a crash of the worker of stage node `node`. */
@@ -61,6 +71,29 @@ export function downFailure(down: Downfall, culprit: Culprit | undefined): { err
   };
   const rejection = new BatchFailure(error, { state: (culprit as Culprit).call.state, values: [], offsets: [] }, rest);
   return { error, rejection };
+}
+
+/** The error of a call in flight when the worker of stage node `node` was taken down by `down` (not the call that took it down). */
+export function lostCall(down: Down, node: string, batch: Batch): StageCallError {
+  const message =
+    down.code === 'STAGE_STOPPED'
+      ? `${down.message} during a call (offsets ${span(batch)}); the call was abandoned`
+      : `${down.message}; the call at offsets ${span(batch)}, in flight in the same worker thread, was lost`;
+  return callError(down.code, node, message, batch, down.cause);
+}
+
+/** The error of a call made while the runner cannot take it: the code of what took it down, and the call's own offsets. */
+export function refusedCall(down: Down, node: string, batch: Batch): StageCallError {
+  return callError(down.code, node, `${down.message}; the call at offsets ${span(batch)} was refused`, batch, down.cause);
+}
+
+/** Why a worker thread failed, from its `error` event: out of memory (with the stage's limits), or an uncaught error. */
+export function workerErrorReason(resourceLimits: object | undefined, error: Error): string {
+  if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    const limits = resourceLimits === undefined ? 'no resourceLimits' : `resourceLimits ${JSON.stringify(resourceLimits)}`;
+    return `its worker thread ran out of memory (${limits}): ${messageOf(error)}`;
+  }
+  return `uncaught error in its worker thread: ${messageOf(error)}`;
 }
 
 /** A StageCallError for a call that did not happen (timeout, crash, stop), with its events and offsets. */

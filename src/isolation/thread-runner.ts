@@ -1,67 +1,22 @@
-import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Batch } from '../core/batch-queue.js';
-import { ConfigError, SteadfastError, messageOf, type StageCallError } from '../core/errors.js';
-import { BatchFailure, type CallOutcome, type CallRunner } from '../stage/run-call.js';
+import { messageOf, type SteadfastError, type StageCallError } from '../core/errors.js';
+import type { CallOutcome, CallRunner } from '../stage/run-call.js';
 import type { AnyStage } from '../stage.js';
-import { CALL_DONE, createProgress, readPosition, type CallPosition } from './call-progress.js';
-import { callError, downFailure, span, type Culprit, type CutShort, type Downfall, type ThreadCallErrorCode } from './down-failure.js';
-import type { HostMessage, WireCallError, WireCause, WorkerInit, WorkerMessage } from './protocol.js';
-import { StallWatch } from './stall-watch.js';
-import { workerUrl } from './worker-url.js';
-import { setTimer, systemClock, type CancelTimer } from '../core/clock.js';
+import type { CallPosition } from './call-progress.js';
+import { callError, lostCall, refusedCall, span, workerErrorReason, type Down, type Downfall } from './down-failure.js';
+import { LateAnswers } from './late-answers.js';
+import { bury } from './worker-death.js';
+import { PendingCalls } from './pending-calls.js';
+import type { HostMessage, WorkerMessage } from './protocol.js';
+import { causeError, cloneFailure, settleCall, type PendingCall } from './worker-answer.js';
+import { openFailure } from './worker-spawn.js';
+import { ThreadWorker } from './thread-worker.js';
+import { DEFAULT_OPEN_TIMEOUT_MS, threadStage, type ThreadRunnerOptions } from './thread-runner-options.js';
+import { openingWithin, type ThreadRunnerLife } from './thread-runner-life.js';
 
-/** Options of {@link ThreadRunner}. */
-export interface ThreadRunnerOptions {
-  /** The stage to run; its `isolation` is `'thread'` and its `module` exports it. */
-  stage: AnyStage;
-  /** Name of the node running the calls (the stage name, or the graph key; replicas add `#i`). */
-  node: string;
-  /** Where the runner logs, and where the stage's `ctx.log` records go (with `stage` bound). */
-  log: Logger;
-  /** Longest `start()` may take (spawning the worker and importing the module) before it fails; default 30 000 ms. */
-  openTimeoutMs?: number;
-  /** Called once when the worker dies (timeout or crash) — also when no call was running. */
-  onCrash?: (error: StageCallError) => void;
-}
-
+export type { ThreadRunnerOptions } from './thread-runner-options.js';
 export type { ThreadCallErrorCode } from './down-failure.js';
-
-/** Why the runner cannot take calls. */
-interface Down {
-  code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED' | 'STAGE_STOPPED';
-  message: string;
-  /** The error of the crash or timeout (or of the failed start), given as `cause` to the calls that fail after it. */
-  cause: unknown;
-  /** After a timeout or a crash (not a stop): the next call starts a fresh worker first. */
-  respawn: boolean;
-}
-
-interface Pending extends CutShort {
-  resolve: (outcome: CallOutcome) => void;
-  reject: (error: Error) => void;
-}
-
-
-/** A call whose answer the worker had posted when it died: that message comes before the worker's `exit`. */
-interface Answered {
-  id: number;
-  call: Pending;
-  /** What the call rejects with if the answer does not come after all. */
-  error: StageCallError;
-}
-
-/** The messages that answer a call. */
-type Answer = Extract<WorkerMessage, { type: 'result' | 'failure' | 'call-error' }>;
-
-interface Opening {
-  resolve: () => void;
-  reject: (error: Error) => void;
-  timer: CancelTimer;
-}
-
-const DEFAULT_OPEN_TIMEOUT_MS = 30_000;
-const noop = (): void => {};
 
 /**
  * Runs the calls of one stage node in a worker thread (`isolation: 'thread'`), so that a call stuck
@@ -98,44 +53,33 @@ export class ThreadRunner {
   private readonly log: Logger;
   private readonly openTimeoutMs: number;
   private readonly onCrash: ((error: StageCallError) => void) | undefined;
-  private worker: Worker | undefined;
-  /** The progress buffer of the current worker, and the watch that times its events. */
-  private progress: Int32Array | undefined;
-  private watch: StallWatch | undefined;
-  private ready = false;
-  private opening: Opening | undefined;
+  /** Where the runner is: down, starting or up, with what each phase has (its worker, its opening, why it is down). */
+  private life: ThreadRunnerLife;
+  /** The start in progress, shared by the `start()` calls made meanwhile (it waits for the last worker's exit first). */
   private starting: Promise<void> | undefined;
   /** Settles when the last worker has exited (after terminate). */
   private exited: Promise<void> = Promise.resolve();
-  private down: Down;
-  private readonly pending = new Map<number, Pending>();
-  /** Dead workers that still owe an answer they had posted, and the call it is for. */
-  private readonly answered = new Map<Worker, Answered>();
-  private nextId = 1;
+  private readonly pending = new PendingCalls();
+  private readonly late = new LateAnswers();
   /** Counts stop() calls, so that a start() waiting for the previous worker to exit sees a stop in between. */
   private stops = 0;
 
   constructor(options: ThreadRunnerOptions) {
-    const { stage, node } = options;
-    if (stage.isolation !== 'thread') {
-      throw new ConfigError(`stage "${stage.name}".isolation`, stage.isolation, "must be 'thread' to run in a worker thread");
-    }
-    if (stage.module === undefined) {
-      throw new ConfigError(`stage "${stage.name}".module`, stage.module, 'must name the module exporting the stage');
-    }
+    const { node } = options;
+    const stage = threadStage(options.stage);
     this.stage = stage;
     this.node = node;
     const bindings = options.log.bindings();
     this.log = bindings.stage === undefined ? options.log.child({ stage: node }) : options.log;
     this.openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
     this.onCrash = options.onCrash;
-    this.down = { code: 'STAGE_STOPPED', message: `stage "${node}" has not been started in its worker thread`, cause: undefined, respawn: false };
+    this.life = { phase: 'down', down: { code: 'STAGE_STOPPED', message: `stage "${node}" has not been started in its worker thread`, cause: undefined, respawn: false } };
     this.call = (batch, state) => this.run(batch, state);
   }
 
   /** True when the worker is up and takes calls. */
   get running(): boolean {
-    return this.ready;
+    return this.life.phase === 'up';
   }
 
   /**
@@ -146,7 +90,7 @@ export class ThreadRunner {
    */
   start(): Promise<void> {
     if (this.starting !== undefined) return this.starting;
-    if (this.ready) return Promise.resolve();
+    if (this.life.phase === 'up') return Promise.resolve();
     const starting = this.spawn().finally(() => {
       if (this.starting === starting) this.starting = undefined;
     });
@@ -164,40 +108,38 @@ export class ThreadRunner {
    * STAGE_CALL_FAILED (something cannot be cloned).
    */
   run(batch: Batch, state: unknown): Promise<CallOutcome> {
-    if ((this.worker === undefined || !this.ready) && this.down.respawn) return this.respawn(batch, state);
+    const life = this.life;
+    if (life.phase !== 'up' && life.down.respawn) return this.respawn(batch, state);
     return this.send(batch, state);
   }
 
   /** Sends a call to the worker, or rejects at once when it is not up. */
   private send(batch: Batch, state: unknown): Promise<CallOutcome> {
-    const worker = this.worker;
-    if (worker === undefined || !this.ready) return Promise.reject(this.refusal(batch));
-    const id = this.nextId++;
+    const life = this.life;
+    if (life.phase !== 'up') return Promise.reject(refusedCall(life.down, this.node, batch));
+    const { worker } = life;
+    const id = this.pending.nextId();
     const message: HostMessage = { type: 'call', id, batch: { values: batch.values, offsets: batch.offsets }, state };
     try {
-      worker.postMessage(message);
+      worker.post(message);
     } catch (error) {
-      return Promise.reject(this.cloneFailure(batch, state, error));
+      return Promise.reject(cloneFailure(this.node, batch, state, error));
     }
     return new Promise<CallOutcome>((resolve, reject) => {
-      this.pending.set(id, { batch, state, resolve, reject });
-      if (this.pending.size === 1) {
-        worker.ref();
-        this.watch?.start();
-      }
+      this.pending.add(id, { batch, state, resolve, reject });
+      if (this.pending.size === 1) worker.busy();
     });
   }
 
   /** Terminates the worker; calls in flight reject with STAGE_STOPPED. Idempotent; leaves no handle or timer. */
   async stop(): Promise<void> {
-    const opening = this.opening;
-    if (opening !== undefined) {
-      this.opening = undefined;
-      opening.timer();
-      opening.reject(this.openFailed('stop() was called while it was starting', undefined));
+    const life = this.life;
+    if (life.phase === 'starting') {
+      life.opening.timer();
+      life.opening.reject(this.openFailed('stop() was called while it was starting', undefined));
     }
     this.stops++;
-    const hadWorker = this.worker !== undefined;
+    const hadWorker = life.phase !== 'down';
     this.takeDown({ code: 'STAGE_STOPPED', message: `stage "${this.node}" was stopped`, cause: undefined, respawn: false });
     if (hadWorker) this.log.debug('thread stage stopped');
     await this.exited;
@@ -218,7 +160,7 @@ export class ThreadRunner {
     } catch (error) {
       const message = `stage "${this.node}" could not start a new worker thread for the call at offsets ${span(batch)}: ${messageOf(error)}`;
       const failed = callError('STAGE_CRASHED', this.node, message, batch, error);
-      if (this.stops === stops && this.worker === undefined) this.down = { code: 'STAGE_CRASHED', message, cause: error, respawn: true };
+      if (this.stops === stops && this.life.phase === 'down') this.life = { phase: 'down', down: { code: 'STAGE_CRASHED', message, cause: error, respawn: true } };
       throw failed;
     }
     return this.send(batch, state);
@@ -228,58 +170,39 @@ export class ThreadRunner {
     const stops = this.stops;
     await this.exited;
     if (this.stops !== stops) throw this.openFailed('stop() was called while it was starting', undefined);
-    const stage = this.stage;
-    const module = stage.module as string;
-    let url: URL;
-    try {
-      url = workerUrl(module);
-    } catch (error) {
-      throw this.openFailed(messageOf(error), error);
-    }
-    // A buffer per worker: a terminated worker still running for a moment cannot write into the next one's.
-    const progress = createProgress();
-    const init: WorkerInit = { module, stage: stage.name, node: this.node, levelValue: this.log.levelVal, progress: progress.buffer as SharedArrayBuffer };
-    const options: WorkerOptions = { workerData: init };
-    if (stage.resourceLimits !== undefined) options.resourceLimits = { ...stage.resourceLimits };
-    let worker: Worker;
-    try {
-      worker = new Worker(url, options);
-    } catch (error) {
-      throw this.openFailed(`its worker thread cannot be created: ${messageOf(error)}`, error);
-    }
-    this.worker = worker;
-    this.progress = progress;
-    const { timeoutMs } = stage;
-    this.watch = timeoutMs === undefined ? undefined : new StallWatch(progress, timeoutMs, (at) => {
-      if (worker === this.worker) this.stalled(at);
+    const worker: ThreadWorker = new ThreadWorker(this.stage, this.node, this.log.levelVal, {
+      message: (message) => this.onMessage(worker, message),
+      error: (error) => this.onError(worker, error),
+      exit: (code) => this.onExit(worker, code),
+      unreadable: (error) => {
+        if (worker === this.current) this.crash(`a message from its worker thread cannot be read: ${messageOf(error)}`, error, 'unknown');
+      },
+      stalled: (at) => {
+        if (worker === this.current) this.stalled(at);
+      },
     });
-    this.ready = false;
+    const { opening, opened } = openingWithin(this.openTimeoutMs, () => this.failOpen(`its worker thread did not start within ${this.openTimeoutMs} ms`, undefined));
     // A worker started again after a crash keeps `respawn`: a call that comes while it starts waits for it.
-    this.down = { code: 'STAGE_STOPPED', message: `stage "${this.node}" is starting in its worker thread`, cause: undefined, respawn: this.down.respawn };
-    worker.on('message', (message: WorkerMessage) => this.onMessage(worker, message));
-    worker.on('error', (error: Error) => this.onError(worker, error));
-    worker.on('exit', (code: number) => this.onExit(worker, code));
-    worker.on('messageerror', (error: Error) => {
-      if (worker === this.worker) this.crash(`a message from its worker thread cannot be read: ${messageOf(error)}`, error, 'unknown');
-    });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimer(systemClock, this.openTimeoutMs, () => this.failOpen(`its worker thread did not start within ${this.openTimeoutMs} ms`, undefined));
-      this.opening = { resolve, reject, timer };
-    });
+    const respawn = this.life.phase !== 'up' && this.life.down.respawn;
+    const down: Down = { code: 'STAGE_STOPPED', message: `stage "${this.node}" is starting in its worker thread`, cause: undefined, respawn };
+    this.life = { phase: 'starting', worker, opening, down };
+    await opened;
+  }
+
+  /** The worker of the runner now (starting or up), if any: events of an older one are late. */
+  private get current(): ThreadWorker | undefined {
+    return this.life.phase === 'down' ? undefined : this.life.worker;
   }
 
   private openFailed(reason: string, cause: unknown): SteadfastError {
-    return new SteadfastError(
-      'STAGE_OPEN_FAILED',
-      `stage "${this.node}" (module ${this.stage.module}) cannot start in a worker thread: ${reason}`,
-      cause === undefined ? undefined : { cause },
-    );
+    return openFailure(this.stage, this.node, reason, cause);
   }
 
+  /** The start failed (while starting; else nothing happens): the worker is taken down, `start()` rejects with STAGE_OPEN_FAILED. */
   private failOpen(reason: string, cause: unknown): void {
-    const opening = this.opening;
-    if (opening === undefined) return;
-    this.opening = undefined;
+    const life = this.life;
+    if (life.phase !== 'starting') return;
+    const { opening } = life;
     opening.timer();
     const error = this.openFailed(reason, cause);
     this.takeDown({ code: 'STAGE_STOPPED', message: error.message, cause: error, respawn: false });
@@ -289,20 +212,20 @@ export class ThreadRunner {
 
   // ---- messages and events from the worker
 
-  private onMessage(worker: Worker, message: WorkerMessage): void {
-    if (worker !== this.worker) {
-      this.lateAnswer(worker, message);
+  private onMessage(worker: ThreadWorker, message: WorkerMessage): void {
+    if (worker !== this.current) {
+      this.late.deliver(worker, message, this.node);
       return;
     }
     switch (message.type) {
       case 'ready': {
-        const opening = this.opening;
-        if (opening === undefined) return;
-        this.opening = undefined;
+        const life = this.life;
+        if (life.phase !== 'starting') return;
+        const { opening } = life;
         opening.timer();
-        this.ready = true;
+        this.life = { phase: 'up', worker };
         // An idle worker does not keep the process alive; a call in flight does (see run()).
-        if (this.pending.size === 0) worker.unref();
+        if (this.pending.size === 0) worker.idle();
         this.log.debug({ threadId: worker.threadId }, 'thread stage started');
         opening.resolve();
         return;
@@ -314,82 +237,43 @@ export class ThreadRunner {
       case 'failure':
       case 'call-error': {
         const call = this.take(message.id);
-        if (call !== undefined) this.answer(call, message);
+        if (call !== undefined) settleCall(call, message, this.node);
         return;
       }
       case 'bad-message':
         this.crash(`a call sent to its worker thread cannot be read there: ${message.message}`, undefined, 'unknown');
         return;
-      case 'log': {
-        const obj = { threadId: worker.threadId, ...message.obj };
-        if (message.msg === undefined) this.log[message.level](obj);
-        else this.log[message.level](obj, message.msg);
+      case 'log':
+        worker.forwardLog(this.log, message);
         return;
-      }
     }
   }
 
-  private onError(worker: Worker, error: Error): void {
-    if (worker !== this.worker) return;
-    if (!this.ready) {
+  private onError(worker: ThreadWorker, error: Error): void {
+    if (worker !== this.current) return;
+    if (this.life.phase === 'starting') {
       this.failOpen(`its worker thread failed: ${messageOf(error)}`, error);
       return;
     }
-    if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      const limits = this.stage.resourceLimits === undefined ? 'no resourceLimits' : `resourceLimits ${JSON.stringify(this.stage.resourceLimits)}`;
-      this.crash(`its worker thread ran out of memory (${limits}): ${messageOf(error)}`, error, 'dying');
-    } else {
-      this.crash(`uncaught error in its worker thread: ${messageOf(error)}`, error, 'dying');
-    }
+    this.crash(workerErrorReason(this.stage.resourceLimits, error), error, 'dying');
   }
 
-  private onExit(worker: Worker, code: number): void {
-    if (worker !== this.worker) {
-      // Its messages have all been delivered by now: an answer still owed is lost.
-      const late = this.answered.get(worker);
-      this.answered.delete(worker);
-      late?.call.reject(late.error);
+  private onExit(worker: ThreadWorker, code: number): void {
+    if (worker !== this.current) {
+      this.late.lost(worker);
       return;
     }
-    if (!this.ready) this.failOpen(`its worker thread exited with code ${code} before it was ready`, undefined);
+    if (this.life.phase === 'starting') this.failOpen(`its worker thread exited with code ${code} before it was ready`, undefined);
     else this.crash(`its worker thread exited with code ${code}`, undefined, 'exited');
   }
 
   // ---- calls
 
-  /** Settles a call with the worker's answer. */
-  private answer(call: Pending, message: Answer): void {
-    switch (message.type) {
-      case 'result':
-        call.resolve(message.outcome);
-        return;
-      case 'failure':
-        call.reject(new BatchFailure(this.callErrorOf(message.error), message.committed, message.rest));
-        return;
-      case 'call-error': {
-        const cause = message.cause === undefined ? undefined : causeError(message.cause);
-        call.reject(callError('STAGE_CALL_FAILED', this.node, message.message, call.batch, cause));
-        return;
-      }
-    }
-  }
-
-  /** A message from a worker that was taken down: the answer it owed, if this is it. */
-  private lateAnswer(worker: Worker, message: WorkerMessage): void {
-    const late = this.answered.get(worker);
-    if (late === undefined || (message.type !== 'result' && message.type !== 'failure' && message.type !== 'call-error') || message.id !== late.id) return;
-    this.answered.delete(worker);
-    this.answer(late.call, message);
-  }
-
-  private take(id: number): Pending | undefined {
-    const call = this.pending.get(id);
+  private take(id: number): PendingCall | undefined {
+    const call = this.pending.take(id);
     if (call === undefined) return undefined;
-    this.pending.delete(id);
-    if (this.pending.size === 0) {
-      this.worker?.unref();
-      this.watch?.stop();
-    }
+    const life = this.life;
+    if (this.pending.size === 0 && life.phase !== 'down') life.worker.idle();
     return call;
   }
 
@@ -404,24 +288,14 @@ export class ThreadRunner {
    * says; `unknown` (a message that cannot be read) says nothing of where it was.
    */
   private crash(reason: string, cause: unknown, how: 'dying' | 'exited' | 'unknown'): void {
-    const at = how === 'unknown' || this.progress === undefined ? undefined : readPosition(this.progress);
-    this.die('STAGE_CRASHED', reason, cause, at, how === 'dying');
-  }
-
-  /**
-   * The call that took the worker down: the one the worker was running at `at` (with the index of
-   * its event, when that is known), else the oldest call in flight.
-   */
-  private culprit(at: CallPosition | undefined): Culprit<Pending> | undefined {
-    if (at !== undefined) {
-      for (const [id, call] of this.pending) {
-        if ((id | 0) !== at.call) continue;
-        const index = at.index >= 0 && at.index < call.batch.values.length ? at.index : undefined;
-        return { id, call, index };
-      }
+    const life = this.life;
+    // Before `ready` a crash is a failed start, as an error or an exit then is.
+    if (life.phase === 'starting') {
+      this.failOpen(reason, cause);
+      return;
     }
-    const oldest = this.pending.entries().next();
-    return oldest.done === true ? undefined : { id: oldest.value[0], call: oldest.value[1], index: undefined };
+    const at = how === 'unknown' || life.phase === 'down' ? undefined : life.worker.position();
+    this.die('STAGE_CRASHED', reason, cause, at, how === 'dying');
   }
 
   /**
@@ -431,23 +305,11 @@ export class ThreadRunner {
    * `beforeExit`: the worker has not exited yet, so an answer it posted will still come.
    */
   private die(code: 'STAGE_TIMEOUT' | 'STAGE_CRASHED', reason: string | undefined, cause: unknown, at: CallPosition | undefined, beforeExit: boolean): void {
-    const worker = this.worker;
+    const worker = this.current;
     const threadId = worker?.threadId;
-    const culprit = this.culprit(at);
     const down: Downfall = { code, node: this.node, timeoutMs: this.stage.timeoutMs, reason, cause };
-    // The call had answered (a crash just after it, e.g. in a timer it set): its answer reaches us
-    // before the worker's exit, so the call waits for it instead of failing. (After the exit it
-    // would have come already: it was lost.)
-    const answered = beforeExit && worker !== undefined && culprit !== undefined && at?.index === CALL_DONE && (culprit.id | 0) === at.call;
-    const { error, rejection } = downFailure(down, answered ? undefined : culprit);
-    const message = error.message;
-    if (answered) {
-      this.pending.delete(culprit.id);
-      this.answered.set(worker, { id: culprit.id, call: culprit.call, error: downFailure(down, culprit).error });
-      this.takeDown({ code, message, cause: error, respawn: true });
-    } else {
-      this.takeDown({ code, message, cause: error, respawn: true }, culprit === undefined ? undefined : { id: culprit.id, rejection });
-    }
+    const { error, culprit } = bury(down, worker, at, beforeExit, this.pending, this.late);
+    this.takeDown({ code, message: error.message, cause: error, respawn: true }, culprit);
     this.log.error({ err: error, threadId }, code === 'STAGE_TIMEOUT' ? 'thread stage timed out' : 'thread stage crashed');
     if (this.onCrash !== undefined) {
       try {
@@ -463,66 +325,12 @@ export class ThreadRunner {
    * given, is the call that took the worker down, with its error (already built).
    */
   private takeDown(down: Down, culprit?: { id: number; rejection: Error }): void {
-    const worker = this.worker;
-    this.worker = undefined;
-    this.progress = undefined;
-    this.watch?.stop();
-    this.watch = undefined;
-    this.ready = false;
-    this.down = down;
-    if (worker !== undefined) {
-      const exit = worker.terminate().then(() => {
-        worker.removeAllListeners();
-      }, noop);
+    const life = this.life;
+    this.life = { phase: 'down', down };
+    if (life.phase !== 'down') {
+      const exit = life.worker.terminate();
       this.exited = this.exited.then(() => exit);
     }
-    const calls = [...this.pending];
-    this.pending.clear();
-    for (const [id, call] of calls) {
-      if (id === culprit?.id) {
-        call.reject(culprit.rejection);
-        continue;
-      }
-      const message =
-        down.code === 'STAGE_STOPPED'
-          ? `${down.message} during a call (offsets ${span(call.batch)}); the call was abandoned`
-          : `${down.message}; the call at offsets ${span(call.batch)}, in flight in the same worker thread, was lost`;
-      call.reject(callError(down.code, this.node, message, call.batch, down.cause));
-    }
+    for (const [id, call] of this.pending.drain()) call.reject(id === culprit?.id ? culprit.rejection : lostCall(down, this.node, call.batch));
   }
-
-  /** The error of a call made while the runner cannot take it: the code of what took it down, and the call's own offsets. */
-  private refusal(batch: Batch): StageCallError {
-    const { code, message, cause } = this.down;
-    return callError(code, this.node, `${message}; the call at offsets ${span(batch)} was refused`, batch, cause);
-  }
-
-  private cloneFailure(batch: Batch, state: unknown, error: unknown): StageCallError {
-    let stateClones = true;
-    try {
-      structuredClone(state);
-    } catch {
-      stateClones = false;
-    }
-    const what = stateClones ? `events at offsets ${span(batch)}` : 'state';
-    const message = `${what} of stage "${this.node}" cannot be sent to its worker thread (a thread stage's state and events must be structured-cloneable): ${messageOf(error)}`;
-    return callError('STAGE_CALL_FAILED', this.node, message, batch, error);
-  }
-
-  /** A StageCallError from the worker, rebuilt. */
-  private callErrorOf(wire: WireCallError): StageCallError {
-    // STAGE_TIMEOUT: an async event that overran timeoutMs, failed by the worker's own deadline.
-    const code: ThreadCallErrorCode = wire.code === 'STAGE_RESULT_INVALID' || wire.code === 'STAGE_TIMEOUT' ? wire.code : 'STAGE_CALL_FAILED';
-    const cause = wire.cause === undefined ? undefined : causeError(wire.cause);
-    return callError(code, wire.stage, wire.message, { values: wire.events as unknown[], offsets: wire.offsets as number[] }, cause);
-  }
-}
-
-/** An Error standing for a value thrown in the worker: its name, message, stack string and code. */
-function causeError(wire: WireCause): Error {
-  const error = new Error(wire.message);
-  error.name = wire.name;
-  error.stack = wire.stack ?? `${wire.name}: ${wire.message}\n    at <worker thread>`;
-  if (wire.code !== undefined) Object.defineProperty(error, 'code', { value: wire.code, enumerable: true, configurable: true, writable: true });
-  return error;
 }

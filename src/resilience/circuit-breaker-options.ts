@@ -5,7 +5,7 @@ import { fn, integerIn, knownKeys, positiveNumber, record } from '../core/valida
 import { AbortedError } from '../core/errors.js';
 import { defaultBreakerThreshold, defaultBreakerTimeoutMs } from './breaker-env-defaults.js';
 import type { BreakerRegistry } from './breaker-registry.js';
-import type { BreakerSnapshot } from './circuit-breaker.js';
+import type { BreakerSnapshot } from './breaker-snapshot.js';
 
 /** Options of `circuitBreaker`: when it trips (any of the trip conditions), how long it stays open, how it probes. */
 export interface CircuitBreakerOptions extends TripOptions {

@@ -1,10 +1,5 @@
 import { createActor, type Actor } from 'xstate';
-import {
-  circuitBreakerMachine,
-  type BreakerState,
-  type CircuitBreakerEmitted,
-  type OpenReason,
-} from '../../machines/circuit-breaker.machine.js';
+import { circuitBreakerMachine, type BreakerState, type CircuitBreakerEmitted } from '../../machines/circuit-breaker.machine.js';
 import {
   createWindows,
   recordCall,
@@ -18,38 +13,12 @@ import {
 import { actorClock, systemClock, type ActorClock, type Clock } from '../core/clock.js';
 import { CircuitOpenError } from '../core/errors.js';
 import type { Policy, Work } from './policy.js';
-import { RUN, abortedBy, argumentFor, invoke, isAborted, isThenable, listen, unlisten, type StopSource } from './signals.js';
+import { RUN, abortedBy, argumentFor, invoke, isAborted, isThenable, type StopSource } from './signals.js';
+import { stoppable, type Abandonable } from './stoppable.js';
+import type { BreakerSnapshot } from './breaker-snapshot.js';
+import type { BreakerStats } from './breaker-stats.js';
 import { resolveBreakerOptions, type CircuitBreakerOptions, type ResolvedBreakerOptions } from './circuit-breaker-options.js';
 import { breakers, type BreakerRegistry } from './breaker-registry.js';
-
-/** A breaker's saved state (`toJSON()`), restorable with `circuitBreaker({ ..., initialState })`. */
-export interface BreakerSnapshot {
-  version: 1;
-  name: string;
-  state: BreakerState;
-  /** Consecutive re-opens: the next open lasts longer. */
-  reopens: number;
-  /** For an open breaker: how long it stays open. */
-  openRemainingMs?: number;
-  windows: unknown;
-}
-
-/** What a breaker has counted; see `breaker.stats()`. */
-export interface BreakerStats {
-  name: string;
-  state: BreakerState;
-  /**
-   * Calls through the breaker, by outcome. rejected: refused while open, isolated or out of probes;
-   * ignored: failed with an error `isFailure` does not count; abandoned: the caller's signal aborted
-   * while the work ran (its outcome counts for nothing).
-   */
-  calls: { succeeded: number; failed: number; rejected: number; ignored: number; abandoned: number };
-  /** Transitions into `open` since creation. */
-  opens: number;
-  lastOpenReason: OpenReason | undefined;
-  /** The current windows: calls, failures, slow calls, rates (reset on every transition). */
-  window: ReturnType<typeof windowStats>;
-}
 
 /**
  * A circuit breaker around any async work, as a policy: `breaker.execute(fn)`. The state machine
@@ -322,36 +291,6 @@ export class CircuitBreaker implements Policy {
   }
 }
 
-/** A call whose caller may stop waiting for it (see {@link stoppable}). */
-interface Abandonable {
-  abandoned: boolean;
-}
-
-/**
- * Runs a call the caller can abandon: when `source` aborts first, the caller gets an AbortedError at
- * once and the call is marked abandoned, so the breaker counts its late outcome for nothing (an
- * aborted call says nothing about the dependency). The listener goes when the call settles.
- */
-function stoppable<T>(source: StopSource, run: (call: Abandonable) => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const call: Abandonable = { abandoned: false };
-    const onAbort = (): void => {
-      call.abandoned = true;
-      reject(abortedBy(source));
-    };
-    listen(source, onAbort);
-    run(call).then(
-      (value) => {
-        unlisten(source, onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        unlisten(source, onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-
 export type { ResolvedTripOptions };
+export type { BreakerSnapshot } from './breaker-snapshot.js';
+export type { BreakerStats } from './breaker-stats.js';

@@ -1,4 +1,4 @@
-import type { BreakerSnapshot } from './circuit-breaker.js';
+import type { BreakerSnapshot } from './breaker-snapshot.js';
 
 /** A stage's breaker state and resilience counters, as checkpoints carry them. */
 export interface GuardsSnapshot {

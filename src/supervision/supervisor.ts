@@ -1,44 +1,16 @@
 import type { Logger } from 'pino';
 import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
-import { shouldRestart, type ExitKind } from '../../supervisors/restart-decision.js';
-import type { ChildRef, Strategy } from '../../supervisors/strategies.js';
-import { ChildRegistry, newEntry, type Entry, type EntryStatus } from './child-registry.js';
-import {
-  supervisorMachine,
-  type ChildExitedEvent,
-  type Escalation,
-  type RestartDecision,
-  type SupervisorEmitted,
-  type SupervisorStateValue,
-} from '../../supervisors/supervisor.machine.js';
-import { setTimer } from '../core/clock.js';
+import { ChildRegistry, newEntry } from './child-registry.js';
+import { ChildLifecycle } from './child-lifecycle.js';
+import { supervisorMachine, type Escalation, type SupervisorEmitted, type SupervisorStateValue } from '../../supervisors/supervisor.machine.js';
 import { restartBudget, type BudgetNode } from '../core/intensity.js';
 import { ConfigError, SteadfastError, messageOf } from '../core/errors.js';
 import { escalationError } from './escalation-error.js';
 import { childSpec, type Child, type ChildDescription, type ChildSpec, type ChildStartContext, type ResolvedChildSpec } from './child.js';
 import { resolveSupervisorOptions, type ResolvedSupervisorOptions, type SupervisorOptions } from './options.js';
-import { shutdownChild } from './shutdown.js';
+import type { SupervisorStats } from './supervisor-stats.js';
 
-/** Counters of a supervisor; see `supervisor.stats()`. */
-export interface SupervisorStats {
-  name: string;
-  state: SupervisorStateValue;
-  strategy: Strategy;
-  children: number;
-  running: number;
-  restarting: number;
-  /** Restarts made since start. */
-  restarts: number;
-  /** Restarts inside the current intensity window, and its limit. */
-  intensity: { restarts: number; maxRestarts: number; withinMs: number };
-  /** Children killed because they did not stop within their shutdown budget. */
-  killed: number;
-  /**
-   * Worst case of restarts of one worker of this tree within one window: restarts multiply up the
-   * tree (each time a supervisor gives up, its parent restarts it with a fresh budget).
-   */
-  budget: number;
-}
+export type { SupervisorStats } from './supervisor-stats.js';
 
 /**
  * A supervisor: starts its children from child specs, restarts them by strategy with exponential
@@ -59,15 +31,15 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   return new Supervisor(options);
 }
 
+/** A running supervisor (see {@link createSupervisor}); its children are started, restarted and stopped by a {@link ChildLifecycle}. */
 export class Supervisor implements Child {
   readonly name: string;
   private readonly options: ResolvedSupervisorOptions;
   private readonly actor: Actor<typeof supervisorMachine>;
   private readonly entries = new ChildRegistry();
-  /** Cancels of the pending restart timers. */
-  private readonly timers = new Set<() => void>();
+  /** Starts, restarts and stops the children as the machine decides. */
+  private readonly children: ChildLifecycle;
   private readonly log: Logger;
-  private killedCount = 0;
   private dynamicSeq = 0;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -87,17 +59,20 @@ export class Supervisor implements Child {
       if (this.entries.has(spec.id)) throw new SteadfastError('CONFIG_INVALID', `supervisor "${this.name}": two children have the id "${spec.id}" (children[${i}])`);
       this.entries.set(spec.id, newEntry(spec, undefined));
     }
+    this.children = new ChildLifecycle(this.name, this.entries, this.options, this.log, (event) => {
+      if (this.actor.getSnapshot().status === 'active') this.actor.send(event);
+    });
     const machine = supervisorMachine.provide({
       actors: {
-        startChildren: fromPromise(async () => this.startAll()),
-        stopChildren: fromPromise(async () => this.stopAll()),
+        startChildren: fromPromise(async () => this.children.startAll()),
+        stopChildren: fromPromise(async () => this.children.stopAll()),
       },
       actions: {
-        removeChild: (_, params) => this.remove(params.event),
+        removeChild: (_, params) => this.children.remove(params.event),
         // Carried out after the machine's step (children are actors too: starting or stopping them
         // must not run inside this actor's action).
-        applyRestart: (_, params) => queueMicrotask(() => this.applyRestart(params.event, params.decision)),
-        restartChildren: (_, params) => queueMicrotask(() => this.restartChildren(params.ids)),
+        applyRestart: (_, params) => queueMicrotask(() => this.children.applyRestart(params.event, params.decision)),
+        restartChildren: (_, params) => queueMicrotask(() => this.children.restartChildren(params.ids)),
         // Reported after the machine's step: the parent (another actor) or the application reacts
         // by sending events and stopping actors, which must not run inside this actor's action.
         reportFailed: (_, params) => queueMicrotask(() => this.failed(params.escalation)),
@@ -139,18 +114,7 @@ export class Supervisor implements Child {
 
   /** Kills every child at once, then stops. */
   kill(): void {
-    for (const cancel of this.timers) cancel();
-    this.timers.clear();
-    for (const entry of [...this.entries.values()].reverse()) {
-      const child = entry.child;
-      entry.child = undefined;
-      entry.status = 'stopped';
-      try {
-        child?.kill();
-      } catch {
-        // killing is best effort
-      }
-    }
+    this.children.killAll();
     this.actor.stop();
   }
 
@@ -163,7 +127,7 @@ export class Supervisor implements Child {
     const entry = newEntry({ ...template, id }, args);
     this.entries.set(id, entry);
     try {
-      await this.startEntry(entry);
+      await this.children.startEntry(entry);
     } catch (error) {
       this.entries.delete(id);
       throw error;
@@ -180,7 +144,7 @@ export class Supervisor implements Child {
     const entry = newEntry(resolved, undefined);
     this.entries.set(resolved.id, entry);
     try {
-      await this.startEntry(entry);
+      await this.children.startEntry(entry);
     } catch (error) {
       this.entries.delete(resolved.id);
       throw error;
@@ -192,7 +156,7 @@ export class Supervisor implements Child {
     const entry = this.entries.get(id);
     if (entry === undefined) throw new SteadfastError('CHILD_UNKNOWN', `supervisor "${this.name}" has no child "${id}"`);
     this.entries.delete(id);
-    await this.shutdown(entry);
+    await this.children.shutdown(entry);
   }
 
   /** Subscribes to what the supervisor emits (restarting, flapping, escalated); returns the unsubscribe function. */
@@ -233,7 +197,7 @@ export class Supervisor implements Child {
         maxRestarts: this.options.maxRestarts,
         withinMs: this.options.withinMs,
       },
-      killed: this.killedCount,
+      killed: this.children.killed,
       budget: restartBudget(this.budgetNode()),
     };
   }
@@ -245,160 +209,6 @@ export class Supervisor implements Child {
       if (entry.child instanceof Supervisor) children.push(entry.child.budgetNode());
     }
     return { maxRestarts: this.options.maxRestarts, children };
-  }
-
-  // Effects the machine asks for.
-
-  private async startAll(): Promise<void> {
-    for (const entry of this.entries.values()) await this.startEntry(entry);
-  }
-
-  private async startEntry(entry: Entry): Promise<void> {
-    entry.status = 'starting';
-    entry.generation++;
-    const generation = entry.generation;
-    const ctx: ChildStartContext = {
-      id: entry.id,
-      args: entry.args,
-      exited: (exit, error) => this.exited(entry.id, generation, exit, error),
-      log: this.log.child({ child: entry.id }),
-    };
-    let child: Child;
-    try {
-      child = await entry.spec.start(ctx);
-    } catch (error) {
-      entry.status = 'stopped';
-      throw new SteadfastError('CHILD_START_FAILED', `supervisor "${this.name}" could not start child "${entry.id}": ${messageOf(error)}`, {
-        cause: error,
-      });
-    }
-    if (entry.generation !== generation || entry.status !== 'starting') {
-      // It exited while starting (already reported) or the supervisor stopped meanwhile: do not keep it.
-      try {
-        child.kill();
-      } catch {
-        // gone already
-      }
-      return;
-    }
-    entry.child = child;
-    entry.status = 'running';
-    entry.startedAt = this.options.clock.now();
-  }
-
-  private exited(id: string, generation: number, exit: ExitKind, error: unknown): void {
-    const entry = this.entries.get(id);
-    if (entry === undefined || entry.generation !== generation) return;
-    if (entry.status === 'stopping' || entry.status === 'stopped') return;
-    entry.child = undefined;
-    this.reportExit(entry, exit, error);
-  }
-
-  /**
-   * Tells the machine that a child is gone (it exited, or a restart of it failed), with what its
-   * decision needs: the children its strategy may touch, the child's backoff attempt and time up,
-   * and a random draw for the jitter.
-   */
-  private reportExit(entry: Entry, exit: ExitKind, error: unknown): void {
-    entry.status = 'stopped';
-    const at = this.options.clock.now();
-    const { strategy, random } = this.options;
-    // one_for_one and simple_one_for_one touch the failed child alone: no need to list the others.
-    const alone = strategy === 'one_for_one' || strategy === 'simple_one_for_one';
-    const children: ChildRef[] = alone ? [{ id: entry.id, restart: entry.spec.restart }] : this.entries.refs();
-    const event: ChildExitedEvent = {
-      type: 'steadfast.child.exited',
-      id: entry.id,
-      exit,
-      error,
-      restart: entry.spec.restart,
-      at,
-      children,
-      attempt: entry.attempt,
-      upMs: at - entry.startedAt,
-      // Drawn only for an exit that may restart: a given `random` sees one draw per restart, as before.
-      draw: shouldRestart(entry.spec.restart, exit) ? random() : 0,
-    };
-    if (exit === 'error') this.log.warn({ errorContext: 'child_terminated', reason: messageOf(error), offender: entry.id, err: error }, `child ${entry.id} crashed`);
-    if (this.actor.getSnapshot().status === 'active') this.actor.send(event);
-  }
-
-  private remove(event: ChildExitedEvent): void {
-    this.entries.delete(event.id);
-    this.log.info({ errorContext: 'child_removed', offender: event.id, reason: event.exit }, `child ${event.id} exited (${event.exit}) and is not restarted`);
-  }
-
-  /** Carries out a decision to restart (the machine made it): stop what the plan stops, then start its children after the delay. */
-  private applyRestart(event: ChildExitedEvent, decision: RestartDecision): void {
-    const failed = this.entries.get(event.id);
-    if (failed === undefined) return;
-    const { plan, delayMs } = decision;
-    failed.attempt = decision.attempt;
-    const stopping = plan.stop.map((id) => this.entries.get(id)).filter((e): e is Entry => e !== undefined);
-    for (const id of plan.remove) if (id !== event.id || !plan.start.includes(id)) this.entries.delete(id);
-    for (const id of plan.start) {
-      const entry = this.entries.get(id);
-      if (entry !== undefined) entry.status = 'restarting';
-    }
-    this.log.info(
-      { errorContext: 'restarting', offender: event.id, reason: event.exit, strategy: this.options.strategy, stop: plan.stop, start: plan.start, delayMs: Math.round(delayMs) },
-      `restarting ${plan.start.join(', ')} in ${Math.round(delayMs)} ms`,
-    );
-    void (async () => {
-      for (const entry of stopping) await this.shutdown(entry, 'restarting');
-      if (plan.start.length === 0) return;
-      this.after(delayMs, () => {
-        if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'steadfast.child.restart', ids: plan.start });
-      });
-    })();
-  }
-
-  /** Runs `fn` after `delayMs` on the supervisor's clock (0: on the next turn of the event loop, never synchronously), cancellable by stop/kill. */
-  private after(delayMs: number, fn: () => void): void {
-    const cancel = setTimer(this.options.clock, delayMs, () => {
-      this.timers.delete(cancel);
-      fn();
-    });
-    this.timers.add(cancel);
-  }
-
-  private restartChildren(ids: readonly string[]): void {
-    void (async () => {
-      for (const id of ids) {
-        const entry = this.entries.get(id);
-        if (entry === undefined || entry.status !== 'restarting') continue;
-        entry.restarts++;
-        try {
-          await this.startEntry(entry);
-        } catch (error) {
-          // A failed restart is another failure: counted, and retried after a backoff, by an event.
-          if (this.entries.get(id) === entry) this.reportExit(entry, 'error', error);
-        }
-      }
-    })();
-  }
-
-  private async stopAll(): Promise<void> {
-    for (const cancel of this.timers) cancel();
-    this.timers.clear();
-    for (const entry of [...this.entries.values()].reverse()) await this.shutdown(entry);
-  }
-
-  /** Stops one child within its budget; a kill is logged and counted. */
-  private async shutdown(entry: Entry, then: EntryStatus = 'stopped'): Promise<void> {
-    const child = entry.child;
-    entry.child = undefined;
-    if (child === undefined) {
-      if (entry.status !== 'restarting') entry.status = then;
-      return;
-    }
-    entry.status = 'stopping';
-    const outcome = await shutdownChild(child, entry.spec.shutdown, this.options.clock);
-    if (outcome !== 'stopped') {
-      this.killedCount++;
-      this.log.warn({ errorContext: 'shutdown_error', offender: entry.id, reason: outcome, shutdown: entry.spec.shutdown }, `child ${entry.id} was killed (${outcome})`);
-    }
-    entry.status = then;
   }
 
   private failed(escalation: Escalation | undefined): void {
@@ -417,7 +227,6 @@ export class Supervisor implements Child {
     }
   }
 }
-
 
 /** A child spec that runs a nested supervisor (its escalation is this child's crash). */
 export function supervisorChild(options: SupervisorOptions, spec: { restart?: ResolvedChildSpec['restart']; shutdown?: number | 'brutal' } = {}): ResolvedChildSpec {
