@@ -3,7 +3,24 @@
 export { defineStage, isStage } from './stage.js';
 export type { Stage, StageOptions, StageContext, StageResult, StageIsolation, StageResourceLimits } from './stage.js';
 
-export { createPipeline } from './pipeline/pipeline.js';
+import { createPipeline as createPipelineIn } from './pipeline/pipeline.js';
+import { exitProcess } from './cli/exit-process.js';
+import type { Pipeline, PipelineOptions } from './pipeline/pipeline.js';
+
+/**
+ * Creates a pipeline: a source, stages running as XState actors with bounded mailboxes and credit
+ * between them, and a sink. Options are checked here; nothing runs until `start()`.
+ *
+ * @example
+ * const sink = toArray();
+ * const pipeline = createPipeline({ name: 'orders', source: fromIterable(orders), stages: [parse, enrich], sink });
+ * await pipeline.start();
+ * await pipeline.done;
+ */
+export function createPipeline<TIn>(options: PipelineOptions<TIn>): Pipeline {
+  // The entry owns the process: `supervision.exitOnEscalate` ends it through the CLI's exit.
+  return createPipelineIn(options, { exit: exitProcess });
+}
 export type { Pipeline, PipelineOptions, AnyStage } from './pipeline/pipeline.js';
 export type { StartOptions } from './pipeline/pipeline-api.js';
 export type { InspectionListener } from './pipeline/inspection.js';

@@ -19,7 +19,6 @@ import type { CheckpointCoordinator } from '../checkpointing/coordinator.js';
 import type { DeadLetterBox } from '../checkpoint/dead-letters.js';
 import { startFrom } from '../checkpoint/restore-from.js';
 import type { CompletedCheckpoint, StoredDeadLetter } from '../checkpoint/types.js';
-import type { StageCallError } from '../core/errors.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
 import { pipelineStats, type PipelineStats, type PipelineStatus } from './stats.js';
 import type { Escalation } from '../../supervisors/supervisor.machine.js';
@@ -28,7 +27,9 @@ import type { Supervisor } from '../supervision/supervisor.js';
 import type { ScaleOptions, ScaleResult, SwapOptions } from './reshape.js';
 import { Reshaper } from './reshaper.js';
 import { assemble } from './assembly.js';
+import type { ProcessHost } from './process-host.js';
 import { RunEnd } from './run-end.js';
+import { ErrorReports } from './error-reports.js';
 import { RunLetters } from './run-letters.js';
 import { startedAtOf, type RunLife } from './run-life.js';
 
@@ -45,8 +46,8 @@ export type { Pipeline };
  * await pipeline.start();
  * await pipeline.done;
  */
-export function createPipeline<TIn>(options: PipelineOptions<TIn>): Pipeline {
-  return new PipelineRun(options as PipelineOptions<unknown>);
+export function createPipeline<TIn>(options: PipelineOptions<TIn>, host: ProcessHost = {}): Pipeline {
+  return new PipelineRun(options as PipelineOptions<unknown>, host);
 }
 
 class PipelineRun implements Pipeline {
@@ -59,7 +60,6 @@ class PipelineRun implements Pipeline {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly source: Source<unknown>;
-  private readonly onError: ((error: SteadfastError) => void) | undefined;
   private readonly stopTimeoutMs: number;
   private readonly cells: NodeCell[];
   private readonly byName: Map<string, NodeCell>;
@@ -80,7 +80,8 @@ class PipelineRun implements Pipeline {
   /** Exit code of the process after an escalation (`supervision.exitOnEscalate`), if asked. */
   private readonly exitCode: number | undefined;
   private escalation: Escalation | undefined;
-  private errorCount = 0;
+  /** Failures that do not stop the run: counted, then to `onError`. */
+  private readonly errors: ErrorReports;
   private failure: SteadfastError | undefined;
   /** Dead letters: read and replayed. */
   private readonly runLetters: RunLetters;
@@ -90,12 +91,14 @@ class PipelineRun implements Pipeline {
   private stopping: Promise<void> | undefined;
   private settle!: { resolve: (stats: PipelineStats) => void; reject: (error: unknown) => void };
 
-  constructor(options: PipelineOptions<unknown>) {
+  constructor(
+    options: PipelineOptions<unknown>,
+    private readonly host: ProcessHost,
+  ) {
     const resolved = resolvePipelineOptions(options, this.runId);
     this.name = resolved.name;
     this.source = resolved.source;
     this.mode = resolved.mode;
-    this.onError = resolved.onError;
     this.stopTimeoutMs = resolved.stopTimeoutMs;
     this.clock = resolved.clock;
     this.log = resolved.log;
@@ -107,24 +110,29 @@ class PipelineRun implements Pipeline {
     // `done` may be ignored by a program that only awaits stop(): never an unhandled rejection.
     this.done.catch(() => {});
 
+    this.errors = new ErrorReports(this.log, resolved.onError);
     const parts = assemble(resolved, {
       flow: this.flow,
       observers: this.observers,
       inspection: this.inspection,
       breakers: this.breakers,
-      report: (error, log) => this.report(error, log),
+      report: (error, log) => this.errors.report(error, log),
       cellCompleted: (cell) => this.end.cellCompleted(cell),
       escalated: (escalation) => this.escalated(escalation),
     });
     this.pump = parts.pump;
     this.checkpoints = parts.checkpoints;
     this.letters = parts.letters;
+    this.errors.letters = parts.letters;
     this.cells = parts.cells;
     this.byName = parts.byName;
     this.supervisor = parts.supervisor;
     const { exitOnEscalate, onEscalate } = resolved.supervision;
     this.onEscalate = onEscalate;
     this.exitCode = exitOnEscalate === true ? 1 : exitOnEscalate === false ? undefined : exitOnEscalate;
+    if (this.exitCode !== undefined && host.exit === undefined) {
+      throw new ConfigError('pipeline.supervision.exitOnEscalate', exitOnEscalate, "needs the process: create the pipeline through the package entry ('steadfast')");
+    }
     const run = { ...parts, pipeline: this.name, log: this.log, clock: this.clock, state: () => this.state };
     this.reshaper = new Reshaper(run);
     this.runLetters = new RunLetters(run);
@@ -185,7 +193,7 @@ class PipelineRun implements Pipeline {
       // The supervisor starts every stage and sink in order; each resolves once it opened.
       await this.supervisor.start();
       this.pump.startOffset = offset;
-      await this.pump.open(offset + 1, (error) => this.report(error));
+      await this.pump.open(offset + 1, (error) => this.errors.report(error));
       if (this.checkpoints !== undefined) await this.runLetters.replayMarked();
     } catch (error) {
       failed = startError(error);
@@ -281,7 +289,7 @@ class PipelineRun implements Pipeline {
     if (this.escalation !== undefined && this.exitCode !== undefined) {
       // Asked for by the program: the sinks are closed and flushed, the logs written (pino is synchronous).
       this.log.fatal({ exitCode: this.exitCode }, 'exiting the process after the supervisor gave up');
-      process.exit(this.exitCode);
+      this.host.exit?.(this.exitCode);
     }
   }
 
@@ -313,24 +321,6 @@ class PipelineRun implements Pipeline {
       );
     }
     return (push as (value: unknown) => Promise<void>).call(this.source, event);
-  }
-
-  /** A failure that does not stop the pipeline: counted, then to `onError`, or logged without one. */
-  private report(error: SteadfastError, log: Logger = this.log): void {
-    this.errorCount++;
-    if (error.code === 'DEAD_LETTER') this.letters.record(error as StageCallError);
-    if (this.onError === undefined) {
-      log.error({ err: error }, error.message);
-      return;
-    }
-    const hookFailed = (hookError: unknown) => log.error({ err: hookError, reported: error.message }, `onError threw: ${messageOf(hookError)}`);
-    try {
-      const returned: unknown = this.onError(error);
-      // An async hook that rejects must not become an unhandled rejection of the host process.
-      if (returned instanceof Promise) returned.catch(hookFailed);
-    } catch (hookError) {
-      hookFailed(hookError);
-    }
   }
 
   // Reshaping while running.
@@ -369,7 +359,7 @@ class PipelineRun implements Pipeline {
       source: { name: this.source.name, pump: this.pump },
       cells: this.cells,
       flow: this.flow,
-      errors: this.errorCount,
+      errors: this.errors.count,
       deadLetters: this.letters.counts(),
       supervision: this.supervisor.stats(),
       checkpoints: this.checkpoints,
