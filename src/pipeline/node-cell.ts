@@ -43,7 +43,7 @@ export class NodeCell implements Inlet, Producer {
   readonly mailbox: Mailbox;
   /** The calls: in flight, their ends, counts and timings. */
   readonly ledger: CallLedger;
-  private readonly calls_: CallDispatch;
+  private readonly dispatch: CallDispatch;
   /** Barriers and the restart point, under checkpoints. */
   private readonly checkpoints: CellCheckpoints | undefined;
   private readonly lives: Incarnations<StageActor>;
@@ -82,7 +82,7 @@ export class NodeCell implements Inlet, Producer {
             log: this.log,
             mailboxChanged: () => this.notify('steadfast.stage.input'),
           });
-    this.calls_ = new CallDispatch({
+    this.dispatch = new CallDispatch({
       name: config.name,
       group: config.group,
       mailbox: this.mailbox,
@@ -104,7 +104,7 @@ export class NodeCell implements Inlet, Producer {
         this.lives.lastFailure = failure;
       },
     });
-    this.ledger = this.calls_.ledger;
+    this.ledger = this.dispatch.ledger;
     this.machine = stageLogic({
       open: async () => {
         await this.config.open();
@@ -113,7 +113,7 @@ export class NodeCell implements Inlet, Producer {
         return { state: given === undefined ? this.config.initialState() : given.state };
       },
       close: () => this.config.close(),
-      startCall: (input) => this.calls_.start(input),
+      startCall: (input) => this.dispatch.start(input),
       passBarrier: (state) => this.passBarrier(state),
       lifecycleFailed: (phase, error) => this.lives.lifecycleFailed(phase, error, this.kind),
     });
@@ -327,7 +327,7 @@ export class NodeCell implements Inlet, Producer {
   }
 
   canTake(): boolean {
-    return this.mailbox.queue.length > 0 && this.calls_.hasCredit();
+    return this.mailbox.queue.length > 0 && this.dispatch.hasCredit();
   }
 
   wake(): void {
@@ -346,7 +346,7 @@ export class NodeCell implements Inlet, Producer {
 
   /** Sends the machine an event with the mailbox as it is now, unless it has finished. */
   private notify(type: 'steadfast.stage.input' | 'steadfast.stage.credit' | 'steadfast.stage.end'): void {
-    this.send({ type, mailbox: this.calls_.view() });
+    this.send({ type, mailbox: this.dispatch.view() });
   }
 
   private send(event: StageMachineEvent): void {
