@@ -8,16 +8,8 @@ import { snapshotCheck } from './records.js';
 import type { CorruptEntry } from './restore.js';
 import type { CheckpointStore, CompletedCheckpoint, RawEntry, ReadResult, Snapshot } from './types.js';
 
-/** One kept checkpoint of a pipeline, as `steadfast checkpoints list` shows it. */
-export interface CheckpointRecord {
-  pipeline: string;
-  checkpointId: string;
-  version: number;
-  /** The committed source offset: a run restored from it replays after this offset. */
-  offset: number;
-  /** Epoch milliseconds of its completion. */
-  createdAt: number;
-  stages: string[];
+/** One kept checkpoint of a pipeline (its completed marker), as `steadfast checkpoints list` shows it. */
+export interface CheckpointRecord extends CompletedCheckpoint {
   /** Stored bytes of its snapshots (headers included), of those present. */
   bytes: number;
   /** Its marker and every snapshot it lists are there and verify (checksum, record shape; v8 payloads by checksum only). */
