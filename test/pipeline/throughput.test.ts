@@ -72,6 +72,38 @@ describe('throughput in stats()', () => {
     await pipeline.stop();
   });
 
+  it('counts every sink in the sink rate: a graph sink node and the pipeline’s sink', async () => {
+    const clock = new SimulatedClock();
+    const slow = defineStage({
+      name: 'slow',
+      process: async (e: number) => {
+        await new Promise<void>((resolve) => clock.setTimer(STEP_MS, resolve));
+        return { emit: [e] };
+      },
+    });
+    const copy = defineStage({ name: 'copy', process: (e: number) => ({ emit: [e] }) });
+    const archive = toArray<number>();
+    const sink = toArray<number>();
+    const pipeline = createPipeline({
+      name: 'two-sinks',
+      source: fromIterable(Array.from({ length: 50 }, (_, i) => i)),
+      graph: { slow: { stage: slow, from: 'source' }, copy: { stage: copy, from: 'source' }, archive: { sink: archive, from: 'copy' } },
+      sink,
+      clock,
+      logLevel: 'silent',
+    });
+    await pipeline.start();
+    while (sink.items.length < 50) await clock.advance(1_000);
+    const stats = await pipeline.done;
+    expect(archive.items).toHaveLength(50);
+    const sinks = Object.values(stats.stages).filter((s) => s.kind === 'sink');
+    expect(sinks).toHaveLength(2);
+    expect(stats.uptimeMs).toBeGreaterThanOrEqual(5_000);
+    expect(stats.sinkPerSecond).toBeCloseTo((100 * 1000) / stats.uptimeMs, 9);
+    expect(stats.sinkPerSecond).toBeCloseTo(sinks.reduce((sum, s) => sum + s.processedPerSecond, 0), 9);
+    expect(stats.eventsPerSecond).toBeCloseTo(stats.sinkPerSecond / 2, 9); // each event read reaches both sinks
+  });
+
   it('reports no rate before the run starts', () => {
     const { pipeline } = slowPipeline();
     const stats = pipeline.stats();
