@@ -1,15 +1,25 @@
 // The one-line status of `steadfast run`: what the pipeline is doing, from its stats.
 import type { PipelineStats } from '../pipeline/stats.js';
 
+/** The two rates of a status line, in events per second. */
+export interface StatusRates {
+  /** Events read from the source. */
+  read: number;
+  /** Events delivered to the sink(s): work done end to end. */
+  done: number;
+}
+
 /**
- * `orders running | 1234 events 210.5/s | parse idle, enrich busy, sink idle | restarts 0 |
- * checkpoint 3 at offset 1199, 2s ago`: status, events read and the rate, each stage instance's
- * state, restarts, errors (when any), and the last completed checkpoint (with the option).
+ * `orders running | 1234 events | read 1,210/s · done 14.0/s | parse idle, enrich busy, sink idle |
+ * restarts 0 | checkpoint 3 at offset 1199, 2s ago`: status, events read, the source's read rate
+ * and the sink's rate, each stage instance's state, restarts, errors (when any), and the last
+ * completed checkpoint (with the option).
  */
-export function statusLine(stats: PipelineStats, eventsPerSecond: number, now: number): string {
+export function statusLine(stats: PipelineStats, rates: StatusRates, now: number): string {
   const parts = [
     `${stats.pipeline} ${stats.status}`,
-    `${stats.source.events} events ${rate(eventsPerSecond)}/s`,
+    `${stats.source.events} events`,
+    `read ${rate(rates.read)}/s · done ${rate(rates.done)}/s`,
     Object.values(stats.stages)
       .map((stage) => `${stage.name} ${stage.status}`)
       .join(', '),
@@ -31,7 +41,7 @@ export function fitLine(line: string, columns: number | undefined): string {
 
 function rate(perSecond: number): string {
   if (!Number.isFinite(perSecond) || perSecond <= 0) return '0';
-  return perSecond >= 100 ? String(Math.round(perSecond)) : perSecond.toFixed(1);
+  return perSecond >= 100 ? Math.round(perSecond).toLocaleString('en-US') : perSecond.toFixed(1);
 }
 
 function age(ms: number): string {

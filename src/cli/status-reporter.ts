@@ -22,7 +22,6 @@ const CLEAR = '\r\x1b[2K';
 
 export class StatusReporter {
   private timer: CancelTimer | undefined;
-  private last: { at: number; events: number } | undefined;
   private drawn = false;
   private readonly now: () => number;
 
@@ -42,14 +41,11 @@ export class StatusReporter {
     this.timer = setRepeating(systemClock, this.options.tty ? TTY_REFRESH_MS : this.options.intervalMs, () => this.tick(), { unref: true });
   }
 
-  /** Writes the status now: redraws the live line, or writes a plain line. */
+  /** Writes the status now: redraws the live line, or writes a plain line (the rates are those of the last 10 s, `stats.recent`). */
   tick(): void {
     const stats = this.stats();
     const at = this.now();
-    const previous = this.last;
-    this.last = { at, events: stats.source.events };
-    const perSecond = previous === undefined || at <= previous.at ? stats.eventsPerSecond : ((stats.source.events - previous.events) * 1000) / (at - previous.at);
-    this.write(statusLine(stats, perSecond, at), at, false);
+    this.write(statusLine(stats, { read: stats.recent.sourcePerSecond, done: stats.recent.sinkPerSecond }, at), at, false);
   }
 
   /** Clears the live line, so that other text can be written on the terminal. */
@@ -59,13 +55,13 @@ export class StatusReporter {
     this.drawn = false;
   }
 
-  /** Stops the periodic status and writes the final one (the rate is the average of the run), on a line of its own. */
+  /** Stops the periodic status and writes the final one (the rates are the averages of the run), on a line of its own. */
   stop(): void {
     this.timer?.();
     this.timer = undefined;
     const stats = this.stats();
     const at = this.now();
-    this.write(statusLine(stats, stats.eventsPerSecond, at), at, true);
+    this.write(statusLine(stats, { read: stats.eventsPerSecond, done: stats.sinkPerSecond }, at), at, true);
   }
 
   private write(line: string, at: number, final: boolean): void {

@@ -120,6 +120,16 @@ class PipelineMetrics implements Metrics {
         for (const { pipeline } of each()) for (const stage of Object.values(pipeline.stats().stages)) mailbox.set({ pipeline: pipeline.name, stage: stage.name }, stage.mailbox.depth);
       },
     });
+    const perSecond: Gauge<'pipeline' | 'stage'> = new Gauge({
+      name: 'steadfast_stage_events_per_second',
+      help: 'Events a stage instance (or sink) processed per second over the last 10 s (stats().stages[name].recentPerSecond).',
+      labelNames: ['pipeline', 'stage'],
+      registers,
+      collect: () => {
+        perSecond.reset();
+        for (const { pipeline } of each()) for (const stage of Object.values(pipeline.stats().stages)) perSecond.set({ pipeline: pipeline.name, stage: stage.name }, stage.recentPerSecond);
+      },
+    });
     const breakerState: Gauge<'pipeline' | 'breaker'> = new Gauge({
       name: 'steadfast_breaker_state',
       help: 'Circuit breaker state: 0 closed, 1 halfOpen, 2 open (isolated counts as open).',

@@ -23,6 +23,8 @@ export interface WorkerNode {
   mailbox: { depth: number; capacity: number; peak: number; replaying: number };
   breaker: BreakerState | null;
   events: { in: number; out: number; failed: number };
+  /** Events processed per second: over the run, and over the last 10 s (`stats().stages[id]`). */
+  rate: { processedPerSecond: number; recentPerSecond: number };
   /** Null until the stage reports a checkpoint. */
   checkpoint: LastCheckpoint | null;
 }
@@ -45,7 +47,12 @@ export interface PipelineNode {
   status: PipelineStatus;
   runId: string;
   source: { name: string; events: number; lastOffset: number | null };
+  /** Source events read per second over the run (the read rate, not work done). */
   eventsPerSecond: number;
+  /** Events delivered to the sink(s) per second over the run. */
+  sinkPerSecond: number;
+  /** The read and sink rates over the last `windowMs`. */
+  recent: { windowMs: number; sourcePerSecond: number; sinkPerSecond: number };
   /** Every breaker registered with the pipeline. */
   breakers: Array<{ name: string; state: BreakerState }>;
   supervisor: SupervisorNode;
@@ -65,6 +72,8 @@ export function treeOf(
     runId: stats.runId,
     source: { name: stats.source.name, events: stats.source.events, lastOffset: stats.source.lastOffset },
     eventsPerSecond: stats.eventsPerSecond,
+    sinkPerSecond: stats.sinkPerSecond,
+    recent: stats.recent,
     breakers: breakers.map((b) => ({ name: b.name, state: b.state })),
     supervisor: {
       id: sup.name,
@@ -83,6 +92,7 @@ export function treeOf(
         mailbox: s.mailbox,
         breaker: s.resilience?.breaker ?? null,
         events: { in: s.eventsIn, out: s.eventsOut, failed: s.failedEvents },
+        rate: { processedPerSecond: s.processedPerSecond, recentPerSecond: s.recentPerSecond },
         checkpoint: checkpoints.get(s.name) ?? null,
       })),
     },

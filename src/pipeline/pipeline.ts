@@ -21,6 +21,7 @@ import { startFrom } from '../checkpoint/restore-from.js';
 import type { CompletedCheckpoint, StoredDeadLetter } from '../checkpoint/types.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
 import { pipelineStats, type PipelineStats, type PipelineStatus } from './stats.js';
+import { RecentRates } from './recent-rates.js';
 import type { Escalation } from '../../supervisors/supervisor.machine.js';
 import { escalationError } from '../supervision/escalation-error.js';
 import type { Supervisor } from '../supervision/supervisor.js';
@@ -62,6 +63,8 @@ class PipelineRun implements Pipeline {
   private readonly source: Source<unknown>;
   private readonly stopTimeoutMs: number;
   private readonly cells: NodeCell[];
+  /** The sliding windows of the recent rates in `stats()`. */
+  private readonly rates = new RecentRates();
   private readonly byName: Map<string, NodeCell>;
   private readonly pump: SourcePump;
   private readonly flow: FlowCounter = { buffered: 0, peak: 0 };
@@ -363,6 +366,7 @@ class PipelineRun implements Pipeline {
       deadLetters: this.letters.counts(),
       supervision: this.supervisor.stats(),
       checkpoints: this.checkpoints,
+      rates: this.rates,
     });
   }
 }

@@ -5,6 +5,7 @@ import type { PumpStatus } from './source-pump.js';
 import type { SupervisorStats } from '../supervision/supervisor.js';
 import type { CheckpointStats, StageCheckpointInfo } from '../checkpointing/coordinator.js';
 import type { DeadLetterCounts } from '../checkpoint/dead-letters.js';
+import type { RecentRates } from './recent-rates.js';
 
 /** Lifecycle of a pipeline run. */
 export type PipelineStatus = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -51,6 +52,10 @@ export interface StageStats {
   waitingMs: number | null;
   /** Exponential average of time per event, and total time in calls. */
   latency: { perEventMs: number | null; busyMs: number };
+  /** Events processed (`eventsIn`) per second since the run started (for a sink: delivered). */
+  processedPerSecond: number;
+  /** Events processed per second over the last `recent.windowMs` (see {@link PipelineStats.recent}). */
+  recentPerSecond: number;
   /** With checkpoints: the last snapshot this instance wrote in this run (null before its first). */
   checkpoint?: StageCheckpointInfo | null;
 }
@@ -77,15 +82,22 @@ export interface PipelineStats {
    * DEAD_LETTER_NOT_STORED), still being written.
    */
   deadLetters: DeadLetterCounts;
-  /** Source events per second since start. */
+  /** Source events per second since start: the read rate (events taken from the source, not yet processed). */
   eventsPerSecond: number;
+  /** Events delivered to the sink(s) per second since start: work done end to end. */
+  sinkPerSecond: number;
+  /**
+   * The same two rates over the last `windowMs` (10 s): sampled each time the stats are read, so
+   * when reads are further apart than the window they cover the time since the previous read.
+   */
+  recent: { windowMs: number; sourcePerSecond: number; sinkPerSecond: number };
   /** The pipeline's supervisor: restarts, intensity, the tree's restart budget. */
   supervision: SupervisorStats;
   /** With the `checkpoint` option: completed, failed and corrupt counts, the last one, what the run restored. */
   checkpoint?: CheckpointStats;
 }
 
-/** The counters of one node instance, read now. */
+/** The counters of one node instance, read now; its rates (0 here) are set by {@link pipelineStats}. */
 export function stageStats(cell: NodeCell): StageStats {
   const { calls, failedCalls } = cell.calls();
   const c = cell.ledger.counters;
@@ -110,6 +122,8 @@ export function stageStats(cell: NodeCell): StageStats {
     mailbox: { depth: mailbox.depth() - mailbox.replaying, capacity: cell.capacity, peak: mailbox.peakDepth, replaying: mailbox.replaying },
     waitingMs: mailbox.waitingMs(),
     latency: { perEventMs: Number.isNaN(perEventMs) ? null : perEventMs, busyMs: c.busyMs },
+    processedPerSecond: 0,
+    recentPerSecond: 0,
   };
 }
 
@@ -135,20 +149,42 @@ export interface StatsSources {
   deadLetters: DeadLetterCounts;
   supervision: SupervisorStats;
   checkpoints: { stats(): CheckpointStats; stageCheckpoint(stage: string): StageCheckpointInfo | null } | undefined;
+  /** The run's sliding windows, sampled at `end` by this read. */
+  rates: RecentRates;
 }
 
 /** A pipeline's counters, read now. */
 export function pipelineStats(s: StatsSources): PipelineStats {
   const uptimeMs = s.startedAt === null ? 0 : Math.max(0, s.end - s.startedAt);
+  const perSecond = (n: number) => (uptimeMs > 0 ? (n * 1000) / uptimeMs : 0);
   const stages: Record<string, StageStats> = {};
   let capacity = 0;
   for (const cell of s.cells) {
     capacity += cell.capacity;
     const stats = stageStats(cell);
     if (s.checkpoints !== undefined && cell.kind === 'stage') stats.checkpoint = s.checkpoints.stageCheckpoint(cell.name);
+    stats.processedPerSecond = perSecond(stats.eventsIn);
     stages[cell.name] = stats;
   }
   const pump = s.source.pump;
+  const all = Object.values(stages);
+  const recent =
+    s.startedAt === null
+      ? undefined
+      : s.rates.sample(
+          s.startedAt,
+          s.end,
+          pump.events,
+          all.map((stage) => [stage.name, stage.eventsIn] as const),
+        );
+  let sinkEvents = 0;
+  let sinkRecent = 0;
+  for (const stage of all) {
+    stage.recentPerSecond = recent?.nodes.get(stage.name) ?? 0;
+    if (stage.kind !== 'sink') continue;
+    sinkEvents += stage.eventsIn;
+    sinkRecent += stage.recentPerSecond;
+  }
   return {
     pipeline: s.pipeline,
     runId: s.runId,
@@ -161,7 +197,9 @@ export function pipelineStats(s: StatsSources): PipelineStats {
     buffered: { now: s.flow.buffered, peak: s.flow.peak, capacity },
     errors: s.errors,
     deadLetters: s.deadLetters,
-    eventsPerSecond: uptimeMs > 0 ? (pump.events * 1000) / uptimeMs : 0,
+    eventsPerSecond: perSecond(pump.events),
+    sinkPerSecond: perSecond(sinkEvents),
+    recent: { windowMs: s.rates.windowMs, sourcePerSecond: recent?.source ?? 0, sinkPerSecond: sinkRecent },
     supervision: s.supervision,
     ...(s.checkpoints === undefined ? {} : { checkpoint: s.checkpoints.stats() }),
   };

@@ -114,7 +114,7 @@ describe('steadfast run: modules', () => {
   it('runs a pipeline given as a promise or by a factory to its end, and exits 0 with a final status line', async () => {
     const promised = await runIn([fixture('promised-pipeline.ts'), '--interval', '0']);
     expect([promised.code, promised.stderr]).toEqual([0, '']);
-    expect(promised.stdout).toMatch(/^\S+ promised stopped \| 3 events [0-9.]+\/s \| keep stopped, sink stopped \| restarts 0\n$/);
+    expect(promised.stdout).toMatch(/^\S+ promised stopped \| 3 events \| read [0-9.,]+\/s · done [0-9.,]+\/s \| keep stopped, sink stopped \| restarts 0\n$/);
     expect(promised.released).toEqual([0]);
     process.env.FIXTURE_EVENTS = '20';
     const made = await runIn([fixture('ticker-pipeline.ts'), '--interval', '0']);
@@ -147,7 +147,7 @@ describe('steadfast run: signals, status and --http', () => {
     expect(run.io.err.join('')).toBe('steadfast: SIGTERM: stopping "typed" (draining, final checkpoint); send it again to exit at once\n');
     const lines = run.io.out.join('').trimEnd().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(2);
-    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z typed (running|stopped) \| \d+ events [\d.]+\/s \| double \w+, sink \w+ \| restarts 0$/);
+    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z typed (running|stopped) \| \d+ events \| read [\d.,]+\/s · done [\d.,]+\/s \| double \w+, sink \w+ \| restarts 0$/);
     expect(lines.at(-1)).toContain('typed stopped');
     expect([run.handlers.size, run.released]).toEqual([0, [0]]);
     await new Promise((resolve) => setTimeout(resolve, 20)); // the source's last sleep

@@ -110,7 +110,7 @@ describe('steadfast run (the binary)', () => {
     expect((await run.exited).code).toBe(0);
     // Plain status lines (stdout is a pipe), the last one the final status.
     const lines = run.stdout().trimEnd().split('\n');
-    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z ticker (running|stopping|stopped) \| \d+ events [\d.]+\/s \| count \w+, sink \w+ \| restarts 0 \| checkpoint /);
+    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z ticker (running|stopping|stopped) \| \d+ events \| read [\d.,]+\/s · done [\d.,]+\/s \| count \w+, sink \w+ \| restarts 0 \| checkpoint /);
     const final = /ticker stopped \| (\d+) events .* checkpoint (\d+) at offset (\d+)/.exec(lines.at(-1) ?? '');
     expect(final).not.toBeNull();
     const [, events, version, offset] = final as RegExpExecArray;
@@ -173,7 +173,7 @@ describe('steadfast run (the binary)', () => {
   it('runs a TypeScript module when the CLI runs under tsx, and says what to do without it', async () => {
     const typed = await finished(['run', fixture('ticker-pipeline.ts'), '--interval', '0'], { FIXTURE_EVENTS: '25' }, ['--import', 'tsx']);
     expect([typed.code, typed.stderr]).toEqual([0, '']);
-    expect(typed.stdout).toMatch(/^\S+ typed stopped \| 25 events [\d.]+\/s \| double stopped, sink stopped \| restarts 0\n$/);
+    expect(typed.stdout).toMatch(/^\S+ typed stopped \| 25 events \| read [\d.,]+\/s · done [\d.,]+\/s \| double stopped, sink stopped \| restarts 0\n$/);
     const plain = await finished(['run', fixture('ticker-pipeline.ts')]);
     expect(plain.code).toBe(1);
     expect(plain.stderr).toBe(`steadfast: cannot load TypeScript module "${fixture('ticker-pipeline.ts')}" without tsx: run \`node --import tsx <steadfast bin> run ${fixture('ticker-pipeline.ts')}\`, or build it to JavaScript\n`);

@@ -73,6 +73,13 @@ describe('dashboard in a browser', () => {
       for (let i = 0; i < 25; i++) await source.push({ id: 1000 + i, amount: i });
       await expect.poll(() => page.textContent('[data-pipeline="orders"] [data-field="events"]'), { timeout: 10_000 }).toBe('226');
 
+      // The rates of the last 10 s: what the source read and the sink received, and each stage instance's.
+      const rateIn = async (selector: string) => Number((await page.textContent(selector))?.replaceAll(',', ''));
+      expect(await rateIn('[data-pipeline="orders"] [data-field="read-rate"]')).toBeGreaterThan(0);
+      expect(await rateIn('[data-pipeline="orders"] [data-field="done-rate"]')).toBeGreaterThan(0);
+      expect(await rateIn('[data-pipeline="orders"] [data-stage="ledger"] [data-field="rate"]')).toBeGreaterThan(0);
+      expect(await rateIn('[data-pipeline="orders"] [data-stage="sink"] [data-field="rate"]')).toBeGreaterThan(0);
+
       // Selecting an actor shows its latest inspection events: the restarted ledger crashed, then took input again.
       await page.click('[data-pipeline="orders"] [data-stage="ledger"]');
       expect(await page.textContent('#inspect-actor')).toBe('ledger (orders)');

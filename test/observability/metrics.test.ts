@@ -178,7 +178,7 @@ describe('metrics', () => {
     await vi.waitFor(async () => expect(stagesIn(await scrape(metrics), 'steadfast_stage_latency_seconds_count')).toEqual(new Set(['work#0', 'work#1', 'work#2'])));
     await pipeline.scale('work', 1);
     const families = await scrape(metrics);
-    for (const metric of ['steadfast_stage_latency_seconds_count', 'steadfast_mailbox_depth', 'steadfast_stage_events_total']) {
+    for (const metric of ['steadfast_stage_latency_seconds_count', 'steadfast_mailbox_depth', 'steadfast_stage_events_total', 'steadfast_stage_events_per_second']) {
       expect([...stagesIn(families, metric)].filter((stage) => stage !== 'work#0' && stage !== 'work'), metric).toEqual([]);
     }
     source.end();

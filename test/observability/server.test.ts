@@ -85,6 +85,25 @@ describe('serve()', () => {
     }
   });
 
+  it('gives each stage instance’s rates in /tree, and the pipeline’s read and sink rates', async () => {
+    const p = stubPipeline('rated', ['slow', 'sink']);
+    p.stages.slow = stageStatsOf('slow', { eventsIn: 250, processedPerSecond: 12.5, recentPerSecond: 14 });
+    p.stages.sink = stageStatsOf('sink', { kind: 'sink', eventsIn: 240, processedPerSecond: 12, recentPerSecond: 13.5 });
+    const stats = p.stats;
+    p.stats = () => ({ ...stats(), eventsPerSecond: 60, sinkPerSecond: 12, recent: { windowMs: 10_000, sourcePerSecond: 14.5, sinkPerSecond: 13.5 } });
+    const server = await serve({ pipelines: [p], port: 0 });
+    try {
+      const root = (JSON.parse((await httpGet(server.url, '/tree')).body) as TreeSnapshot).pipelines[0];
+      expect(root).toMatchObject({ eventsPerSecond: 60, sinkPerSecond: 12, recent: { windowMs: 10_000, sourcePerSecond: 14.5, sinkPerSecond: 13.5 } });
+      expect(root?.supervisor.children.map((c) => [c.id, c.rate])).toEqual([
+        ['slow', { processedPerSecond: 12.5, recentPerSecond: 14 }],
+        ['sink', { processedPerSecond: 12, recentPerSecond: 13.5 }],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('fills a stage’s last checkpoint in /tree once the stage reports one', async () => {
     const p = stubPipeline('ck', ['count', 'other']);
     const server = await serve({ pipelines: [p], port: 0 });

@@ -23,6 +23,8 @@ export function stageStatsOf(name: string, changes: Partial<StageStats> = {}): S
     mailbox: { depth: 0, capacity: 1024, peak: 0, replaying: 0 },
     waitingMs: null,
     latency: { perEventMs: null, busyMs: 0 },
+    processedPerSecond: 0,
+    recentPerSecond: 0,
     ...changes,
   };
 }
@@ -57,6 +59,8 @@ export function stubPipeline(name: string, stages: string[]): StubPipeline {
       errors: 0,
       deadLetters: { stored: 0, altered: 0, notStored: 0, pending: 0 },
       eventsPerSecond: 0,
+      sinkPerSecond: 0,
+      recent: { windowMs: 10_000, sourcePerSecond: 0, sinkPerSecond: 0 },
       supervision: {
         name,
         state: 'running',
