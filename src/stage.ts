@@ -48,6 +48,15 @@ export interface StageOptions<TIn, TOut, TState> {
   /** Batch size adapts so a call lasts about this long (default from the pipeline mode). */
   targetBatchMs?: number;
   /**
+   * Calls in flight at most (default 1): a stage that waits on the outside world (an HTTP API)
+   * runs up to this many calls at once. Only for a stage without state: a stateful stage's state
+   * is the input of its next call. Checkpoints stay exact: a barrier passes once every call before
+   * it has finished.
+   */
+  concurrency?: number;
+  /** With `concurrency`: outputs keep input order (default `true`); `false` emits each call's outputs as it finishes. */
+  ordered?: boolean;
+  /**
    * Where calls run: `'inline'` (default) on the pipeline's thread, or `'thread'` in a worker thread
    * that can be terminated when a call overruns `timeoutMs` (the only way to stop a stage stuck in
    * synchronous code) and whose heap `resourceLimits` bounds. A thread stage needs `module`.
@@ -129,6 +138,10 @@ export interface Stage<TIn = unknown, TOut = unknown, TState = unknown> {
   readonly mailbox: number | undefined;
   readonly maxBatch: number | undefined;
   readonly targetBatchMs: number | undefined;
+  /** Calls in flight at most. */
+  readonly concurrency: number;
+  /** Outputs keep input order across concurrent calls. */
+  readonly ordered: boolean;
   readonly isolation: StageIsolation;
   /** The module exporting this stage, as a file URL string (thread stages). */
   readonly module: string | undefined;
@@ -151,6 +164,8 @@ const KNOWN = [
   'mailbox',
   'maxBatch',
   'targetBatchMs',
+  'concurrency',
+  'ordered',
   'isolation',
   'module',
   'timeoutMs',
@@ -231,6 +246,15 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
   const initial = options.initialState;
   const hasState = 'initialState' in opts && initial !== undefined;
   const initialState = makeInitialState(at('initialState'), initial);
+  const concurrency = opts.concurrency === undefined ? 1 : integerIn(at('concurrency'), opts.concurrency, 1, 1024);
+  if (concurrency > 1 && hasState) {
+    throw new ConfigError(at('concurrency'), concurrency, 'must be 1 for a stage with state: each call takes the state the one before it left (keep the state elsewhere, or drop `initialState`)');
+  }
+  if (concurrency > 1 && isolation === 'thread') {
+    throw new ConfigError(at('concurrency'), concurrency, "must be 1 with isolation: 'thread' (the worker runs one call at a time)");
+  }
+  if (opts.ordered !== undefined && typeof opts.ordered !== 'boolean') throw new ConfigError(at('ordered'), opts.ordered, 'must be true or false');
+  const ordered = opts.ordered !== false;
 
   return Object.freeze({
     kind: 'stage' as const,
@@ -241,6 +265,8 @@ export function defineStage<TIn = unknown, TOut = unknown, TState = undefined>(
     mailbox,
     maxBatch,
     targetBatchMs,
+    concurrency,
+    ordered,
     isolation,
     module,
     timeoutMs,

@@ -9,6 +9,8 @@ export interface DispatchEnv extends LedgerEnv {
   /** The stage's runner (replaced by a swap). */
   runner(): CallRunner;
   readonly ctx: MutableStageContext;
+  /** Calls in flight at most: with more than one, each call gets a context of its own. */
+  concurrency(): number;
   readonly maxBatch: number;
   readonly targetBatchMs: number;
   /** Nodes fed a barrier that still align it: reported to the machine. */
@@ -56,14 +58,19 @@ export class CallDispatch {
   /** The machine started a call: take a batch, run the stage's code, report its end. */
   start({ state, failuresInRow, failurePolicy }: StageCallInput): void {
     const { env } = this;
-    env.ctx.failuresInRow = failuresInRow;
-    env.ctx.failurePolicy = failurePolicy;
+    // Concurrent calls each get a context of their own: a call sets its offsets on it as it goes.
+    const ctx = env.concurrency() > 1 ? { ...env.ctx } : env.ctx;
+    ctx.failuresInRow = failuresInRow;
+    ctx.failurePolicy = failurePolicy;
     let n = Math.max(0, Math.min(this.wantSize(), env.outlet().minFree()));
-    const replaying = env.mailbox.replaying;
     // Replays run in calls of their own, so that their outputs can be told apart and dropped.
+    const replaying = env.mailbox.replaying > 0 ? env.mailbox.replaying - this.ledger.inFlight.replayEvents() : 0;
     if (replaying > 0) n = Math.min(n, replaying);
     const batch = env.mailbox.take(n);
     const call = this.ledger.start(batch, replaying > 0);
+    // The machine set its view aside as it started this call: with concurrency to spare, it hears
+    // at once what is left, and may start another (the send is queued behind its current step).
+    if (env.concurrency() > 1) env.send({ type: 'steadfast.stage.input', mailbox: this.view() });
     // A call's end is reported in a microtask even when the stage answered synchronously: other
     // work (a stop(), a push, a timer's promise) interleaves between calls, and a chain of
     // synchronous stages does not run as one deep synchronous stack.
@@ -73,7 +80,7 @@ export class CallDispatch {
     }
     let result: CallOutcome | Promise<CallOutcome>;
     try {
-      result = env.runner()(batch, state, env.ctx);
+      result = env.runner()(batch, state, ctx);
     } catch (error) {
       queueMicrotask(() => this.settleFailure(call, error));
       return;

@@ -27,6 +27,18 @@ export interface LedgerEnv {
   report(error: StageCallError): void;
   /** For a variant stage: where the events it fails on go (the main stage), instead of being reported. */
   fallback(): ((values: unknown[], offsets: number[]) => void) | undefined;
+  /** With concurrent calls: outputs are delivered in the order the calls started. */
+  ordered(): boolean;
+}
+
+/** A call in start order, and once it has ended what delivers it and what goes back if it never does. */
+interface Delivery {
+  call: CallRecord;
+  deliver: (() => void) | undefined;
+  /** A failed call's unprocessed events, put back when it delivers (or is abandoned). */
+  rest?: Batch;
+  /** The events it processed (failed ones aside): back to the mailbox if it is abandoned before it delivers. */
+  processed?: Batch;
 }
 
 /**
@@ -39,6 +51,12 @@ export class CallLedger {
   readonly counters = { eventsIn: 0, eventsOut: 0, failedEvents: 0, fallbacks: 0, busyMs: 0 };
   perEventMs = Number.NaN;
   readonly inFlight = new CallsInFlight();
+  /**
+   * Calls in the order they started, each with its delivery once it has ended: with ordered
+   * outputs a call's outputs wait (in the room reserved for them) until every call before it has
+   * delivered. With one call at a time, or unordered, each delivers as it ends.
+   */
+  private readonly deliveries: Delivery[] = [];
 
   constructor(private readonly env: LedgerEnv) {}
 
@@ -46,6 +64,7 @@ export class CallLedger {
   start(batch: Batch, replay: boolean): CallRecord {
     const call: CallRecord = { batch, takenAt: this.env.clock.monotonic(), replay };
     this.inFlight.add(call);
+    this.deliveries.push({ call, deliver: undefined });
     this.env.outlet().reserve(batch.values.length);
     return call;
   }
@@ -55,16 +74,10 @@ export class CallLedger {
     const { batch, replay } = call;
     const failures = output.failures;
     this.end(call, true, failures?.length ?? 0);
-    if (!replay) {
-      this.counters.eventsIn += batch.values.length;
-      this.counters.eventsOut += output.values.length;
-      // Outputs go into the room reserved for them before the reservation is given back.
-      this.env.outlet().route(output.values, output.offsets);
-    }
+    if (!replay) this.counters.eventsIn += batch.values.length;
     if (failures === undefined) this.env.replayLog?.remember(batch.values, batch.offsets);
     else this.resumedPast(batch, failures, replay);
-    this.env.outlet().release(batch.values.length);
-    forget(output, batch);
+    this.delivered(call, replay ? undefined : output, output, () => (failures === undefined ? batch : without(batch, failures)));
   }
 
   /** A call failed; returns the error that stands for it (the stage's crash, if the machine restarts it). */
@@ -73,12 +86,11 @@ export class CallLedger {
     const n = batch.values.length;
     this.end(call, false, n);
     let failure: StageCallError;
+    let processedPrefix: Batch | undefined;
     if (error instanceof BatchFailure) {
       const { committed, rest } = error;
       const processed = n - rest.values.length;
       if (!replay) {
-        this.counters.eventsOut += committed.values.length;
-        this.env.outlet().route(committed.values, committed.offsets);
         this.counters.eventsIn += processed;
         this.counters.failedEvents += error.error.events.length;
       }
@@ -87,7 +99,14 @@ export class CallLedger {
       const prefix = { values: batch.values.slice(0, kept), offsets: batch.offsets.slice(0, kept) };
       if (committed.failures !== undefined) this.resumedPast(prefix, committed.failures, replay);
       else if (kept > 0) this.env.replayLog?.remember(prefix.values, prefix.offsets);
-      if (rest.values.length > 0) this.env.mailbox.requeue(rest.values, rest.offsets, replay);
+      if (rest.values.length > 0) {
+        // Back to the front at once, unless calls that started later are still in flight: then in
+        // its place among theirs, so that the events run again in their order.
+        const entry = this.deliveries.find((d) => d.call === call);
+        if (this.inFlight.size === 0 || entry === undefined) this.env.mailbox.requeue(rest.values, rest.offsets, replay);
+        else entry.rest = rest;
+      }
+      processedPrefix = prefix;
       failure = error.error;
     } else {
       if (!replay) {
@@ -102,16 +121,63 @@ export class CallLedger {
     }
     if (replay) failure = this.replayFailed(failure);
     this.failed(failure);
-    this.env.outlet().release(n);
-    forget(error instanceof BatchFailure ? error.committed : undefined, batch);
+    const committed = error instanceof BatchFailure ? error.committed : undefined;
+    this.delivered(call, replay ? undefined : committed, committed, processedPrefix === undefined ? undefined : () => processedPrefix as Batch);
     return failure;
+  }
+
+  /**
+   * A call's delivery: its outputs (none for a replay) go into the room reserved for them, then
+   * the reservation is given back. In order of start when outputs are ordered.
+   */
+  private delivered(call: CallRecord, outputs: CallOutcome | undefined, result: CallOutcome | undefined, processed: (() => Batch) | undefined): void {
+    const entry = this.deliveries.find((d) => d.call === call);
+    const deliver = () => {
+      if (entry?.rest !== undefined) this.env.mailbox.requeue(entry.rest.values, entry.rest.offsets, call.replay);
+      if (outputs !== undefined) {
+        this.counters.eventsOut += outputs.values.length;
+        this.env.outlet().route(outputs.values, outputs.offsets);
+      }
+      this.env.outlet().release(call.batch.values.length);
+      forget(result, call.batch);
+    };
+    const at = this.deliveries.findIndex((d) => d.call === call);
+    if (at < 0) return; // abandoned meanwhile
+    if (!this.env.ordered() || at === 0) {
+      this.deliveries.splice(at, 1);
+      deliver();
+    } else {
+      const held = this.deliveries[at] as Delivery;
+      held.deliver = deliver;
+      // Copied: delivering forgets the batch's arrays; an abandon before that puts these back.
+      if (processed !== undefined) {
+        const { values, offsets } = processed();
+        held.processed = { values: [...values], offsets: [...offsets] };
+      }
+    }
+    // Calls that ended after their turn came: theirs now, in order.
+    while (this.deliveries.length > 0 && this.deliveries[0]?.deliver !== undefined) (this.deliveries.shift()?.deliver as () => void)();
   }
 
   /** The incarnation is abandoned: its calls' events go back to the front of the mailbox, their room downstream is given back. */
   abandon(): void {
-    for (const call of this.inFlight.abandonAll()) {
-      this.env.outlet().release(call.batch.values.length);
-      this.env.mailbox.returnCall(call.batch);
+    const inFlight = new Set(this.inFlight.abandonAll());
+    // Newest first, each put back at the front: the mailbox gets them back in their order. A call
+    // that ended but waited for an earlier one to deliver goes back too, its outputs dropped (the
+    // earlier calls run again first, so the order of outputs holds); its failed events do not.
+    for (const { call, deliver, rest, processed } of this.deliveries.splice(0).reverse()) {
+      const { batch } = call;
+      this.env.outlet().release(batch.values.length);
+      if (inFlight.has(call)) {
+        this.env.mailbox.returnCall(batch);
+        continue;
+      }
+      if (deliver === undefined) continue;
+      if (rest !== undefined) this.env.mailbox.requeue(rest.values, rest.offsets, call.replay);
+      if (processed !== undefined && processed.values.length > 0) {
+        if (!call.replay) this.counters.eventsIn -= processed.values.length;
+        this.env.mailbox.requeue(processed.values, processed.offsets, call.replay);
+      }
     }
   }
 
@@ -163,6 +229,19 @@ export class CallLedger {
 }
 
 const NOTHING: never[] = [];
+
+/** The events of a batch but those at the failures' indexes. */
+function without(batch: Batch, failures: readonly CallFailure[]): Batch {
+  const failed = new Set(failures.map((f) => f.index));
+  const values: unknown[] = [];
+  const offsets: number[] = [];
+  for (let i = 0; i < batch.values.length; i++) {
+    if (failed.has(i)) continue;
+    values.push(batch.values[i]);
+    offsets.push(batch.offsets[i] as number);
+  }
+  return { values, offsets };
+}
 
 /**
  * Cuts the links from a finished call's result and input to their arrays. XState's snapshots and

@@ -20,6 +20,13 @@ export class CallsInFlight {
     this.calls.push(call);
   }
 
+  /** Events taken by replay calls still in flight. */
+  replayEvents(): number {
+    let n = 0;
+    for (const call of this.calls) if (call.replay) n += call.batch.values.length;
+    return n;
+  }
+
   /** Still in flight (not ended, not abandoned). */
   has(call: CallRecord): boolean {
     return this.calls.includes(call);

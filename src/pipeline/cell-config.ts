@@ -19,6 +19,10 @@ export interface CellConfig {
   capacity: number;
   maxBatch: number;
   targetBatchMs: number;
+  /** Calls in flight at most. */
+  concurrency: number;
+  /** With concurrent calls: outputs are delivered in the order the calls started. */
+  ordered: boolean;
   /** The state a new instance starts from (called when the stage opens; may throw). */
   initialState: () => unknown;
   runner: CallRunner;

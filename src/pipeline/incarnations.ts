@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { SteadfastError, isSteadfastError, messageOf } from '../core/errors.js';
 import type { ChildStartContext } from '../supervision/child.js';
@@ -52,7 +53,7 @@ export class Incarnations<A extends IncarnationActor> {
   failure: SteadfastError | undefined;
   /** The failure of the last failed call: the crash, if the machine restarts the stage for it. */
   lastFailure: unknown;
-  private abort = new AbortController();
+  private abort = incarnationAbort();
   private supervisor: ChildStartContext | undefined;
   private closing: Promise<void> | undefined;
 
@@ -114,7 +115,7 @@ export class Incarnations<A extends IncarnationActor> {
 
   private async startIncarnation(fresh: boolean): Promise<SteadfastError | undefined> {
     if (fresh) {
-      this.abort = new AbortController();
+      this.abort = incarnationAbort();
       this.actor = this.effects.newActor();
     }
     const opening: Life = { phase: 'opening' };
@@ -221,4 +222,15 @@ export class Incarnations<A extends IncarnationActor> {
     this.supervisor?.exited('normal');
     this.effects.finished();
   }
+}
+
+/**
+ * The abort controller of an incarnation. Every call in flight may listen to its signal (a fetch
+ * passes it on), so concurrent calls add a listener each: no listener limit, so that Node does not
+ * warn of a leak at its default of 10.
+ */
+function incarnationAbort(): AbortController {
+  const abort = new AbortController();
+  setMaxListeners(0, abort.signal);
+  return abort;
 }

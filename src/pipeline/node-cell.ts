@@ -94,6 +94,8 @@ export class NodeCell implements Inlet, Producer {
       report: (error) => this.hooks.report(error, this.log),
       fallback: () => this.config.fallback,
       runner: () => this.config.runner,
+      ordered: () => this.config.ordered,
+      concurrency: () => this.config.concurrency,
       ctx: this.ctx,
       maxBatch: config.maxBatch,
       targetBatchMs: config.targetBatchMs,
@@ -139,7 +141,7 @@ export class NodeCell implements Inlet, Producer {
 
   private newActor(): StageActor {
     const { config } = this;
-    const input = { stage: config.name, state: undefined, onFailure: config.onFailure, restartAfterFailures: config.restartAfterFailures ?? 10 };
+    const input = { stage: config.name, state: undefined, onFailure: config.onFailure, restartAfterFailures: config.restartAfterFailures ?? 10, concurrency: config.concurrency };
     const actor = createStageActor(this.machine, input, {
       // Only while someone waits for a condition of this cell (a reshape): nothing per step otherwise.
       step: () => {
@@ -262,7 +264,7 @@ export class NodeCell implements Inlet, Producer {
    * Replaces the running incarnation by a new one that starts from `state` (and, for a swap, runs
    * `config`'s logic), keeping the mailbox. Call it with no call in flight (`settled()`).
    */
-  async respawn(state: { state: unknown }, config?: Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure' | 'guards'>): Promise<void> {
+  async respawn(state: { state: unknown }, config?: Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure' | 'guards' | 'concurrency' | 'ordered'>): Promise<void> {
     await this.lives.replace(() => {
       if (config !== undefined) this.config = { ...this.config, ...config };
       this.startFrom = state;
@@ -322,8 +324,11 @@ export class NodeCell implements Inlet, Producer {
 
   // Producer: how the nodes this one feeds wake it.
 
+  /** Waiting for room downstream: blocked, or busy with concurrency to spare and input waiting. */
   isBlocked(): boolean {
-    return this.lives.actor.getSnapshot().value === 'blocked';
+    const snapshot = this.lives.actor.getSnapshot();
+    if (snapshot.value === 'blocked') return true;
+    return snapshot.value === 'busy' && snapshot.context.inFlight < snapshot.context.concurrency && this.mailbox.ready() > 0;
   }
 
   canTake(): boolean {

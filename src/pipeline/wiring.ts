@@ -143,7 +143,7 @@ export function sourceBatch(graph: CompiledGraph, fallback: number): number {
 }
 
 /** What a node does when it opens, runs a call and closes, and what a failed call does to it. */
-export type Lifecycle = Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure' | 'restartAfterFailures' | 'guards'>;
+export type Lifecycle = Pick<CellConfig, 'initialState' | 'runner' | 'open' | 'close' | 'onFailure' | 'restartAfterFailures' | 'guards' | 'concurrency' | 'ordered'>;
 
 /** What a node's settings need from its pipeline. */
 export interface LifecycleEnv {
@@ -169,10 +169,16 @@ function lifecycle(node: NodeDef, cellName: string, env: LifecycleEnv): Lifecycl
     // A sink reports the values it could not write and goes on; restarting it would reopen its target.
     onFailure: 'resume',
     restartAfterFailures: 0,
+    concurrency: 1,
+    ordered: true,
   };
 }
 
 function stageLifecycle(stage: AnyStage, cellName: string, env: LifecycleEnv): Lifecycle {
+  return { ...stageCalls(stage, cellName, env), concurrency: stage.concurrency, ordered: stage.ordered };
+}
+
+function stageCalls(stage: AnyStage, cellName: string, env: LifecycleEnv): Omit<Lifecycle, 'concurrency' | 'ordered'> {
   if (stage.isolation === 'thread') {
     // Calls run in a worker thread, started when the stage opens and ended when it closes or crashes.
     const thread = new ThreadRunner({ stage, node: cellName, log: env.log.child({ stage: cellName }) });
