@@ -188,4 +188,30 @@ describe('concurrency: calls in flight in one stage', () => {
     expect(errors.map((e) => [e.code, (e as StageCallError).offsets])).toEqual([['STAGE_CALL_FAILED', [77]]]);
     expect(sink.items).toEqual(numbers(200).filter((n) => n !== 77).map((n) => n * 2));
   });
+
+  it('retries each call on its own: every request that failed once is tried again, the outputs stay in order', async () => {
+    reset();
+    const failedOnce = new Set<number>();
+    const fetcher = defineStage({
+      name: 'fetch',
+      concurrency: 8,
+      retry: { maxAttempts: 3, backoff: 'constant', baseMs: 1, jitter: 0 },
+      process: async (n: number, _s, ctx) => {
+        const v = await get(`/work?n=${n}&ms=${delay(n)}`, ctx.signal);
+        if (n % 5 === 0 && !failedOnce.has(n)) {
+          failedOnce.add(n);
+          throw new Error(`transient ${n}`);
+        }
+        return { emit: [v] };
+      },
+    });
+    const sink = toArray<number>();
+    const errors: SteadfastError[] = [];
+    const stats = await createPipeline({ name: 'retries', source: fromIterable(numbers(100)), stages: [fetcher], sink, logLevel: 'silent', onError: (e) => errors.push(e) }).run();
+    expect(errors).toEqual([]);
+    expect(sink.items).toEqual(numbers(100).map((n) => n * 2));
+    expect(stats.stages.fetch?.resilience?.retries).toBe(20);
+    expect(seen.requests).toBe(120);
+    expect(seen.most).toBeGreaterThan(2);
+  });
 });
