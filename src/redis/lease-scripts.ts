@@ -2,12 +2,13 @@
 // lease is a key holding its owner's token, with an expiry; only the owner renews or deletes it.
 import { luaScript } from './script.js';
 
-/** Renews each lease in KEYS still held by ARGV[1] to ARGV[2] ms; answers 1 (renewed) or 0 (not ours) per key. */
-export const RENEW_LEASES = luaScript(`
+/** For each lease in KEYS still held by ARGV[1], runs `action` on it (`key` in scope); answers 1 (done) or 0 (not ours) per key. */
+function perOwnedLease(action: string) {
+  return luaScript(`
 local out = {}
 for i, key in ipairs(KEYS) do
   if redis.call('GET', key) == ARGV[1] then
-    redis.call('PEXPIRE', key, ARGV[2])
+    ${action}
     out[i] = 1
   else
     out[i] = 0
@@ -15,20 +16,13 @@ for i, key in ipairs(KEYS) do
 end
 return out
 `);
+}
+
+/** Renews each lease in KEYS still held by ARGV[1] to ARGV[2] ms; answers 1 (renewed) or 0 (not ours) per key. */
+export const RENEW_LEASES = perOwnedLease(`redis.call('PEXPIRE', key, ARGV[2])`);
 
 /** Deletes each lease in KEYS still held by ARGV[1]; answers 1 (released) or 0 (not ours) per key. */
-export const RELEASE_LEASES = luaScript(`
-local out = {}
-for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[1] then
-    redis.call('DEL', key)
-    out[i] = 1
-  else
-    out[i] = 0
-  end
-end
-return out
-`);
+export const RELEASE_LEASES = perOwnedLease(`redis.call('DEL', key)`);
 
 /**
  * A member's heartbeat and its view of the group, at one moment: KEYS[1] the membership set (score:
