@@ -131,9 +131,11 @@ export class CallLedger {
    * the reservation is given back. In order of start when outputs are ordered.
    */
   private delivered(call: CallRecord, outputs: CallOutcome | undefined, result: CallOutcome | undefined, processed: (() => Batch) | undefined): void {
-    const entry = this.deliveries.find((d) => d.call === call);
+    const at = this.deliveries.findIndex((d) => d.call === call);
+    if (at < 0) return; // abandoned meanwhile
+    const entry = this.deliveries[at] as Delivery;
     const deliver = () => {
-      if (entry?.rest !== undefined) this.env.mailbox.requeue(entry.rest.values, entry.rest.offsets, call.replay);
+      if (entry.rest !== undefined) this.env.mailbox.requeue(entry.rest.values, entry.rest.offsets, call.replay);
       if (outputs !== undefined) {
         this.counters.eventsOut += outputs.values.length;
         this.env.outlet().route(outputs.values, outputs.offsets);
@@ -141,13 +143,11 @@ export class CallLedger {
       this.env.outlet().release(call.batch.values.length);
       forget(result, call.batch);
     };
-    const at = this.deliveries.findIndex((d) => d.call === call);
-    if (at < 0) return; // abandoned meanwhile
     if (!this.env.ordered() || at === 0) {
       this.deliveries.splice(at, 1);
       deliver();
     } else {
-      const held = this.deliveries[at] as Delivery;
+      const held = entry;
       held.deliver = deliver;
       // Copied: delivering forgets the batch's arrays; an abandon before that puts these back.
       if (processed !== undefined) {
